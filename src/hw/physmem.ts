@@ -1,0 +1,168 @@
+/**
+ * Sparse physical memory of the machine.
+ *
+ * The address space is a list of regions (RAM, hot-pluggable RAM backed by a
+ * memory backend, device memory windows, holes). A 4 KiB frame gets host
+ * storage only when it is first written; a never-written RAM frame reads as
+ * zero. So adding a 1 TiB region costs one region record, not 1 TiB.
+ *
+ * Frames are Uint32Arrays of 1024 words, which is also how a page-table page
+ * is read: 64-bit entry i is words [2i] (low half) and [2i+1] (high half).
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const WORDS_PER_FRAME = PAGE_SIZE / 4;
+
+export type RegionKind = 'ram' | 'device';
+
+export interface MemRegion {
+  /** A name for messages and `info mtree`, e.g. "riscv_virt_board.ram" or a backend id. */
+  readonly name: string;
+  readonly kind: RegionKind;
+  /** First frame number. */
+  readonly basePfn: number;
+  /** Number of 4 KiB frames. */
+  readonly pages: number;
+}
+
+/** An access to a physical address with no memory behind it (the spec's access-fault case). */
+export class AccessFault extends Error {
+  constructor(readonly pfn: number) {
+    super(`access fault at physical frame 0x${pfn.toString(16)}`);
+  }
+}
+
+const CACHE_SIZE = 1024; // power of two; direct-mapped cache of frame lookups for hot walks
+const ZERO_FRAME = new Uint32Array(WORDS_PER_FRAME);
+
+export class PhysMem {
+  private readonly frames = new Map<number, Uint32Array>();
+  private readonly regionList: MemRegion[] = [];
+  private readonly cacheKey = new Float64Array(CACHE_SIZE).fill(-1);
+  private readonly cacheVal: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(CACHE_SIZE);
+
+  get regions(): readonly MemRegion[] {
+    return this.regionList;
+  }
+
+  /** Number of frames that have host storage (were written at least once). */
+  get writtenFrames(): number {
+    return this.frames.size;
+  }
+
+  addRegion(region: MemRegion): void {
+    if (region.pages <= 0) throw new RangeError(`region ${region.name} is empty`);
+    const end = region.basePfn + region.pages;
+    for (const r of this.regionList) {
+      if (region.basePfn < r.basePfn + r.pages && r.basePfn < end) {
+        throw new RangeError(`region ${region.name} overlaps ${r.name}`);
+      }
+    }
+    this.regionList.push(region);
+    this.regionList.sort((a, b) => a.basePfn - b.basePfn);
+  }
+
+  /** Removes a region and drops the storage of its frames (unplugging a DIMM loses its contents). */
+  removeRegion(name: string): MemRegion {
+    const i = this.regionList.findIndex((r) => r.name === name);
+    if (i < 0) throw new RangeError(`no region ${name}`);
+    const [region] = this.regionList.splice(i, 1) as [MemRegion];
+    this.dropFrames(region.basePfn, region.pages);
+    return region;
+  }
+
+  regionAt(pfn: number): MemRegion | undefined {
+    // Few regions (boot RAM + a handful of devices): a linear scan is fastest.
+    for (const r of this.regionList) {
+      if (pfn >= r.basePfn && pfn < r.basePfn + r.pages) return r;
+    }
+    return undefined;
+  }
+
+  isBacked(pfn: number): boolean {
+    return this.regionAt(pfn) !== undefined;
+  }
+
+  /** The frame's words for reading; a never-written frame is a shared zero page. Throws AccessFault on a hole. */
+  read(pfn: number): Uint32Array {
+    const slot = pfn & (CACHE_SIZE - 1);
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot] ?? ZERO_FRAME;
+    const f = this.frames.get(pfn);
+    if (f !== undefined) {
+      this.cacheKey[slot] = pfn;
+      this.cacheVal[slot] = f;
+      return f;
+    }
+    if (!this.isBacked(pfn)) throw new AccessFault(pfn);
+    return ZERO_FRAME;
+  }
+
+  /** The frame's words for writing (storage is created on first write). Throws AccessFault on a hole. */
+  write(pfn: number): Uint32Array {
+    const slot = pfn & (CACHE_SIZE - 1);
+    if (this.cacheKey[slot] === pfn) {
+      const cached = this.cacheVal[slot];
+      if (cached !== undefined) return cached;
+    }
+    let f = this.frames.get(pfn);
+    if (f === undefined) {
+      if (!this.isBacked(pfn)) throw new AccessFault(pfn);
+      f = new Uint32Array(WORDS_PER_FRAME);
+      this.frames.set(pfn, f);
+    }
+    this.cacheKey[slot] = pfn;
+    this.cacheVal[slot] = f;
+    return f;
+  }
+
+  /** Low and high halves of 64-bit word `index` (0..511) of a frame. */
+  readLo(pfn: number, index: number): number {
+    return this.read(pfn)[index * 2]!;
+  }
+
+  readHi(pfn: number, index: number): number {
+    return this.read(pfn)[index * 2 + 1]!;
+  }
+
+  write64(pfn: number, index: number, lo: number, hi: number): void {
+    const f = this.write(pfn);
+    f[index * 2] = lo;
+    f[index * 2 + 1] = hi;
+  }
+
+  /** Fills a frame with zeroes (clear_page); a zero frame needs no storage. */
+  zero(pfn: number): void {
+    if (!this.isBacked(pfn)) throw new AccessFault(pfn);
+    this.dropFrames(pfn, 1);
+  }
+
+  /** True when the frame has never been written or holds only zeroes. */
+  isZero(pfn: number): boolean {
+    const f = this.frames.get(pfn);
+    if (f === undefined) return true;
+    for (let i = 0; i < WORDS_PER_FRAME; i++) if (f[i] !== 0) return false;
+    return true;
+  }
+
+  /** Copies one frame's contents to another (migration). */
+  copy(dstPfn: number, srcPfn: number): void {
+    const src = this.frames.get(srcPfn);
+    if (!this.isBacked(srcPfn)) throw new AccessFault(srcPfn);
+    if (src === undefined) {
+      this.zero(dstPfn);
+      return;
+    }
+    this.write(dstPfn).set(src);
+  }
+
+  private dropFrames(basePfn: number, pages: number): void {
+    if (pages <= this.frames.size) {
+      for (let p = basePfn; p < basePfn + pages; p++) this.frames.delete(p);
+    } else {
+      for (const p of this.frames.keys()) if (p >= basePfn && p < basePfn + pages) this.frames.delete(p);
+    }
+    this.cacheKey.fill(-1);
+    this.cacheVal.fill(undefined);
+  }
+}
