@@ -1,0 +1,109 @@
+/**
+ * arch/riscv/mm/pageattr.c: changing permissions of kernel mappings
+ * (set_memory_ro/rw_nx/nx). A change to the kernel image also applies to its
+ * linear-map alias, splitting any large leaf that the range only partly
+ * covers; new tables come from the page allocator.
+ */
+import type { Kernel } from '../../kernel.js';
+import { KernelBug } from '../../errno.js';
+import { PTE_R, PTE_W, PTE_X, PTE_V, pteHi, pteLo, ptePpn } from '../../../hw/pte.js';
+import { LEVEL_PAGES, _PAGE_LEAF, _PAGE_TABLE, tableIndex } from './pgtable.js';
+import { allocPages } from '../../mm/page_alloc.js';
+
+export interface ProtChange {
+  setW?: boolean;
+  clearW?: boolean;
+  clearX?: boolean;
+}
+
+function masks(c: ProtChange): { set: number; clear: number } {
+  let set = 0;
+  let clear = 0;
+  if (c.setW) set |= PTE_R | PTE_W;
+  if (c.clearW) {
+    set |= PTE_R;
+    clear |= PTE_W;
+  }
+  if (c.clearX) clear |= PTE_X;
+  return { set, clear };
+}
+
+/** split_linear_mapping(): split every leaf in [start, end) that the range does not cover whole. */
+function splitLinearMapping(k: Kernel, start: number, end: number): void {
+  const pt = k.pt;
+  const visit = (table: number, level: number, s: number, e: number): void => {
+    const span = LEVEL_PAGES[level]!;
+    for (let vpn = s; vpn < e; ) {
+      const base = vpn - (vpn % span);
+      const next = Math.min(base + span, e);
+      const idx = tableIndex(vpn, level);
+      const lo = pt.readLo(table, idx);
+      const hi = pt.readHi(table, idx);
+      if ((lo & PTE_V) === 0) {
+        vpn = next;
+        continue;
+      }
+      if ((lo & _PAGE_LEAF) !== 0 && level > 0) {
+        if (vpn === base && next - vpn >= span) {
+          vpn = next;
+          continue;
+        }
+        // Split the leaf into 512 entries of the level below, same protection.
+        const child = allocPages(k, 0);
+        if (child === undefined) throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
+        k.mem.zero(child);
+        const pfn = ptePpn(lo, hi);
+        const sub = LEVEL_PAGES[level - 1]!;
+        for (let i = 0; i < 512; i++) pt.write(child, i, pteLo(pfn + i * sub, lo & 0x3ff), pteHi(pfn + i * sub));
+        pt.write(table, idx, pteLo(child, _PAGE_TABLE), pteHi(child));
+        visit(child, level - 1, vpn, next);
+      } else if ((lo & _PAGE_LEAF) === 0 && level > 0) {
+        visit(ptePpn(lo, hi), level - 1, vpn, next);
+      }
+      vpn = next;
+    }
+  };
+  visit(pt.rootPfn, pt.rootLevel, start, end);
+}
+
+/** The pageattr walk: apply the masks to every leaf touching [start, end) (a large leaf as a whole). */
+function applyMasks(k: Kernel, start: number, end: number, m: { set: number; clear: number }): void {
+  const pt = k.pt;
+  const visit = (table: number, level: number, s: number, e: number): void => {
+    const span = LEVEL_PAGES[level]!;
+    for (let vpn = s; vpn < e; ) {
+      const base = vpn - (vpn % span);
+      const next = Math.min(base + span, e);
+      const idx = tableIndex(vpn, level);
+      const lo = pt.readLo(table, idx);
+      const hi = pt.readHi(table, idx);
+      if ((lo & PTE_V) !== 0) {
+        if ((lo & _PAGE_LEAF) !== 0 || level === 0) {
+          pt.write(table, idx, ((lo & ~m.clear) | m.set) >>> 0, hi);
+        } else {
+          visit(ptePpn(lo, hi), level - 1, vpn, next);
+        }
+      }
+      vpn = next;
+    }
+  };
+  visit(pt.rootPfn, pt.rootLevel, start, end);
+}
+
+/** __set_memory() over [startVa, startVa + PAGE_ALIGN(endVa - startVa)). */
+export function setMemoryProt(k: Kernel, startVa: bigint, endVa: bigint, change: ProtChange): void {
+  const L = k.layout;
+  const pages = Number((endVa - startVa + 4095n) >> 12n);
+  if (pages <= 0) return;
+  const start = Number(startVa >> 12n);
+  const end = start + pages;
+  const m = masks(change);
+  if (L.isKernelMapping(startVa) || L.isLinearMapping(startVa)) {
+    const lmStart = L.isKernelMapping(startVa) ? Number(L.lmAlias(startVa) >> 12n) : start;
+    const lmEnd = lmStart + pages;
+    splitLinearMapping(k, lmStart, lmEnd);
+    applyMasks(k, lmStart, lmEnd, m);
+  }
+  applyMasks(k, start, end, m);
+  k.flushTlbAll();
+}

@@ -1,0 +1,169 @@
+/**
+ * The kernel's page tables (swapper_pg_dir and everything below it), read and
+ * written only through simulated physical memory, the way the kernel does.
+ *
+ * Levels are the hardware's: 0 is the PTE level, `levels - 1` the root. The
+ * kernel's five names map onto them per mode (Sv57: PGD P4D PUD PMD PTE; Sv48
+ * folds P4D into the PGD; Sv39 folds P4D and PUD), see `levelName`.
+ *
+ * Virtual addresses are page numbers of the full 64-bit address (va >> 12),
+ * which fit a JS number; physical frames are pfns.
+ */
+import type { PhysMem } from '../../../hw/physmem.js';
+import { PTES_PER_TABLE } from '../../../hw/paging.js';
+import { pteLo, pteHi, ptePpn, PTE_R, PTE_W, PTE_X, PTE_V, PTE_G, PTE_A, PTE_D } from '../../../hw/pte.js';
+
+export const _PAGE_TABLE = PTE_V;
+export const _PAGE_LEAF = PTE_R | PTE_W | PTE_X;
+/** PAGE_KERNEL: R W V A D G. */
+export const PAGE_KERNEL = PTE_R | PTE_W | PTE_V | PTE_A | PTE_D | PTE_G;
+export const PAGE_KERNEL_READ = PAGE_KERNEL & ~PTE_W;
+export const PAGE_KERNEL_EXEC = PAGE_KERNEL | PTE_X;
+export const PAGE_KERNEL_READ_EXEC = PAGE_KERNEL_READ | PTE_X;
+
+/** Pages covered by one entry at each hardware level. */
+export const LEVEL_PAGES = [1, 512, 512 ** 2, 512 ** 3, 512 ** 4, 512 ** 5] as const;
+
+/** Who gives page-table pages: memblock at boot, the buddy allocator later. */
+export interface PageTableAllocator {
+  /** Returns the pfn of a page to use as a page table, or undefined when out of memory. */
+  allocTable(level: number): number | undefined;
+}
+
+export function levelPages(level: number): number {
+  return LEVEL_PAGES[level]!;
+}
+
+export function tableIndex(vpn: number, level: number): number {
+  return Math.floor(vpn / LEVEL_PAGES[level]!) % PTES_PER_TABLE;
+}
+
+/** A visitor for `walk`: leaves and holes in address order. */
+export interface PageTableVisitor {
+  leaf(vpn: number, level: number, lo: number, hi: number): void;
+  hole(vpn: number, level: number): void;
+}
+
+export class KernelPageTables {
+  constructor(
+    readonly mem: PhysMem,
+    readonly levels: 3 | 4 | 5,
+    readonly rootPfn: number,
+  ) {}
+
+  get rootLevel(): number {
+    return this.levels - 1;
+  }
+
+  /** The kernel's name for a hardware level in this mode (ptdump's column). */
+  levelName(level: number): string {
+    const names5 = ['PTE', 'PMD', 'PUD', 'P4D', 'PGD'];
+    if (this.levels === 5) return names5[level]!;
+    if (this.levels === 4) return ['PTE', 'PMD', 'PUD', 'PGD'][level]!;
+    return ['PTE', 'PMD', 'PGD'][level]!;
+  }
+
+  readLo(tablePfn: number, index: number): number {
+    return this.mem.readLo(tablePfn, index);
+  }
+
+  readHi(tablePfn: number, index: number): number {
+    return this.mem.readHi(tablePfn, index);
+  }
+
+  write(tablePfn: number, index: number, lo: number, hi: number): void {
+    this.mem.write64(tablePfn, index, lo, hi);
+  }
+
+  clear(tablePfn: number, index: number): void {
+    this.mem.write64(tablePfn, index, 0, 0);
+  }
+
+  isNone(tablePfn: number, index: number): boolean {
+    return this.readLo(tablePfn, index) === 0 && this.readHi(tablePfn, index) === 0;
+  }
+
+  entryPfn(tablePfn: number, index: number): number {
+    return ptePpn(this.readLo(tablePfn, index), this.readHi(tablePfn, index));
+  }
+
+  /** True when every one of the table's 512 entries is zero. */
+  tableEmpty(tablePfn: number): boolean {
+    const words = this.mem.read(tablePfn);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
+  }
+
+  /**
+   * create_pgd_mapping and its per-level helpers: map one leaf of `leafLevel`
+   * at vpn -> pfn, allocating missing tables on the way down. Like the kernel,
+   * an existing entry on the way is followed as a table whatever it holds, and
+   * an existing leaf entry is left alone. Returns false when a table
+   * allocation failed (the kernel would BUG; callers turn it into -ENOMEM).
+   */
+  createMapping(vpn: number, pfn: number, leafLevel: number, prot: number, alloc: PageTableAllocator): boolean {
+    let table = this.rootPfn;
+    for (let level = this.rootLevel; level > leafLevel; level--) {
+      const idx = tableIndex(vpn, level);
+      if (this.isNone(table, idx)) {
+        const next = alloc.allocTable(level - 1);
+        if (next === undefined) return false;
+        this.mem.zero(next);
+        this.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
+        table = next;
+      } else {
+        table = this.entryPfn(table, idx);
+      }
+    }
+    const idx = tableIndex(vpn, leafLevel);
+    if (this.isNone(table, idx)) this.write(table, idx, pteLo(pfn, prot), pteHi(pfn));
+    return true;
+  }
+
+  /**
+   * The table pfn and index of the entry that maps vpn at its leaf, or of the
+   * first empty entry on the way; `level` says where the walk stopped.
+   */
+  lookup(vpn: number): { tablePfn: number; index: number; level: number; leaf: boolean } {
+    let table = this.rootPfn;
+    for (let level = this.rootLevel; ; level--) {
+      const idx = tableIndex(vpn, level);
+      const lo = this.readLo(table, idx);
+      if ((lo & PTE_V) === 0 || (lo & _PAGE_LEAF) !== 0 || level === 0) {
+        return { tablePfn: table, index: idx, level, leaf: (lo & PTE_V) !== 0 && (lo & _PAGE_LEAF) !== 0 };
+      }
+      table = ptePpn(lo, this.readHi(table, idx));
+    }
+  }
+
+  /**
+   * Visits [startVpn, endVpn) in address order as the generic page walker
+   * does for ptdump: each present leaf once (at its first address), each
+   * empty entry as a hole at its level. endVpn may be 2^52 (end of space).
+   */
+  walk(startVpn: number, endVpn: number, visitor: PageTableVisitor): void {
+    this.walkTable(this.rootPfn, this.rootLevel, startVpn, endVpn, visitor);
+  }
+
+  private walkTable(table: number, level: number, start: number, end: number, v: PageTableVisitor): void {
+    const span = LEVEL_PAGES[level]!;
+    let vpn = start;
+    while (vpn < end) {
+      const base = vpn - (vpn % span);
+      const next = Math.min(base + span, end);
+      const idx = tableIndex(vpn, level);
+      const lo = this.readLo(table, idx);
+      const hi = this.readHi(table, idx);
+      if (lo === 0 && hi === 0) {
+        v.hole(vpn, level);
+      } else if (level === 0 || (lo & _PAGE_LEAF) !== 0) {
+        // The kernel's walker reports a leaf by its entry: a present leaf or, at
+        // the PTE level, whatever non-zero value is there.
+        v.leaf(vpn, level, lo, hi);
+      } else {
+        this.walkTable(ptePpn(lo, hi), level - 1, vpn, next, v);
+      }
+      vpn = next;
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * drivers/base/memory.c: memory block devices (/sys/devices/system/memory/memoryN),
+ * their state machine and the sysfs files users write to online and offline them.
+ */
+import type { Kernel } from '../../kernel.js';
+import { EINVAL, EBUSY, KernelError } from '../../errno.js';
+import type { OnlineType } from '../../kernel/cmdline.js';
+import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/sparse.js';
+import type { Zone } from '../../mm/zone.js';
+import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
+import {
+  adjustPresentPageCount,
+  offlinePages,
+  onlinePages,
+  zoneForPfnRange,
+  movePfnRangeToZone,
+  removePfnRangeFromZone,
+  type MemoryGroup,
+} from '../../mm/memory_hotplug.js';
+
+export type BlockState = 'online' | 'offline' | 'going-offline';
+
+export function memoryBlockSizeBytes(): number {
+  return 2 ** SECTION_SIZE_BITS;
+}
+
+export class MemoryBlock {
+  state: BlockState = 'offline';
+  /** The type the next device_online() uses ("offline" means the default). */
+  onlineType: OnlineType = 'offline';
+  zone: Zone | undefined;
+  /** dev->offline of the device core. */
+  devOffline = true;
+
+  constructor(
+    /** Block id = first section number (one section per block on riscv). */
+    readonly id: number,
+    readonly nid: number,
+    readonly altmap: VmemAltmap | undefined,
+    readonly group: MemoryGroup | undefined,
+  ) {}
+
+  get startPfn(): number {
+    return sectionNrToPfn(this.id);
+  }
+
+  get nrPages(): number {
+    return PAGES_PER_SECTION;
+  }
+}
+
+export function findMemoryBlock(k: Kernel, id: number): MemoryBlock | undefined {
+  return k.memoryBlocks.get(id);
+}
+
+/** create_memory_block_devices(): one offline block per section of the range. */
+export function createMemoryBlockDevices(
+  k: Kernel,
+  startPfn: number,
+  nrPages: number,
+  altmap: VmemAltmap | undefined,
+  group: MemoryGroup | undefined,
+): number {
+  const first = Math.floor(startPfn / PAGES_PER_SECTION);
+  const last = Math.floor((startPfn + nrPages - 1) / PAGES_PER_SECTION);
+  for (let id = first; id <= last; id++) {
+    if (k.memoryBlocks.has(id)) {
+      for (let j = first; j < id; j++) k.memoryBlocks.delete(j);
+      return -17;
+    }
+  }
+  for (let id = first; id <= last; id++) k.memoryBlocks.set(id, new MemoryBlock(id, 0, altmap, group));
+  return 0;
+}
+
+/** remove_memory_block_devices(): WARNs for ids that have no block. */
+export function removeMemoryBlockDevices(k: Kernel, startPfn: number, nrPages: number): void {
+  const first = Math.floor(startPfn / PAGES_PER_SECTION);
+  const last = Math.floor((startPfn + nrPages - 1) / PAGES_PER_SECTION);
+  for (let id = first; id <= last; id++) {
+    if (!k.memoryBlocks.delete(id)) {
+      k.log.warn('------------[ cut here ]------------');
+      k.log.warn('WARNING: CPU: 0 PID: 1 at drivers/base/memory.c:923 remove_memory_block_devices+0x4c/0x6e');
+      k.log.warn('---[ end trace 0000000000000000 ]---');
+    }
+  }
+}
+
+/** memory_block_online(): memmap_on_memory pages first, then online_pages() for the rest. */
+function memoryBlockOnline(k: Kernel, mem: MemoryBlock): number {
+  const startPfn = mem.startPfn;
+  const nrPages = mem.nrPages;
+  const zone = zoneForPfnRange(k, mem.onlineType, mem.group, startPfn, nrPages);
+  const vmemmapPages = mem.altmap ? mem.altmap.free : 0;
+  if (vmemmapPages) {
+    // mhp_init_memmap_on_memory(): the memmap pages belong to the zone but are never freed to it.
+    movePfnRangeToZone(k, zone, startPfn, vmemmapPages);
+  }
+  const ret = onlinePages(k, startPfn + vmemmapPages, nrPages - vmemmapPages, zone, mem.group);
+  if (ret) {
+    if (vmemmapPages) removePfnRangeFromZone(k, zone, startPfn, vmemmapPages);
+    return ret;
+  }
+  if (vmemmapPages) adjustPresentPageCount(k, zone, mem.group, vmemmapPages);
+  mem.zone = zone;
+  return 0;
+}
+
+/** memory_block_offline(). */
+function memoryBlockOffline(k: Kernel, mem: MemoryBlock): number {
+  if (!mem.zone) return -EINVAL;
+  const zone = mem.zone;
+  const vmemmapPages = mem.altmap ? mem.altmap.free : 0;
+  if (vmemmapPages) adjustPresentPageCount(k, zone, mem.group, -vmemmapPages);
+  const ret = offlinePages(k, mem.startPfn + vmemmapPages, mem.nrPages - vmemmapPages, zone, mem.group);
+  if (ret) {
+    if (vmemmapPages) adjustPresentPageCount(k, zone, mem.group, vmemmapPages);
+    return ret;
+  }
+  if (vmemmapPages) removePfnRangeFromZone(k, zone, mem.startPfn, vmemmapPages);
+  mem.zone = undefined;
+  return 0;
+}
+
+/** memory_block_change_state(). */
+function memoryBlockChangeState(k: Kernel, mem: MemoryBlock, to: 'online' | 'offline', from: 'online' | 'offline'): number {
+  if (mem.state !== from) return -EINVAL;
+  if (to === 'offline') mem.state = 'going-offline';
+  const ret = to === 'online' ? memoryBlockOnline(k, mem) : memoryBlockOffline(k, mem);
+  mem.state = ret ? from : to;
+  return ret;
+}
+
+/** memory_subsys_online(). */
+function memorySubsysOnline(k: Kernel, mem: MemoryBlock): number {
+  if (mem.state === 'online') return 0;
+  if (mem.onlineType === 'offline') mem.onlineType = 'online';
+  const ret = memoryBlockChangeState(k, mem, 'online', 'offline');
+  mem.onlineType = 'offline';
+  return ret;
+}
+
+function memorySubsysOffline(k: Kernel, mem: MemoryBlock): number {
+  if (mem.state === 'offline') return 0;
+  return memoryBlockChangeState(k, mem, 'offline', 'online');
+}
+
+/** device_online(): 1 when the device was already online, else the bus callback's result. */
+export function deviceOnline(k: Kernel, mem: MemoryBlock): number {
+  if (!mem.devOffline) return 1;
+  const ret = memorySubsysOnline(k, mem);
+  if (!ret) mem.devOffline = false;
+  return ret;
+}
+
+/** device_offline(). */
+export function deviceOffline(k: Kernel, mem: MemoryBlock): number {
+  if (mem.devOffline) return 1;
+  const ret = memorySubsysOffline(k, mem);
+  if (!ret) mem.devOffline = true;
+  return ret;
+}
+
+/** mhp_online_type_from_str() (sysfs_streq: one trailing newline is ignored). */
+export function onlineTypeFromStr(buf: string): OnlineType | undefined {
+  const s = buf.endsWith('\n') ? buf.slice(0, -1) : buf;
+  if (s === 'offline' || s === 'online' || s === 'online_kernel' || s === 'online_movable') return s;
+  return undefined;
+}
+
+/** state_store(). Throws KernelError. */
+export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): void {
+  const type = onlineTypeFromStr(buf);
+  if (type === undefined) throw new KernelError(EINVAL);
+  let ret: number;
+  if (type === 'offline') {
+    ret = deviceOffline(k, mem);
+  } else {
+    mem.onlineType = type;
+    ret = deviceOnline(k, mem);
+  }
+  if (ret < 0) throw new KernelError(-ret);
+  if (ret) throw new KernelError(EINVAL);
+}
+
+/** The device core's online_store(): kstrtobool, then device_online/offline; "already" is success. */
+export function onlineStore(k: Kernel, mem: MemoryBlock, buf: string): void {
+  const s = buf.endsWith('\n') ? buf.slice(0, -1) : buf;
+  let val: boolean;
+  if (/^(1|y|Y|on)/.test(s) || /^(On|oN|ON)/.test(s)) val = true;
+  else if (/^(0|n|N|of|Of|oF|OF)/.test(s)) val = false;
+  else throw new KernelError(EINVAL);
+  const ret = val ? deviceOnline(k, mem) : deviceOffline(k, mem);
+  if (ret < 0) throw new KernelError(-ret);
+}
+
+/** valid_zones: the zone of an online block, or the default zone then the other allowed ones. */
+export function validZonesShow(k: Kernel, mem: MemoryBlock): string {
+  if (mem.state === 'online') return (mem.zone ? mem.zone.name : 'none') + '\n';
+  const start = mem.startPfn;
+  const nr = mem.nrPages;
+  const def = zoneForPfnRange(k, 'online', mem.group, start, nr);
+  let out = def.name;
+  for (const t of ['online_kernel', 'online_movable'] as const) {
+    const z = zoneForPfnRange(k, t, mem.group, start, nr);
+    if (z !== def) out += ' ' + z.name;
+  }
+  return out + '\n';
+}
+
+export function stateShow(mem: MemoryBlock): string {
+  return mem.state + '\n';
+}
+
+void EBUSY;

@@ -1,0 +1,217 @@
+/**
+ * The test driver the real-kernel recordings used (shared/oracle/kernel/hotplug_oracle.c),
+ * modelled so the same scripts run: debugfs files that call add_memory,
+ * add_memory_driver_managed, remove_memory and offline_and_remove_memory,
+ * `last`, `info` and an exact `ptwalk` of the kernel page tables.
+ */
+import type { Kernel } from '../../kernel.js';
+import { EINVAL, KernelBug, KernelError } from '../../errno.js';
+import { MHP_MEMMAP_ON_MEMORY, MHP_NONE, addMemory, mhpSupportsMemmapOnMemory, offlineAndRemoveMemory, removeMemory } from '../../mm/memory_hotplug.js';
+import { u64 } from '../../arch/riscv/layout.js';
+import { ptePpn, PTE_V } from '../../../hw/pte.js';
+import { memoryBlockSizeBytes } from '../base/memory.js';
+import { SECTION_SIZE_BITS } from '../../mm/sparse.js';
+
+export type OracleOp = 'add' | 'add_memmap' | 'add_driver_managed' | 'remove' | 'offline_and_remove';
+export const ORACLE_OPS: readonly OracleOp[] = ['add', 'add_memmap', 'add_driver_managed', 'remove', 'offline_and_remove'];
+
+const hx = (v: bigint): string => '0x' + v.toString(16);
+
+/** kstrtou64(s, 0): decimal, 0x hex or 0 octal; the whole token must parse. */
+function kstrtou64(s: string): bigint {
+  const t = s.endsWith('\n') ? s.slice(0, -1) : s;
+  let v: bigint;
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) v = BigInt(t);
+  else if (/^0[0-7]*$/.test(t)) v = t.length > 1 ? BigInt('0o' + t.slice(1)) : 0n;
+  else if (/^\+?[1-9][0-9]*$/.test(t)) v = BigInt(t.replace('+', ''));
+  else throw new KernelError(EINVAL);
+  if (v >= 1n << 64n) throw new KernelError(34);
+  return v;
+}
+
+/** oracle_parse(): "START SIZE" with blanks trimmed. */
+export function oracleParse(buf: string): [bigint, bigint] {
+  const p = buf.trim();
+  const m = /^(\S+)[ \t]+(.*)$/s.exec(p);
+  if (!m) throw new KernelError(EINVAL);
+  return [kstrtou64(m[1]!), kstrtou64(m[2]!.trim())];
+}
+
+export class HotplugOracle {
+  last = 'none\n';
+  private walkStart = 0n;
+  private walkEnd = 0n;
+  private walkDesc = 'unset';
+
+  constructor(private readonly k: Kernel) {}
+
+  /** oracle_op_write(). Throws KernelError (or KernelBug where the kernel would BUG). */
+  op(op: OracleOp, buf: string): void {
+    const k = this.k;
+    if (buf.length === 0 || buf.length >= 96) throw new KernelError(EINVAL);
+    let start: bigint;
+    let size: bigint;
+    try {
+      [start, size] = oracleParse(buf);
+    } catch (e) {
+      if (e instanceof KernelError) k.log.info(`hotplug_oracle: ${op}: cannot parse "START SIZE" (${-e.errno})`);
+      throw e;
+    }
+    const t0 = k.log.clockNs;
+    let rc = 0;
+    try {
+      switch (op) {
+        case 'add':
+          addMemory(k, 0, start, size, MHP_NONE);
+          break;
+        case 'add_memmap':
+          addMemory(k, 0, start, size, MHP_MEMMAP_ON_MEMORY);
+          break;
+        case 'add_driver_managed':
+          addMemory(k, 0, start, size, MHP_NONE, 'System RAM (oracle)');
+          break;
+        case 'remove':
+          removeMemory(k, start, size);
+          break;
+        case 'offline_and_remove':
+          offlineAndRemoveMemory(k, start, size);
+          break;
+      }
+    } catch (e) {
+      if (e instanceof KernelBug) {
+        k.log.log(0, `kernel BUG: ${e.where}`);
+        throw e;
+      }
+      if (!(e instanceof KernelError)) throw e;
+      rc = -e.errno;
+    }
+    // The model's clock stands in for ktime: a fixed cost per call keeps logs reproducible.
+    k.log.tick(1000);
+    const ns = k.log.clockNs - t0;
+    this.last = `${op} ${hx(start)} ${hx(size)} rc=${rc} ns=${ns}\n`;
+    k.log.info(`hotplug_oracle: ${op} start=${hx(start)} size=${hx(size)} -> rc=${rc} (${ns} ns)`);
+    if (rc) throw new KernelError(-rc);
+  }
+
+  info(): string {
+    const k = this.k;
+    const L = k.layout;
+    const r = L.mappableRange();
+    const mode = k.mode.name;
+    const lines = [
+      `satp_mode=${mode}`,
+      `pgtable_l4_enabled=${L.l4 ? 1 : 0} pgtable_l5_enabled=${L.l5 ? 1 : 0}`,
+      `PAGE_OFFSET=${hx(L.pageOffset)}`,
+      `VMEMMAP_START=${hx(L.vmemmapStart)} VMEMMAP_END=${hx(L.vmemmapEnd)}`,
+      `VMALLOC_START=${hx(L.vmallocStart)} VMALLOC_END=${hx(L.vmallocEnd)}`,
+      `PGDIR_SHIFT=${L.pgdirShift} PGDIR_SIZE=${hx(L.pgdirSize)} PTRS_PER_PGD=512`,
+      `P4D_SIZE=0x8000000000 PUD_SIZE=0x40000000 PMD_SIZE=0x200000 PAGE_SIZE=0x1000`,
+      `phys_ram_base=${hx(L.physRamBase)} va(phys_ram_base)=${hx(L.va(L.physRamBase))}`,
+      `mappable_range=${hx(r.start)}-${hx(r.end)}`,
+      `vmemmap(struct page of pfn 0)=${hx(L.pfnToPage(0n))} page_of(phys_ram_base)=${hx(L.pfnToPage(L.physRamBase >> 12n))}`,
+      `sizeof(struct page)=64`,
+      `memory_block_size_bytes=${hx(BigInt(memoryBlockSizeBytes()))} SECTION_SIZE_BITS=${SECTION_SIZE_BITS}`,
+      `pageblock_order=9 MAX_PAGE_ORDER=10`,
+      `max_pfn=${hx(BigInt(k.maxPfn))} max_low_pfn=${hx(BigInt(k.maxLowPfn))}`,
+      `mhp_supports_memmap_on_memory=${mhpSupportsMemmapOnMemory(k) ? 1 : 0}`,
+    ];
+    return lines.join('\n') + '\n';
+  }
+
+  /** oracle_ptwalk_write(): "linear|vmemmap|va START END". */
+  setWalk(buf: string): void {
+    if (buf.length === 0 || buf.length >= 96) throw new KernelError(EINVAL);
+    const p = buf.trim();
+    const m = /^(\S+)[ \t]+(.*)$/s.exec(p);
+    if (!m) throw new KernelError(EINVAL);
+    const kind = m[1]!;
+    const [a, b] = oracleParse(m[2]!);
+    if (b <= a) throw new KernelError(EINVAL);
+    const L = this.k.layout;
+    if (kind === 'linear') {
+      this.walkStart = L.va(a);
+      this.walkEnd = L.va(b);
+    } else if (kind === 'vmemmap') {
+      this.walkStart = L.pfnToPage(a >> 12n);
+      this.walkEnd = L.pfnToPage(b >> 12n);
+    } else if (kind === 'va') {
+      this.walkStart = a;
+      this.walkEnd = b;
+    } else {
+      throw new KernelError(EINVAL);
+    }
+    this.walkDesc = `${kind} ${hx(a)}-${hx(b)}`;
+  }
+
+  /** oracle_ptwalk_show(). */
+  ptwalk(): string {
+    const k = this.k;
+    const top = k.pt.rootLevel;
+    const vaBits = BigInt(12 + 9 * (top + 1));
+    const names = ['PTE', 'PMD', 'PUD', 'P4D', 'PGD'];
+    const out: string[] = [];
+    const ws = this.walkStart;
+    const we = this.walkEnd;
+    out.push(`# ptwalk ${this.walkDesc} va=${hxz(ws)}-${hxz(we)} mode=${k.mode.name} levels=${top + 1}`);
+    if (ws >= we) return out.join('\n') + '\n';
+    interface Run {
+      va: bigint;
+      vaEnd: bigint;
+      pa: bigint;
+      flags: bigint;
+      lvl: number;
+      n: number;
+    }
+    let run: Run | undefined;
+    const flush = (): void => {
+      if (!run) return;
+      out.push(
+        `LEAF  ${names[run.lvl]} va=${hxz(run.va)}-${hxz(run.vaEnd)} pa=${hxz(run.pa)}-${hxz(run.pa + (run.vaEnd - run.va))} n=${run.n} flags=${hxz(run.flags)}`,
+      );
+      run = undefined;
+    };
+    const entry = (lo: number, hi: number, lvl: number, va: bigint, size: bigint): void => {
+      if ((lo & PTE_V) === 0) {
+        flush();
+        return;
+      }
+      const pa = BigInt(ptePpn(lo, hi)) << 12n;
+      const flags = BigInt(lo & 0x3ff) | ((BigInt(hi >>> 0) >> 22n) << 54n);
+      if ((lo & 0xe) !== 0) {
+        if (run && run.lvl === lvl && run.vaEnd === va && run.flags === flags && run.pa + (run.vaEnd - run.va) === pa) {
+          run.vaEnd = u64(run.vaEnd + size);
+          run.n++;
+        } else {
+          flush();
+          run = { va, vaEnd: u64(va + size), pa, flags, lvl, n: 1 };
+        }
+        return;
+      }
+      flush();
+      out.push(`TABLE ${names[lvl]} va=${hxz(va)}-${hxz(u64(va + size))} table_pa=${hxz(pa)}`);
+      if (lvl > 0) table(Number(pa >> 12n), lvl - 1, va);
+    };
+    const table = (pfn: number, lvl: number, base: bigint): void => {
+      const size = 1n << BigInt(12 + 9 * lvl);
+      for (let i = 0; i < 512; i++) {
+        const va = u64(base + BigInt(i) * size);
+        if (u64(va + size - 1n) < ws || va >= we) continue;
+        entry(k.pt.readLo(pfn, i), k.pt.readHi(pfn, i), lvl, va, size);
+      }
+    };
+    const size = 1n << (vaBits - 9n);
+    for (let i = 0; i < 512; i++) {
+      let va = BigInt(i) * size;
+      if (i >= 256) va = u64(va | u64(~0n << vaBits));
+      if (u64(va + size - 1n) < ws || va >= we) continue;
+      entry(k.pt.readLo(k.pt.rootPfn, i), k.pt.readHi(k.pt.rootPfn, i), top, va, size);
+    }
+    flush();
+    return out.join('\n') + '\n';
+  }
+}
+
+/** The kernel's %#lx: always 0x-prefixed, also for zero. */
+function hxz(v: bigint): string {
+  return '0x' + v.toString(16);
+}

@@ -1,0 +1,69 @@
+/** Linux errno values and the strerror texts bash prints for them. */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EIO = 5;
+export const E2BIG = 7;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
+export const ENOTDIR = 20;
+export const EISDIR = 21;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ERANGE = 34;
+export const ENOSYS = 38;
+export const EOPNOTSUPP = 95;
+export const EHWPOISON = 133;
+
+const NAMES: Record<number, [string, string]> = {
+  [EPERM]: ['EPERM', 'Operation not permitted'],
+  [ENOENT]: ['ENOENT', 'No such file or directory'],
+  [EINTR]: ['EINTR', 'Interrupted system call'],
+  [EIO]: ['EIO', 'Input/output error'],
+  [E2BIG]: ['E2BIG', 'Argument list too long'],
+  [EAGAIN]: ['EAGAIN', 'Resource temporarily unavailable'],
+  [ENOMEM]: ['ENOMEM', 'Cannot allocate memory'],
+  [EACCES]: ['EACCES', 'Permission denied'],
+  [EFAULT]: ['EFAULT', 'Bad address'],
+  [EBUSY]: ['EBUSY', 'Device or resource busy'],
+  [EEXIST]: ['EEXIST', 'File exists'],
+  [ENODEV]: ['ENODEV', 'No such device'],
+  [ENOTDIR]: ['ENOTDIR', 'Not a directory'],
+  [EISDIR]: ['EISDIR', 'Is a directory'],
+  [EINVAL]: ['EINVAL', 'Invalid argument'],
+  [ENOSPC]: ['ENOSPC', 'No space left on device'],
+  [ERANGE]: ['ERANGE', 'Numerical result out of range'],
+  [ENOSYS]: ['ENOSYS', 'Function not implemented'],
+  [EOPNOTSUPP]: ['EOPNOTSUPP', 'Operation not supported'],
+  [EHWPOISON]: ['EHWPOISON', 'Memory page has hardware error'],
+};
+
+export function errnoName(errno: number): string {
+  return NAMES[errno]?.[0] ?? `E${errno}`;
+}
+
+export function strerror(errno: number): string {
+  return NAMES[errno]?.[1] ?? `Unknown error ${errno}`;
+}
+
+/** An error a system call returns: the model's `-errno`. */
+export class KernelError extends Error {
+  constructor(
+    readonly errno: number,
+    message?: string,
+  ) {
+    super(message ?? strerror(errno));
+  }
+}
+
+/** BUG()/BUG_ON(): the real kernel would oops here; the model stops the operation and says so. */
+export class KernelBug extends Error {
+  constructor(readonly where: string) {
+    super(`kernel BUG at ${where}`);
+  }
+}

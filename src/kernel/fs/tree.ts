@@ -1,0 +1,167 @@
+/**
+ * The guest's file tree: /proc, /sys/devices/system/{memory,node},
+ * /sys/module/memory_hotplug/parameters and /sys/kernel/debug.
+ */
+import type { Kernel } from '../kernel.js';
+import { EINVAL, KernelError } from '../errno.js';
+import { Vfs, dynamicDir, file, link, staticDir, type DirNode, type VNode } from './vfs.js';
+import { procBuddyinfo, procIomem, procMeminfo, procZoneinfo } from './procfs.js';
+import {
+  memoryBlockSizeBytes,
+  onlineStore,
+  onlineTypeFromStr,
+  stateShow,
+  stateStore,
+  validZonesShow,
+  type MemoryBlock,
+} from '../drivers/base/memory.js';
+import { kernelPageTables } from '../arch/riscv/ptdump.js';
+import { HotplugOracle, ORACLE_OPS } from '../drivers/oracle/hotplug_oracle.js';
+import { ZONE_MOVABLE, ZONE_NORMAL } from '../mm/zone.js';
+
+/** Extra directories other parts of the model (drivers) hang into the tree. */
+export interface TreeExtensions {
+  sysBus?: () => Array<[string, VNode]>;
+}
+
+function memoryBlockDir(k: Kernel, mem: MemoryBlock, nodeDir: () => VNode | undefined): DirNode {
+  return staticDir({
+    node0: link('../../node/node0', nodeDir),
+    online: file(
+      () => (mem.devOffline ? '0\n' : '1\n'),
+      (d) => onlineStore(k, mem, d),
+    ),
+    phys_device: file(() => '0\n'),
+    phys_index: file(() => mem.id.toString(16).padStart(8, '0') + '\n'),
+    removable: file(() => '1\n'),
+    state: file(
+      () => stateShow(mem),
+      (d) => stateStore(k, mem, d),
+    ),
+    subsystem: link('../../../../bus/memory', () => undefined),
+    uevent: file(() => ''),
+    valid_zones: file(() => validZonesShow(k, mem)),
+  });
+}
+
+function blocksSorted(k: Kernel): MemoryBlock[] {
+  return [...k.memoryBlocks.values()].sort((a, b) => a.id - b.id);
+}
+
+export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions = {}): Vfs {
+  let vfs: Vfs | undefined;
+  const nodeDirRef = (): VNode | undefined => vfs?.lookup('/sys/devices/system/node/node0');
+
+  const memoryDir = dynamicDir(
+    () => {
+      const entries: Array<[string, VNode]> = [
+        ['auto_online_blocks', autoOnline],
+        ['block_size_bytes', blockSize],
+      ];
+      for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, memoryBlockDir(k, mem, nodeDirRef)]);
+      entries.push(['uevent', file(() => '')]);
+      return entries;
+    },
+    (name) => {
+      if (name === 'auto_online_blocks') return autoOnline;
+      if (name === 'block_size_bytes') return blockSize;
+      if (name === 'uevent') return file(() => '');
+      const m = /^memory(0|[1-9]\d*)$/.exec(name);
+      if (!m) return undefined;
+      const mem = k.memoryBlocks.get(Number(m[1]));
+      return mem ? memoryBlockDir(k, mem, nodeDirRef) : undefined;
+    },
+  );
+  const autoOnline = file(
+    () => k.params.defaultOnlineType + '\n',
+    (d) => {
+      const t = onlineTypeFromStr(d);
+      if (t === undefined) throw new KernelError(EINVAL);
+      k.params.defaultOnlineType = t;
+    },
+  );
+  const blockSize = file(() => memoryBlockSizeBytes().toString(16) + '\n');
+
+  const hasMemory = (): boolean => k.pgdat.nodePresentPages > 0;
+  const hasNormal = (): boolean => k.pgdat.zones.some((z) => z.idx <= ZONE_NORMAL && z.isPopulated());
+  const node0 = dynamicDir(() => {
+    const entries: Array<[string, VNode]> = [];
+    for (let c = 0; c < k.machine.smp; c++) entries.push([`cpu${c}`, link(`../../cpu/cpu${c}`, () => undefined)]);
+    entries.push(['cpulist', file(() => cpuList(k.machine.smp) + '\n')]);
+    entries.push(['meminfo', file(() => nodeMeminfo(k))]);
+    for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, link(`../../memory/memory${mem.id}`, () => vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`))]);
+    entries.push(['uevent', file(() => '')]);
+    return entries;
+  });
+  const nodeDir = staticDir({
+    has_cpu: file(() => cpuList(k.machine.smp).replace(/.*/, '0') + '\n'),
+    has_generic_initiator: file(() => '\n'),
+    has_memory: file(() => (hasMemory() ? '0\n' : '\n')),
+    has_normal_memory: file(() => (hasNormal() ? '0\n' : '\n')),
+    node0,
+    online: file(() => '0\n'),
+    possible: file(() => '0\n'),
+    uevent: file(() => ''),
+  });
+
+  const oracleDir: Record<string, VNode> = {};
+  for (const op of ORACLE_OPS) oracleDir[op] = file(undefined, (d) => oracle.op(op, d));
+  oracleDir['info'] = file(() => oracle.info());
+  oracleDir['last'] = file(() => oracle.last);
+  oracleDir['ptwalk'] = file(
+    () => oracle.ptwalk(),
+    (d) => oracle.setWalk(d),
+  );
+
+  const params = staticDir({
+    auto_movable_numa_aware: file(() => (k.params.autoMovableNumaAware ? 'Y\n' : 'N\n')),
+    auto_movable_ratio: file(() => `${k.params.autoMovableRatio}\n`),
+    memmap_on_memory: file(() => (k.params.memmapOnMemory ? 'Y\n' : 'N\n')),
+    online_policy: file(() => k.params.onlinePolicy + '\n'),
+  });
+
+  const root = staticDir({
+    proc: staticDir({
+      buddyinfo: file(() => procBuddyinfo(k)),
+      cmdline: file(() => k.cmdline.raw + '\n'),
+      iomem: file(() => procIomem(k)),
+      meminfo: file(() => procMeminfo(k)),
+      version: file(() => k.profile.version + '\n'),
+      zoneinfo: file(() => procZoneinfo(k)),
+    }),
+    sys: staticDir({
+      bus: dynamicDir(() => (ext.sysBus ? ext.sysBus() : [])),
+      devices: staticDir({
+        system: staticDir({
+          memory: memoryDir,
+          node: nodeDir,
+        }),
+      }),
+      kernel: staticDir({
+        debug: staticDir({
+          hotplug_oracle: staticDir(oracleDir),
+          kernel_page_tables: file(() => kernelPageTables(k.pt, k.layout)),
+        }),
+      }),
+      module: staticDir({
+        memory_hotplug: staticDir({ parameters: params }),
+      }),
+    }),
+  });
+  vfs = new Vfs(root);
+  return vfs;
+}
+
+function cpuList(n: number): string {
+  return n <= 1 ? '0' : `0-${n - 1}`;
+}
+
+/** /sys/devices/system/node/node0/meminfo (the fields lsmem and numactl read). */
+function nodeMeminfo(k: Kernel): string {
+  const total = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0);
+  const free = k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
+  const f = (label: string, pages: number): string => `Node 0 ${label}${String(pages * 4).padStart(8)} kB`;
+  return [f('MemTotal:       ', total), f('MemFree:        ', free), f('MemUsed:        ', total - free)].join('\n') + '\n';
+}
+
+void ZONE_MOVABLE;

@@ -1,0 +1,103 @@
+/**
+ * The guest kernel's state: one object holding what Linux keeps in globals
+ * (memblock, swapper_pg_dir, the node and its zones, mem_section, memory
+ * blocks, the resource tree, the log). The mm/, arch/ and drivers/ modules
+ * are functions over it, named after the kernel functions they model.
+ */
+import type { PhysMem } from '../hw/physmem.js';
+import type { PagingMode } from '../hw/paging.js';
+import type { KernelProfile } from './profile.js';
+import type { KernelCmdline, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
+import { KernelLayout } from './arch/riscv/layout.js';
+import { Memblock } from './mm/memblock.js';
+import { PgData } from './mm/zone.js';
+import { SparseMem } from './mm/sparse.js';
+import { FreeArea } from './mm/free_area.js';
+import { Resource } from './kernel/resource.js';
+import { Printk } from './kernel/printk.js';
+import { Workload } from './mm/workload.js';
+import type { KernelPageTables } from './arch/riscv/pgtable.js';
+import type { MemoryBlock } from './drivers/base/memory.js';
+import type { MemoryGroup } from './mm/memory_hotplug.js';
+
+/** What the kernel needs of the machine under it. */
+export interface Machine {
+  readonly mem: PhysMem;
+  /** Boot DRAM as the device tree describes it. */
+  readonly dramBase: bigint;
+  readonly dramSize: bigint;
+  readonly smp: number;
+  /** Set every hart's satp to this root (MODE from the paging mode). */
+  setSatpAll(mode: PagingMode, rootPfn: number): void;
+  /** sfence.vma with rs1 = rs2 = x0 on every hart (flush_tlb_all). */
+  flushTlbAll(): void;
+}
+
+/** Injected allocation failures: the checker's way of asking "what if the N-th allocation fails". */
+export interface FaultInjector {
+  shouldFailAlloc(what: 'page' | 'memblock', order: number): boolean;
+}
+
+export interface HotplugParams {
+  memmapOnMemory: boolean;
+  onlinePolicy: OnlinePolicy;
+  autoMovableRatio: number;
+  autoMovableNumaAware: boolean;
+  /** mhp_default_online_type (auto_online_blocks). */
+  defaultOnlineType: OnlineType;
+  movableNode: boolean;
+}
+
+export class Kernel {
+  readonly log = new Printk();
+  readonly layout: KernelLayout;
+  readonly memblock = new Memblock();
+  readonly pgdat = new PgData(0);
+  readonly sparse = new SparseMem();
+  /** Pages with PG_reserved set at boot (memblock allocations) not yet given back. */
+  readonly bootReserved = new FreeArea();
+  readonly iomem = new Resource(0n, (1n << 64n) - 1n, 'PCI mem');
+  readonly memoryBlocks = new Map<number, MemoryBlock>();
+  /** Memory groups registered by drivers (virtio-mem), by id. */
+  readonly memoryGroups = new Map<number, MemoryGroup>();
+  readonly params: HotplugParams;
+  readonly workload = new Workload();
+  pt!: KernelPageTables;
+  /** totalram_pages(): MemTotal / 4 KiB. */
+  totalramPages = 0;
+  /** Pages reserved for CMA and friends: 0 here; kept for meminfo arithmetic. */
+  maxPfn = 0;
+  maxLowPfn = 0;
+  /** After mm_core_init the buddy allocator serves allocations; before, memblock does. */
+  slabAvailable = false;
+  /** The last hotplug_oracle debugfs operation, as `last` reports it. */
+  oracleLast = 'none';
+  faults: FaultInjector | undefined;
+  /** Number of page allocations made so far (for fault injection and tests). */
+  pageAllocCount = 0;
+
+  constructor(
+    readonly machine: Machine,
+    readonly profile: KernelProfile,
+    readonly mode: PagingMode,
+    readonly cmdline: KernelCmdline,
+  ) {
+    this.layout = new KernelLayout(mode, profile);
+    this.params = {
+      memmapOnMemory: cmdline.memmapOnMemory,
+      onlinePolicy: cmdline.onlinePolicy,
+      autoMovableRatio: cmdline.autoMovableRatio,
+      autoMovableNumaAware: cmdline.autoMovableNumaAware,
+      defaultOnlineType: cmdline.memhpDefaultState ?? 'offline',
+      movableNode: cmdline.movableNode,
+    };
+  }
+
+  get mem(): PhysMem {
+    return this.machine.mem;
+  }
+
+  flushTlbAll(): void {
+    this.machine.flushTlbAll();
+  }
+}

@@ -1,0 +1,657 @@
+/**
+ * mm/memory_hotplug.c: adding, onlining, offlining and removing memory.
+ * Every function follows its kernel namesake's order of checks and side
+ * effects, so errors and partial states are the kernel's own.
+ */
+import type { Kernel } from '../kernel.js';
+import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug, KernelError } from '../errno.js';
+import {
+  IORESOURCE_BUSY,
+  IORESOURCE_SYSRAM_DRIVER_MANAGED,
+  IORESOURCE_SYSTEM_RAM,
+  Resource,
+} from '../kernel/resource.js';
+import { archAddMemory, archGetMappableRange, archRemoveMemory } from '../arch/riscv/init.js';
+import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
+import {
+  PAGES_PER_SECTION,
+  pfnToSectionNr,
+  sectionNrToPfn,
+  sparseAddSection,
+  sparseRemoveSection,
+} from './sparse.js';
+import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
+import { adjustManagedPageCount, pageZone } from './page_alloc.js';
+import {
+  createMemoryBlockDevices,
+  findMemoryBlock,
+  memoryBlockSizeBytes,
+  removeMemoryBlockDevices,
+  deviceOnline,
+  deviceOffline,
+  type MemoryBlock,
+} from '../drivers/base/memory.js';
+import type { OnlineType } from '../kernel/cmdline.js';
+import { isolateRangeForOffline, migrateMovablePages } from './page_isolation.js';
+
+export const MHP_NONE = 0;
+export const MHP_MERGE_RESOURCE = 1 << 0;
+export const MHP_MEMMAP_ON_MEMORY = 1 << 1;
+export const MHP_NID_IS_MGID = 1 << 2;
+
+const PAGEBLOCK_NR_PAGES = 512;
+const PHYSMEM_END = (1n << 56n) - 1n;
+
+function hexll(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+// ---- adding pages: __add_pages / __remove_pages --------------------------------------
+
+/** __add_pages(): sparse_add_section for each section of the range; stops at the first failure (earlier sections stay). */
+export function __addPages(k: Kernel, nid: number, pfn: number, nrPages: number, altmap: VmemAltmap | undefined): number {
+  const end = pfn + nrPages;
+  if (altmap) {
+    // The altmap must lie at the start of the range and fit in it.
+    if (altmap.basePfn !== pfn || vmemAltmapOffset(altmap) > nrPages) {
+      k.log.warn('WARNING: __add_pages: altmap does not match the range');
+      return -EINVAL;
+    }
+  }
+  for (let p = pfn; p < end; ) {
+    const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
+    const err = sparseAddSection(k, nid, p, cur, altmap);
+    if (err) return err;
+    p += cur;
+  }
+  return 0;
+}
+
+/** __remove_pages(). */
+export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: VmemAltmap | undefined): void {
+  const end = pfn + nrPages;
+  for (let p = pfn; p < end; ) {
+    const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
+    if (!sparseRemoveSection(k, p, cur, altmap)) {
+      k.log.warn(`WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`);
+    }
+    p += cur;
+  }
+}
+
+// ---- zones -------------------------------------------------------------------------------
+
+/** move_pfn_range_to_zone(): the range's struct pages now say `zone`; spans grow to cover it. */
+export function movePfnRangeToZone(k: Kernel, zone: Zone, startPfn: number, nrPages: number): void {
+  zone.resizeRange(startPfn, nrPages);
+  k.pgdat.resizeRange(startPfn, nrPages);
+  for (let s = pfnToSectionNr(startPfn); s < pfnToSectionNr(startPfn + nrPages - 1) + 1; s++) {
+    const ms = k.sparse.get(s);
+    if (ms) ms.zoneIdx = zone.idx;
+  }
+}
+
+/** Does the section hold online pages of `zone` (pfn_to_online_page + page_zone)? */
+function sectionInZone(k: Kernel, nr: number, zone: Zone): boolean {
+  const ms = k.sparse.get(nr);
+  return !!ms && ms.online && ms.zoneIdx === zone.idx;
+}
+
+/** shrink_zone_span(): only the ends of a zone shrink, to the nearest online section of the zone. */
+function shrinkZoneSpan(k: Kernel, zone: Zone, startPfn: number, endPfn: number): void {
+  if (zone.zoneStartPfn === startPfn) {
+    let found = -1;
+    for (let s = pfnToSectionNr(endPfn); sectionNrToPfn(s) < zone.zoneEndPfn; s++) {
+      if (sectionInZone(k, s, zone)) {
+        found = sectionNrToPfn(s);
+        break;
+      }
+    }
+    if (found >= 0) {
+      zone.spannedPages = zone.zoneEndPfn - found;
+      zone.zoneStartPfn = found;
+    } else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  } else if (zone.zoneEndPfn === endPfn) {
+    let found = -1;
+    for (let s = pfnToSectionNr(startPfn) - 1; s >= pfnToSectionNr(zone.zoneStartPfn); s--) {
+      if (sectionInZone(k, s, zone)) {
+        found = sectionNrToPfn(s + 1) - 1;
+        break;
+      }
+    }
+    if (found >= 0) zone.spannedPages = found - zone.zoneStartPfn + 1;
+    else {
+      zone.zoneStartPfn = 0;
+      zone.spannedPages = 0;
+    }
+  }
+}
+
+/** update_pgdat_span(): the node spans the union of its zones. */
+function updatePgdatSpan(k: Kernel): void {
+  let start = Infinity;
+  let end = 0;
+  for (const z of k.pgdat.zones) {
+    if (z.isEmpty()) continue;
+    start = Math.min(start, z.zoneStartPfn);
+    end = Math.max(end, z.zoneEndPfn);
+  }
+  k.pgdat.nodeStartPfn = start === Infinity ? 0 : start;
+  k.pgdat.nodeSpannedPages = start === Infinity ? 0 : end - start;
+}
+
+/** remove_pfn_range_from_zone(). */
+export function removePfnRangeFromZone(k: Kernel, zone: Zone, startPfn: number, nrPages: number): void {
+  shrinkZoneSpan(k, zone, startPfn, startPfn + nrPages);
+  updatePgdatSpan(k);
+  for (let s = pfnToSectionNr(startPfn); s <= pfnToSectionNr(startPfn + nrPages - 1); s++) {
+    const ms = k.sparse.get(s);
+    if (ms) ms.zoneIdx = -1;
+  }
+}
+
+/** default_kernel_zone_for_pfn(): the first kernel zone the range touches, else ZONE_NORMAL. */
+export function defaultKernelZoneForPfn(k: Kernel, startPfn: number, nrPages: number): Zone {
+  for (let zid = 0; zid <= ZONE_NORMAL; zid++) {
+    const z = k.pgdat.zone(zid);
+    if (z.intersects(startPfn, nrPages)) return z;
+  }
+  return k.pgdat.zone(ZONE_NORMAL);
+}
+
+function defaultZoneForPfn(k: Kernel, startPfn: number, nrPages: number): Zone {
+  const kernelZone = defaultKernelZoneForPfn(k, startPfn, nrPages);
+  const movable = k.pgdat.zone(ZONE_MOVABLE);
+  const inKernel = kernelZone.intersects(startPfn, nrPages);
+  const inMovable = movable.intersects(startPfn, nrPages);
+  if (inKernel !== inMovable) return inKernel ? kernelZone : movable;
+  return k.params.movableNode ? movable : kernelZone;
+}
+
+/** Pages present at boot in the kernel zones (zone->present_early_pages), for auto-movable. */
+export function presentEarlyPages(k: Kernel, zone: Zone): number {
+  let n = 0;
+  for (const s of k.sparse.all()) if (s.early && s.zoneIdx === zone.idx && s.online) n += PAGES_PER_SECTION;
+  return Math.min(n, zone.presentPages);
+}
+
+/** Memory groups (virtio-mem's units); a static group has a fixed size, a dynamic one a unit. */
+export interface MemoryGroup {
+  readonly id: number;
+  readonly nid: number;
+  readonly isDynamic: boolean;
+  /** Static: max_pages; dynamic: unit_pages. */
+  readonly pages: number;
+  presentKernelPages: number;
+  presentMovablePages: number;
+}
+
+function autoMovableCanOnlineMovable(k: Kernel, group: MemoryGroup | undefined, nrPages: number): boolean {
+  let kernelEarly = 0;
+  let movable = 0;
+  for (const z of k.pgdat.zones) {
+    if (!z.isPopulated()) continue;
+    if (z.idx === ZONE_MOVABLE) movable += z.presentPages;
+    else kernelEarly += presentEarlyPages(k, z);
+  }
+  // Remove the effect of every dynamic group but this one.
+  let reqKernelEarly = 0;
+  let groupMovable = 0;
+  for (const g of k.memoryGroups.values()) {
+    if (!g.isDynamic || g === group) continue;
+    const ratio = k.params.autoMovableRatio;
+    reqKernelEarly += Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages > 0
+      ? Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages
+      : 0;
+    groupMovable += g.presentMovablePages;
+  }
+  if (kernelEarly <= reqKernelEarly) return false;
+  kernelEarly -= reqKernelEarly;
+  movable -= groupMovable;
+  if (group && group.isDynamic) kernelEarly += group.presentKernelPages;
+  movable += nrPages;
+  return movable <= Math.floor((k.params.autoMovableRatio * kernelEarly) / 100);
+}
+
+function autoMovableZoneForPfn(k: Kernel, group: MemoryGroup | undefined, pfn: number, nrPages: number): Zone {
+  let onlinePages = 0;
+  let maxPages: number;
+  const kernelZone = (): Zone => defaultKernelZoneForPfn(k, pfn, nrPages);
+  if (!k.params.autoMovableRatio) return kernelZone();
+  if (group && !group.isDynamic) {
+    maxPages = group.pages;
+    onlinePages = group.presentMovablePages;
+    if (group.presentKernelPages) return kernelZone();
+  } else if (!group || group.pages === nrPages) {
+    maxPages = nrPages;
+  } else {
+    maxPages = group.pages;
+    const start = Math.floor(pfn / group.pages) * group.pages;
+    for (let p = start; p < start + group.pages; p += PAGES_PER_SECTION) {
+      const ms = k.sparse.get(pfnToSectionNr(p));
+      if (!ms || !ms.online) continue;
+      if (ms.zoneIdx !== ZONE_MOVABLE) return kernelZone();
+      onlinePages += PAGES_PER_SECTION;
+    }
+  }
+  const want = maxPages - onlinePages;
+  if (!autoMovableCanOnlineMovable(k, group, want)) return kernelZone();
+  return k.pgdat.zone(ZONE_MOVABLE);
+}
+
+/** zone_for_pfn_range(). */
+export function zoneForPfnRange(
+  k: Kernel,
+  onlineType: OnlineType,
+  group: MemoryGroup | undefined,
+  startPfn: number,
+  nrPages: number,
+): Zone {
+  if (onlineType === 'online_kernel') return defaultKernelZoneForPfn(k, startPfn, nrPages);
+  if (onlineType === 'online_movable') return k.pgdat.zone(ZONE_MOVABLE);
+  if (k.params.onlinePolicy === 'auto-movable') return autoMovableZoneForPfn(k, group, startPfn, nrPages);
+  return defaultZoneForPfn(k, startPfn, nrPages);
+}
+
+/** build_all_zonelists(): its boot-time banner, printed again when a zone gains or loses its last pages. */
+export function buildAllZonelists(k: Kernel): void {
+  const total = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0);
+  const policy = k.pgdat.zone(ZONE_NORMAL).isPopulated() ? 'Normal' : 'DMA32';
+  k.log.info('Fallback order for Node 0: 0 ');
+  k.log.info(`Built 1 zonelists, mobility grouping on.  Total pages: ${total}`);
+  k.log.info(`Policy zone: ${policy}`);
+}
+
+// ---- online / offline ------------------------------------------------------------------------
+
+/** online_pages(): the pages join the buddy allocator in max-order chunks. */
+export function onlinePages(k: Kernel, pfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
+  if (!nrPages || pfn % PAGEBLOCK_NR_PAGES !== 0 || (pfn + nrPages) % PAGES_PER_SECTION !== 0) return -EINVAL;
+  movePfnRangeToZone(k, zone, pfn, nrPages);
+  const needRebuild = !zone.isPopulated();
+  // online_pages_range(): sections go online, pages are freed (to the tail) in MAX_PAGE_ORDER chunks.
+  for (let s = pfnToSectionNr(pfn); s <= pfnToSectionNr(pfn + nrPages - 1); s++) {
+    const ms = k.sparse.get(s);
+    if (ms) ms.online = true;
+  }
+  zone.free.add(pfn, pfn + nrPages);
+  adjustManagedPageCount(k, zone, nrPages);
+  adjustPresentPageCount(k, zone, group, nrPages);
+  if (needRebuild) buildAllZonelists(k);
+  return 0;
+}
+
+/** adjust_present_page_count(). */
+export function adjustPresentPageCount(k: Kernel, zone: Zone, group: MemoryGroup | undefined, nrPages: number): void {
+  zone.presentPages += nrPages;
+  k.pgdat.nodePresentPages += nrPages;
+  if (group) {
+    if (zone.idx === ZONE_MOVABLE) group.presentMovablePages += nrPages;
+    else group.presentKernelPages += nrPages;
+  }
+}
+
+/** offline_pages(). */
+export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
+  const endPfn = startPfn + nrPages;
+  const fail = (ret: number, reason: string): number => {
+    k.log.log(7, `memory offlining [mem ${hex010(startPfn)}-${hex010end(endPfn)}] failed due to ${reason}`);
+    return ret;
+  };
+  if (!nrPages || startPfn % PAGEBLOCK_NR_PAGES !== 0 || endPfn % PAGES_PER_SECTION !== 0) return -EINVAL;
+  if (systemRamPages(k, startPfn, nrPages) !== nrPages) return fail(-EINVAL, 'memory holes');
+  if (pageZone(k, startPfn) !== zone || pageZone(k, endPfn - 1) !== zone) return fail(-EINVAL, 'multizone range');
+  // start_isolate_page_range(): any unmovable page makes the whole range fail.
+  const unmovable = isolateRangeForOffline(k, startPfn, endPfn);
+  if (unmovable !== undefined) {
+    k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
+    return fail(-EBUSY, 'failure to isolate range');
+  }
+  // Isolated: the range's free pages can no longer be handed out.
+  const isolated = [...zone.free.extents()]
+    .filter(([s, e]) => e > startPfn && s < endPfn)
+    .map(([s, e]): [number, number] => [Math.max(s, startPfn), Math.min(e, endPfn)]);
+  for (const [s, e] of isolated) zone.free.remove(s, e);
+  const freed: number[] = [];
+  const migrated = migrateMovablePages(k, startPfn, endPfn, freed);
+  for (const pfn of freed) isolated.push([pfn, pfn + 1]);
+  if (migrated < 0) {
+    // undo_isolate_page_range(): pages freed by migration stay free, in the buddy again.
+    for (const [s, e] of isolated) zone.free.add(s, e);
+    return fail(-EBUSY, 'unmovable page');
+  }
+  // __offline_isolated_pages(): sections go offline, their free pages leave the buddy.
+  for (let s = pfnToSectionNr(startPfn); s <= pfnToSectionNr(endPfn - 1); s++) {
+    const ms = k.sparse.get(s);
+    if (ms) ms.online = false;
+  }
+  const managed = isolated.reduce((n, [s, e]) => n + e - s, 0);
+  k.log.log(7, `Offlined Pages ${nrPages}`);
+  adjustManagedPageCount(k, zone, -managed);
+  adjustPresentPageCount(k, zone, group, -nrPages);
+  if (!zone.isPopulated()) buildAllZonelists(k);
+  removePfnRangeFromZone(k, zone, startPfn, nrPages);
+  return 0;
+}
+
+function hex010(pfn: number): string {
+  return '0x' + (BigInt(pfn) << 12n).toString(16).padStart(8, '0');
+}
+
+function hex010end(endPfn: number): string {
+  return '0x' + ((BigInt(endPfn) << 12n) - 1n).toString(16).padStart(8, '0');
+}
+
+/** walk_system_ram_range(): pages of the range covered by busy System RAM resources. */
+function systemRamPages(k: Kernel, startPfn: number, nrPages: number): number {
+  const start = BigInt(startPfn) << 12n;
+  const end = (BigInt(startPfn + nrPages) << 12n) - 1n;
+  let bytes = 0n;
+  const visit = (r: Resource): void => {
+    for (const c of r.children) {
+      if (c.end < start || c.start > end) continue;
+      if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0 && c.parent === k.iomem) {
+        const s = c.start > start ? c.start : start;
+        const e = c.end < end ? c.end : end;
+        bytes += e - s + 1n;
+      }
+    }
+  };
+  visit(k.iomem);
+  return Number(bytes >> 12n);
+}
+
+// ---- add_memory ---------------------------------------------------------------------------------
+
+/** mhp_get_pluggable_range(need_mapping = true). */
+export function mhpGetPluggableRange(k: Kernel): { start: bigint; end: bigint } {
+  const r = archGetMappableRange(k);
+  let start = r.start;
+  let end = r.end;
+  if (start > PHYSMEM_END) {
+    start = 0n;
+    end = 0n;
+  }
+  if (end > PHYSMEM_END) end = PHYSMEM_END;
+  return { start, end };
+}
+
+/** mhp_range_allowed(): with the kernel's 64-bit wrap of start + size. */
+export function mhpRangeAllowed(k: Kernel, start: bigint, size: bigint): boolean {
+  const r = mhpGetPluggableRange(k);
+  const end = (start + size) & ((1n << 64n) - 1n);
+  if (start < end && start >= r.start && end - 1n <= r.end) return true;
+  k.log.warn(
+    `Hotplug memory [${hexll(start)}-${hexll(end)}] exceeds maximum addressable range [${hexll(r.start)}-${hexll(r.end)}]`,
+  );
+  return false;
+}
+
+/** check_hotplug_memory_range(). */
+export function checkHotplugMemoryRange(k: Kernel, start: bigint, size: bigint): number {
+  const bs = BigInt(memoryBlockSizeBytes());
+  if (!size || start % bs !== 0n || size % bs !== 0n) {
+    k.log.err(`Block size [${hexll(bs)}] unaligned hotplug range: start ${hexll(start)}, size ${hexll(size)}`);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/** register_memory_resource(): claim the range in /proc/iomem. */
+function registerMemoryResource(k: Kernel, start: bigint, size: bigint, name: string): Resource {
+  let flags = IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY;
+  if (name !== 'System RAM') flags |= IORESOURCE_SYSRAM_DRIVER_MANAGED;
+  if (!mhpRangeAllowed(k, start, size)) throw new KernelError(E2BIG);
+  const res = requestRegion(k.iomem, start, size, name, flags);
+  if (!res) throw new KernelError(EEXIST);
+  return res;
+}
+
+/**
+ * __request_region(): a busy region may nest inside a non-busy parent that
+ * covers it, never overlap a busy one.
+ */
+export function requestRegion(root: Resource, start: bigint, size: bigint, name: string, flags: number): Resource | undefined {
+  const end = start + size - 1n;
+  if (end < start) return undefined;
+  const res = new Resource(start, end, name, flags);
+  let parent = root;
+  for (;;) {
+    const conflict = parent.request(res);
+    if (!conflict) return res;
+    if (conflict === parent) return undefined;
+    if ((conflict.flags & IORESOURCE_BUSY) === 0 && conflict.start <= start && conflict.end >= end) {
+      parent = conflict;
+      continue;
+    }
+    return undefined;
+  }
+}
+
+/** memory_block_memmap_on_memory_pages(). */
+export function memoryBlockMemmapOnMemoryPages(): number {
+  return Math.ceil(((memoryBlockSizeBytes() / 4096) * 64) / 4096);
+}
+
+/** mhp_supports_memmap_on_memory(). */
+export function mhpSupportsMemmapOnMemory(k: Kernel): boolean {
+  if (!k.params.memmapOnMemory) return false;
+  const vmemmapSize = (memoryBlockSizeBytes() / 4096) * 64;
+  const pages = memoryBlockMemmapOnMemoryPages();
+  if (vmemmapSize % 4096 !== 0) return false;
+  if (pages % PAGEBLOCK_NR_PAGES !== 0) return false;
+  if (pages === memoryBlockSizeBytes() / 4096) return false;
+  return vmemmapSize % (2 << 20) === 0;
+}
+
+/** add_memory_resource(). Returns 0 or -errno. */
+export function addMemoryResource(k: Kernel, nid: number, res: Resource, mhpFlags: number, group: MemoryGroup | undefined): number {
+  const start = res.start;
+  const size = res.end - res.start + 1n;
+  const ret = checkHotplugMemoryRange(k, start, size);
+  if (ret) return ret;
+  if (nid !== 0) {
+    k.log.warn(`WARNING: node ${nid} was absent from the node_possible_map`);
+    return -EINVAL;
+  }
+  const startPfn = Number(start >> 12n);
+  const nrPages = Number(size >> 12n);
+  if (mhpFlags & MHP_MEMMAP_ON_MEMORY && mhpSupportsMemmapOnMemory(k)) {
+    const r = createAltmapsAndMemoryBlocks(k, nid, group, startPfn, nrPages);
+    if (r) return r;
+  } else {
+    const r = archAddMemory(k, nid, startPfn, nrPages, undefined);
+    if (r < 0) return r;
+    const c = createMemoryBlockDevices(k, startPfn, nrPages, undefined, group);
+    if (c) {
+      archRemoveMemory(k, startPfn, nrPages, undefined);
+      return c;
+    }
+  }
+  if (mhpFlags & MHP_MERGE_RESOURCE) mergeSystemRamResource(k, res);
+  if (k.params.defaultOnlineType !== 'offline') {
+    for (const mem of memoryBlocksIn(k, startPfn, nrPages)) {
+      mem.onlineType = k.params.defaultOnlineType;
+      deviceOnline(k, mem);
+    }
+  }
+  return 0;
+}
+
+/** merge_system_ram_resource(): fold into an adjacent identical driver-managed resource. */
+function mergeSystemRamResource(k: Kernel, res: Resource): void {
+  const parent = res.parent;
+  if (!parent) return;
+  const i = parent.children.indexOf(res);
+  const prev = parent.children[i - 1];
+  if (prev && prev.end + 1n === res.start && prev.name === res.name && prev.flags === res.flags) {
+    prev.end = res.end;
+    res.release();
+    res = prev;
+  }
+  const next = parent.children[parent.children.indexOf(res) + 1];
+  if (next && res.end + 1n === next.start && next.name === res.name && next.flags === res.flags) {
+    res.end = next.end;
+    next.release();
+  }
+}
+
+/** create_altmaps_and_memory_blocks(): one altmap per memory block, each block's memmap on itself. */
+function createAltmapsAndMemoryBlocks(k: Kernel, nid: number, group: MemoryGroup | undefined, startPfn: number, nrPages: number): number {
+  const blockPages = memoryBlockSizeBytes() / 4096;
+  for (let cur = startPfn; cur < startPfn + nrPages; cur += blockPages) {
+    const altmap = newAltmap(cur, cur + blockPages - 1, memoryBlockMemmapOnMemoryPages());
+    let ret = archAddMemory(k, nid, cur, blockPages, altmap);
+    if (ret < 0) {
+      removeMemoryBlocksAndAltmaps(k, startPfn, cur - startPfn);
+      return ret;
+    }
+    ret = createMemoryBlockDevices(k, cur, blockPages, altmap, group);
+    if (ret) {
+      archRemoveMemory(k, cur, blockPages, altmap);
+      removeMemoryBlocksAndAltmaps(k, startPfn, cur - startPfn);
+      return ret;
+    }
+  }
+  return 0;
+}
+
+function removeMemoryBlocksAndAltmaps(k: Kernel, startPfn: number, nrPages: number): void {
+  const blockPages = memoryBlockSizeBytes() / 4096;
+  for (let cur = startPfn; cur < startPfn + nrPages; cur += blockPages) {
+    const mem = findMemoryBlock(k, pfnToSectionNr(cur));
+    const altmap = mem?.altmap;
+    removeMemoryBlockDevices(k, cur, blockPages);
+    archRemoveMemory(k, cur, blockPages, altmap);
+  }
+}
+
+export function memoryBlocksIn(k: Kernel, startPfn: number, nrPages: number): MemoryBlock[] {
+  const out: MemoryBlock[] = [];
+  const blockPages = memoryBlockSizeBytes() / 4096;
+  const first = Math.floor(startPfn / blockPages);
+  const last = Math.floor((startPfn + nrPages - 1) / blockPages);
+  if (last - first > k.memoryBlocks.size) {
+    for (const m of [...k.memoryBlocks.values()].sort((a, b) => a.id - b.id)) if (m.id >= first && m.id <= last) out.push(m);
+    return out;
+  }
+  for (let id = first; id <= last; id++) {
+    const m = k.memoryBlocks.get(id);
+    if (m) out.push(m);
+  }
+  return out;
+}
+
+/** add_memory() / __add_memory() / add_memory_driver_managed(): claim the resource, then add it. Throws KernelError. */
+export function addMemory(
+  k: Kernel,
+  nid: number,
+  start: bigint,
+  size: bigint,
+  mhpFlags: number,
+  resourceName = 'System RAM',
+  group?: MemoryGroup,
+): void {
+  if (resourceName !== 'System RAM' && !(resourceName.startsWith('System RAM (') && resourceName.endsWith(')'))) {
+    throw new KernelError(EINVAL);
+  }
+  const res = registerMemoryResource(k, start, size, resourceName);
+  const ret = addMemoryResource(k, nid, res, mhpFlags, group);
+  if (ret < 0) {
+    res.release();
+    throw new KernelError(-ret);
+  }
+}
+
+// ---- remove_memory ------------------------------------------------------------------------------
+
+/** try_remove_memory(): every block must be offline; then blocks, memmap, linear map and resource go. */
+export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number {
+  if (checkHotplugMemoryRange(k, start, size)) {
+    throw new KernelBug('mm/memory_hotplug.c: BUG_ON(check_hotplug_memory_range(start, size))');
+  }
+  const startPfn = Number(start >> 12n);
+  const nrPages = Number(size >> 12n);
+  const blocks = memoryBlocksIn(k, startPfn, nrPages);
+  for (const mem of blocks) {
+    if (mem.state !== 'offline') {
+      const begin = BigInt(sectionNrToPfn(mem.id)) << 12n;
+      const endpa = begin + BigInt(memoryBlockSizeBytes()) - 1n;
+      k.log.warn(`removing memory fails, because memory [${pa(begin)}-${pa(endpa)}] is onlined`);
+      return -EBUSY;
+    }
+  }
+  const withAltmap = blocks.filter((m) => m.altmap !== undefined).length;
+  if (withAltmap > 0 && withAltmap !== blocks.length) {
+    k.log.warn('WARNING: memory_blocks_have_altmaps: mixed altmap and non-altmap blocks');
+    return -EINVAL;
+  }
+  if (withAltmap === 0) {
+    removeMemoryBlockDevices(k, startPfn, nrPages);
+    archRemoveMemory(k, startPfn, nrPages, undefined);
+  } else {
+    removeMemoryBlocksAndAltmaps(k, startPfn, nrPages);
+  }
+  releaseMemRegionAdjustable(k, start, size);
+  return 0;
+}
+
+function pa(v: bigint): string {
+  return '0x' + v.toString(16).padStart(16, '0');
+}
+
+/** release_mem_region_adjustable(): drop busy System RAM resources inside the range, trimming partial ones. */
+function releaseMemRegionAdjustable(k: Kernel, start: bigint, size: bigint): void {
+  const end = start + size - 1n;
+  for (const r of [...k.iomem.children]) {
+    if (r.end < start || r.start > end) continue;
+    if ((r.flags & IORESOURCE_BUSY) === 0 || (r.flags & IORESOURCE_SYSTEM_RAM) !== IORESOURCE_SYSTEM_RAM) continue;
+    if (r.start >= start && r.end <= end) {
+      r.release();
+    } else if (r.start >= start) {
+      r.start = end + 1n;
+    } else if (r.end <= end) {
+      r.end = start - 1n;
+    } else {
+      // Split in two around the hole.
+      const tail = new Resource(end + 1n, r.end, r.name, r.flags);
+      r.end = start - 1n;
+      k.iomem.request(tail);
+    }
+  }
+}
+
+/** remove_memory(). Throws KernelError. */
+export function removeMemory(k: Kernel, start: bigint, size: bigint): void {
+  const rc = tryRemoveMemory(k, start, size);
+  if (rc) throw new KernelError(-rc);
+}
+
+/** offline_and_remove_memory(): offline every block (rolling back on failure), then remove. */
+export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): void {
+  const bs = BigInt(memoryBlockSizeBytes());
+  if (size % bs !== 0n || start % bs !== 0n || size === 0n) throw new KernelError(EINVAL);
+  const startPfn = Number(start >> 12n);
+  const nrPages = Number(size >> 12n);
+  const blocks = memoryBlocksIn(k, startPfn, nrPages);
+  const wasOnline = blocks.filter((m) => m.state === 'online');
+  let rc = 0;
+  const done: MemoryBlock[] = [];
+  for (const mem of wasOnline) {
+    rc = deviceOffline(k, mem);
+    if (rc) break;
+    done.push(mem);
+  }
+  if (!rc) rc = tryRemoveMemory(k, start, size);
+  if (rc) {
+    for (const mem of done) {
+      mem.onlineType = 'online';
+      deviceOnline(k, mem);
+    }
+    throw new KernelError(-rc);
+  }
+}
+

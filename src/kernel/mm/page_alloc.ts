@@ -1,0 +1,65 @@
+/**
+ * The page allocator's entry points (mm/page_alloc.c) over the zones' free
+ * extents: alloc_pages with the zonelist fallback, __free_pages,
+ * free_reserved_page and the managed-page accounting behind MemTotal.
+ */
+import type { Kernel } from '../kernel.js';
+import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
+import { pfnToSectionNr } from './sparse.js';
+
+export type Gfp = 'kernel' | 'movable';
+
+/** The zone a pfn's struct page says it belongs to. */
+export function pageZone(k: Kernel, pfn: number): Zone | undefined {
+  const s = k.sparse.get(pfnToSectionNr(pfn));
+  if (s && s.zoneIdx >= 0) return k.pgdat.zone(s.zoneIdx);
+  return k.pgdat.zoneOf(pfn);
+}
+
+function zonelist(k: Kernel, gfp: Gfp): Zone[] {
+  const z = k.pgdat.zones;
+  return gfp === 'movable' ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!] : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+}
+
+/** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */
+export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): number | undefined {
+  k.pageAllocCount++;
+  if (k.faults?.shouldFailAlloc('page', order)) return undefined;
+  for (const zone of zonelist(k, gfp)) {
+    const pfn = zone.free.alloc(order);
+    if (pfn !== undefined) return pfn;
+  }
+  return undefined;
+}
+
+/** __free_pages(page, order): back to the buddy lists of the page's zone. */
+export function freePages(k: Kernel, pfn: number, order: number): void {
+  const zone = pageZone(k, pfn);
+  if (!zone) throw new Error(`freeing pfn 0x${pfn.toString(16)} outside every zone`);
+  zone.free.add(pfn, pfn + 2 ** order);
+}
+
+/** adjust_managed_page_count(). */
+export function adjustManagedPageCount(k: Kernel, zone: Zone, count: number): void {
+  zone.managedPages += count;
+  k.totalramPages += count;
+}
+
+/** PageReserved() for pages the model tracks: boot allocations not yet freed. */
+export function pageReserved(k: Kernel, pfn: number): boolean {
+  return k.bootReserved.isFree(pfn);
+}
+
+/** free_reserved_page(): a boot page (page table, vmemmap) joins the buddy allocator and MemTotal. */
+export function freeReservedPage(k: Kernel, pfn: number): void {
+  k.bootReserved.remove(pfn, pfn + 1);
+  const zone = pageZone(k, pfn);
+  if (!zone) throw new Error(`freeing reserved pfn 0x${pfn.toString(16)} outside every zone`);
+  zone.free.add(pfn, pfn + 1);
+  adjustManagedPageCount(k, zone, 1);
+}
+
+/** Free pages of all zones. */
+export function nrFreePages(k: Kernel): number {
+  return k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
+}

@@ -1,0 +1,33 @@
+/**
+ * mm/page_isolation.c and the migration step of offlining: which pages of a
+ * range can leave it. Free pages can; pages the workload marked movable
+ * (user memory) are migrated elsewhere with their content; anything else the
+ * kernel holds (page tables, memmap, slab, boot allocations) is unmovable.
+ */
+import type { Kernel } from '../kernel.js';
+import { pageZone } from './page_alloc.js';
+
+/**
+ * start_isolate_page_range() with MEMORY_OFFLINE: the first pfn that is
+ * neither free nor movable, or undefined when the range can be isolated.
+ */
+export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: number): number | undefined {
+  const zone = pageZone(k, startPfn);
+  if (!zone) return startPfn;
+  let pfn = startPfn;
+  for (const [s, e] of zone.free.extents()) {
+    if (e <= pfn) continue;
+    if (s >= endPfn) break;
+    const bad = k.workload.firstUnmovable(pfn, Math.min(s, endPfn));
+    if (bad !== undefined) return bad;
+    pfn = Math.max(pfn, e);
+    if (pfn >= endPfn) return undefined;
+  }
+  if (pfn < endPfn) return k.workload.firstUnmovable(pfn, endPfn);
+  return undefined;
+}
+
+/** do_migrate_range(): move every movable page of the range to a free page outside it. -1 when out of memory. */
+export function migrateMovablePages(k: Kernel, startPfn: number, endPfn: number, freed: number[]): number {
+  return k.workload.migrateOut(k, startPfn, endPfn, freed);
+}

@@ -1,0 +1,131 @@
+/**
+ * SPARSEMEM sections (mm/sparse.c): 128 MiB units of physical memory, each
+ * with a state and, once it has a memmap, 2 MiB of struct pages in the
+ * vmemmap. One record per section that ever existed: cost grows with
+ * sections, never with pages.
+ */
+export const SECTION_SIZE_BITS = 27;
+export const PFN_SECTION_SHIFT = SECTION_SIZE_BITS - 12;
+export const PAGES_PER_SECTION = 1 << PFN_SECTION_SHIFT;
+
+export function pfnToSectionNr(pfn: number): number {
+  return Math.floor(pfn / PAGES_PER_SECTION);
+}
+
+export function sectionNrToPfn(nr: number): number {
+  return nr * PAGES_PER_SECTION;
+}
+
+export class MemSection {
+  /** SECTION_MARKED_PRESENT. */
+  present = false;
+  /** SECTION_HAS_MEM_MAP: its memmap is populated. */
+  hasMemMap = false;
+  /** SECTION_IS_ONLINE. */
+  online = false;
+  /** SECTION_IS_EARLY: described by memblock at boot. */
+  early = false;
+  /** The zone its pages were last moved to (-1: none). */
+  zoneIdx = -1;
+  nid = 0;
+
+  constructor(readonly nr: number) {}
+
+  get startPfn(): number {
+    return sectionNrToPfn(this.nr);
+  }
+
+  /** valid_section(): has a memmap. */
+  get valid(): boolean {
+    return this.hasMemMap;
+  }
+}
+
+export class SparseMem {
+  private readonly sections = new Map<number, MemSection>();
+
+  get(nr: number): MemSection | undefined {
+    return this.sections.get(nr);
+  }
+
+  getOrCreate(nr: number): MemSection {
+    let s = this.sections.get(nr);
+    if (!s) {
+      s = new MemSection(nr);
+      this.sections.set(nr, s);
+    }
+    return s;
+  }
+
+  delete(nr: number): void {
+    this.sections.delete(nr);
+  }
+
+  /** Sections in ascending order. */
+  all(): MemSection[] {
+    return [...this.sections.values()].sort((a, b) => a.nr - b.nr);
+  }
+
+  get size(): number {
+    return this.sections.size;
+  }
+
+  presentSectionNr(pfn: number): MemSection | undefined {
+    const s = this.sections.get(pfnToSectionNr(pfn));
+    return s && s.present ? s : undefined;
+  }
+}
+
+// ---- hotplug: sparse_add_section / sparse_remove_section ------------------------------
+import type { Kernel } from '../kernel.js';
+import { memmapVpnRange, vmemmapPopulate, type VmemAltmap, type VmemmapContext } from './sparse_vmemmap.js';
+import { vmemmapFree } from '../arch/riscv/init.js';
+
+/** populate_section_memmap() for hot-added memory (the buddy allocator or the altmap backs it). */
+function populateSectionMemmap(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined, ctx: VmemmapContext): boolean {
+  const [start, end] = memmapVpnRange(k, pfn, nr);
+  return vmemmapPopulate(k, start, end, ctx, altmap) === 0;
+}
+
+/** depopulate_section_memmap() / free_map_bootmem(): both end in vmemmap_free(). */
+function depopulateSectionMemmap(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): void {
+  const [start, end] = memmapVpnRange(k, pfn, nr);
+  vmemmapFree(k, start, end, altmap);
+}
+
+/** section_deactivate(). */
+function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): void {
+  const ms = k.sparse.get(pfnToSectionNr(pfn));
+  if (ms) {
+    ms.present = false;
+    ms.hasMemMap = false;
+    ms.online = false;
+  }
+  depopulateSectionMemmap(k, pfn, nr, altmap);
+  if (ms && !ms.early) k.sparse.delete(ms.nr);
+}
+
+/** sparse_add_section(): activate one (whole) section: populate its memmap and mark it present. Returns 0 or -errno. */
+export function sparseAddSection(k: Kernel, nid: number, pfn: number, nr: number, altmap: VmemAltmap | undefined): number {
+  const nrSec = pfnToSectionNr(pfn);
+  const existing = k.sparse.get(nrSec);
+  // fill_subsection_map(): a subsection that is already active.
+  if (existing && existing.hasMemMap) return -17;
+  const ms = k.sparse.getOrCreate(nrSec);
+  if (!populateSectionMemmap(k, pfn, nr, altmap, { early: undefined })) {
+    sectionDeactivate(k, pfn, nr, altmap);
+    return -12;
+  }
+  ms.nid = nid;
+  ms.present = true;
+  ms.hasMemMap = true;
+  return 0;
+}
+
+/** sparse_remove_section(): WARNs and does nothing for a section without a memmap. */
+export function sparseRemoveSection(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): boolean {
+  const ms = k.sparse.get(pfnToSectionNr(pfn));
+  if (!ms || !ms.valid) return false;
+  sectionDeactivate(k, pfn, nr, altmap);
+  return true;
+}

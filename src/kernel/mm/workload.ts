@@ -1,0 +1,143 @@
+/**
+ * A small workload so offlining has something to do: pages allocated as
+ * user memory (movable, migratable) or kernel memory (unmovable), each with a
+ * content tag written into the page itself so migration can be checked.
+ * Per-page state lives in typed arrays per section, created on first use.
+ */
+import type { Kernel } from '../kernel.js';
+import { allocPages, freePages } from './page_alloc.js';
+import { PAGES_PER_SECTION, pfnToSectionNr } from './sparse.js';
+
+export const PAGE_FREE_OR_KERNEL = 0;
+export const PAGE_MOVABLE = 1;
+export const PAGE_UNMOVABLE = 2;
+export type WorkloadKind = 'movable' | 'unmovable';
+
+interface SectionPages {
+  kind: Uint8Array;
+  tag: Uint32Array;
+  used: number;
+}
+
+export class Workload {
+  private readonly sections = new Map<number, SectionPages>();
+  private nextTag = 1;
+  /** Pages currently held, by kind. */
+  movablePages = 0;
+  unmovablePages = 0;
+
+  private slot(pfn: number, create: boolean): SectionPages | undefined {
+    const nr = pfnToSectionNr(pfn);
+    let s = this.sections.get(nr);
+    if (!s && create) {
+      s = { kind: new Uint8Array(PAGES_PER_SECTION), tag: new Uint32Array(PAGES_PER_SECTION), used: 0 };
+      this.sections.set(nr, s);
+    }
+    return s;
+  }
+
+  kindOf(pfn: number): number {
+    const s = this.slot(pfn, false);
+    return s ? s.kind[pfn % PAGES_PER_SECTION]! : PAGE_FREE_OR_KERNEL;
+  }
+
+  tagOf(pfn: number): number {
+    const s = this.slot(pfn, false);
+    return s ? s.tag[pfn % PAGES_PER_SECTION]! : 0;
+  }
+
+  private set(pfn: number, kind: number, tag: number): void {
+    const s = this.slot(pfn, true)!;
+    const i = pfn % PAGES_PER_SECTION;
+    if (s.kind[i] === 0 && kind !== 0) s.used++;
+    if (s.kind[i] !== 0 && kind === 0) s.used--;
+    s.kind[i] = kind;
+    s.tag[i] = tag;
+    if (s.used === 0) this.sections.delete(pfnToSectionNr(pfn));
+  }
+
+  /** Allocates `count` pages; returns their pfns (fewer when memory ran out). */
+  allocate(k: Kernel, count: number, kind: WorkloadKind): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const pfn = allocPages(k, 0, kind === 'movable' ? 'movable' : 'kernel');
+      if (pfn === undefined) break;
+      const tag = this.nextTag++;
+      k.mem.write64(pfn, 0, tag, 0x5a5a5a5a);
+      this.set(pfn, kind === 'movable' ? PAGE_MOVABLE : PAGE_UNMOVABLE, tag);
+      if (kind === 'movable') this.movablePages++;
+      else this.unmovablePages++;
+      out.push(pfn);
+    }
+    return out;
+  }
+
+  /** Frees a workload page. */
+  release(k: Kernel, pfn: number): void {
+    const kind = this.kindOf(pfn);
+    if (kind === PAGE_FREE_OR_KERNEL) throw new Error(`pfn 0x${pfn.toString(16)} is not a workload page`);
+    this.set(pfn, 0, 0);
+    if (kind === PAGE_MOVABLE) this.movablePages--;
+    else this.unmovablePages--;
+    freePages(k, pfn, 0);
+  }
+
+  /** All workload pages, ascending. */
+  pages(): Array<{ pfn: number; kind: WorkloadKind; tag: number }> {
+    const out: Array<{ pfn: number; kind: WorkloadKind; tag: number }> = [];
+    for (const [nr, s] of [...this.sections.entries()].sort((a, b) => a[0] - b[0])) {
+      for (let i = 0; i < PAGES_PER_SECTION; i++) {
+        if (s.kind[i]) out.push({ pfn: nr * PAGES_PER_SECTION + i, kind: s.kind[i] === PAGE_MOVABLE ? 'movable' : 'unmovable', tag: s.tag[i]! });
+      }
+    }
+    return out;
+  }
+
+  /** First pfn of [start, end) that is not a movable workload page (everything there is in use). */
+  firstUnmovable(start: number, end: number): number | undefined {
+    for (let pfn = start; pfn < end; ) {
+      const s = this.slot(pfn, false);
+      const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
+      if (!s) return pfn;
+      for (; pfn < secEnd; pfn++) if (s.kind[pfn % PAGES_PER_SECTION] !== PAGE_MOVABLE) return pfn;
+    }
+    return undefined;
+  }
+
+  /**
+   * Migrates every movable page of [start, end) to a page outside it (the
+   * caller has isolated the range's free pages); the freed sources are
+   * pushed to `freed`. Returns the number of pages
+   * migrated, or -1 when no destination could be allocated.
+   */
+  migrateOut(k: Kernel, start: number, end: number, freed: number[]): number {
+    let moved = 0;
+    const nrFirst = pfnToSectionNr(start);
+    const nrLast = pfnToSectionNr(end - 1);
+    for (const nr of [...this.sections.keys()].filter((n) => n >= nrFirst && n <= nrLast).sort((a, b) => a - b)) {
+      const s = this.sections.get(nr);
+      if (!s) continue;
+      for (let i = 0; i < PAGES_PER_SECTION; i++) {
+        const pfn = nr * PAGES_PER_SECTION + i;
+        if (pfn < start || pfn >= end || s.kind[i] !== PAGE_MOVABLE) continue;
+        const dst = allocPages(k, 0, 'movable');
+        if (dst === undefined) return -1;
+        k.mem.copy(dst, pfn);
+        const tag = s.tag[i]!;
+        this.set(pfn, 0, 0);
+        this.set(dst, PAGE_MOVABLE, tag);
+        // The source page is free now, but stays isolated with the range.
+        freed.push(pfn);
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  /** Pages whose content no longer carries their tag (a migration that lost data). */
+  corrupted(k: Kernel): number[] {
+    const bad: number[] = [];
+    for (const p of this.pages()) if (k.mem.readLo(p.pfn, 0) !== p.tag) bad.push(p.pfn);
+    return bad;
+  }
+}
