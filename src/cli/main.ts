@@ -1,0 +1,76 @@
+/**
+ * riscv-hotplug's command line: `run` a script, `demo`, or (no arguments) an
+ * interactive session. Every error is one readable line and a non-zero exit.
+ */
+import { parseRunArgs, UsageError } from './options.js';
+import { Session, readScript, type LineResult } from './session.js';
+import { KernelError } from '../kernel/errno.js';
+
+const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
+
+usage:
+  riscv-hotplug                     interactive guest shell on the default machine
+  riscv-hotplug run [OPTIONS] SCRIPT|-
+  riscv-hotplug demo                the built-in scenario, explained
+  riscv-hotplug --help | --version
+
+OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
+  -initrd FILE  -object memory-backend-ram,id=ID,size=SIZE  -device virtio-mem-pci,...
+model options: --json (one JSON object per command)  --check (invariants after each command)
+  --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
+
+script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
+  "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
+`;
+
+function printResult(r: LineResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ cmd: r.cmd, stdout: r.stdout, stderr: r.stderr, errno: r.errno, kmsg: r.kmsg }) + '\n');
+    return;
+  }
+  for (const l of r.kmsg) process.stderr.write(l + '\n');
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const opts = parseRunArgs(argv);
+  const text = readScript(opts.script);
+  const session = new Session(opts);
+  let status = 0;
+  for (const line of text.split('\n')) {
+    const r = session.execute(line);
+    if (!r) continue;
+    printResult(r, opts.json);
+    if (session.dead) status = 3;
+  }
+  return status;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (cmd === '--version') {
+      process.stdout.write('riscv-hotplug 0.1.0 (models Linux 6.12.117 on QEMU virt)\n');
+      return 0;
+    }
+    if (cmd === 'run') return await runCommand(rest);
+    throw new UsageError(`riscv-hotplug: unknown command '${cmd ?? ''}' (see riscv-hotplug --help)`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(e.message + '\n');
+      return 2;
+    }
+    if (e instanceof KernelError) {
+      process.stderr.write(`riscv-hotplug: ${e.message}\n`);
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`riscv-hotplug: internal error: ${msg}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A session: one booted guest with its shell and (when devices are modelled)
+ * the QEMU monitor, executing script lines one at a time. The command line,
+ * the interactive prompt and the web view all drive a model through this.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { GuestSystem } from '../kernel/system.js';
+import { KernelBug } from '../kernel/errno.js';
+import { Printk } from '../kernel/kernel/printk.js';
+import { runShell } from './shell.js';
+import { UsageError, type MachineOptions } from './options.js';
+
+export interface LineResult {
+  cmd: string;
+  stdout: string;
+  stderr: string;
+  errno: number;
+  /** Kernel log lines the command caused, as the serial console shows them. */
+  kmsg: string[];
+}
+
+export interface MonitorLike {
+  execute(line: string): { output: string; ok: boolean };
+}
+
+export class KernelPanic extends Error {}
+
+export class Session {
+  readonly system: GuestSystem;
+  monitor: MonitorLike | undefined;
+  dead = false;
+
+  constructor(readonly machine: MachineOptions) {
+    let initrdSize = 0;
+    if (machine.initrd !== undefined) {
+      try {
+        initrdSize = statSync(machine.initrd).size;
+      } catch {
+        throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
+      }
+    }
+    this.system = new GuestSystem({ ramBytes: machine.ramBytes, smp: machine.smp, append: machine.append, initrdSize });
+    this.system.kernel.log.takeNew();
+  }
+
+  /** Executes one script line. Blank and comment-only lines give undefined. */
+  execute(line: string): LineResult | undefined {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+    const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, kmsg: [] };
+    if (this.dead) {
+      res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the BUG above); nothing runs any more\n';
+      return res;
+    }
+    try {
+      if (trimmed.startsWith('(qemu)')) {
+        const cmd = trimmed.slice('(qemu)'.length).trim();
+        if (!this.monitor) {
+          res.stderr = 'riscv-hotplug: the QEMU monitor is not available in this build\n';
+        } else {
+          const r = this.monitor.execute(cmd);
+          res.stdout = r.output;
+        }
+      } else {
+        const k = this.system.kernel;
+        const r = runShell({ vfs: this.system.vfs, dmesg: () => k.log.dmesg() }, trimmed);
+        res.stdout = r.stdout;
+        res.stderr = r.stderr;
+        res.errno = r.errno;
+      }
+    } catch (e) {
+      if (!(e instanceof KernelBug)) throw e;
+      this.dead = true;
+      res.stderr = `kernel BUG: ${e.where}\n`;
+      res.errno = 0;
+    }
+    res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
+    return res;
+  }
+}
+
+export function readScript(path: string | undefined): string {
+  if (path === undefined) throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
