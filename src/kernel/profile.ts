@@ -35,8 +35,15 @@ export interface KernelProfile {
   readonly loadPhys: bigint;
   readonly symbols: KernelSymbols;
   readonly firmware: { readonly reservedBase: bigint; readonly reservedSize: bigint; readonly name: string };
-  readonly bootRuntimeFootprint: { readonly pagesBeforePgtableCacheInit: number; readonly lowUsedBytes: bigint };
+  readonly bootRuntimeFootprint: BootRuntimeFootprint;
   readonly meminfoRuntimeKb: MeminfoRuntime;
+}
+
+export interface BootRuntimeFootprint {
+  readonly unmovablePagesBeforePgtableCacheInit: number;
+  readonly usedBytes: bigint;
+  readonly unmovablePageblocksOffset: bigint;
+  readonly unmovablePageblocksSize: bigint;
 }
 
 export interface MeminfoRuntime {
@@ -130,8 +137,10 @@ export function parseKernelProfile(json: unknown): KernelProfile {
       name: str(fw['name'], 'firmware.name'),
     },
     bootRuntimeFootprint: {
-      pagesBeforePgtableCacheInit: num(foot['pagesBeforePgtableCacheInit'], 'bootRuntimeFootprint.pagesBeforePgtableCacheInit'),
-      lowUsedBytes: hex(foot['lowUsedBytes'], 'bootRuntimeFootprint.lowUsedBytes'),
+      unmovablePagesBeforePgtableCacheInit: num(foot['unmovablePagesBeforePgtableCacheInit'], 'bootRuntimeFootprint.unmovablePagesBeforePgtableCacheInit'),
+      usedBytes: hex(foot['usedBytes'], 'bootRuntimeFootprint.usedBytes'),
+      unmovablePageblocksOffset: hex(foot['unmovablePageblocksOffset'], 'bootRuntimeFootprint.unmovablePageblocksOffset'),
+      unmovablePageblocksSize: hex(foot['unmovablePageblocksSize'], 'bootRuntimeFootprint.unmovablePageblocksSize'),
     },
     meminfoRuntimeKb: meminfoRuntime(obj(root['meminfoRuntimeKb'], 'meminfoRuntimeKb')),
   };

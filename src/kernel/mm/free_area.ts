@@ -171,3 +171,143 @@ export class FreeArea {
     return c;
   }
 }
+
+/** Lowest-address block whose canonical order is exactly `order`, or undefined. */
+export function lowestBlockOfOrder(area: FreeArea, order: number): number | undefined {
+  for (const [s, e] of area.extents()) {
+    let p = s;
+    while (p < e) {
+      const o = blockOrderAt(p, e);
+      if (o === order) return p;
+      if (o === MAX_PAGE_ORDER) {
+        const tail = e - ((e - p) % MAX_BLOCK);
+        p = tail > p ? tail : p + MAX_BLOCK;
+      } else {
+        p += 2 ** o;
+      }
+    }
+  }
+  return undefined;
+}
+
+export const PAGEBLOCK_ORDER = 9;
+export const PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK_ORDER;
+export type MigrateType = 'unmovable' | 'movable';
+
+/**
+ * A zone's free lists split by migratetype, as __rmqueue does it: an
+ * allocation looks in the lists of its own type first (smallest order, lowest
+ * address); failing that it steals the largest free block of the other type
+ * and, for blocks of at least half a pageblock, claims the pageblocks, so
+ * later allocations of its type find the rest there. Pageblocks are movable
+ * unless a steal made them unmovable.
+ */
+export class BuddyLists {
+  private readonly movable = new FreeArea();
+  private readonly unmovable = new FreeArea();
+  /** Pageblock numbers (pfn >> 9) whose migratetype is unmovable. */
+  private readonly unmovableBlocks = new Set<number>();
+
+  private area(mt: MigrateType): FreeArea {
+    return mt === 'movable' ? this.movable : this.unmovable;
+  }
+
+  pageblockType(pfn: number): MigrateType {
+    return this.unmovableBlocks.has(Math.floor(pfn / PAGEBLOCK_NR_PAGES)) ? 'unmovable' : 'movable';
+  }
+
+  get freePages(): number {
+    return this.movable.freePages + this.unmovable.freePages;
+  }
+
+  /** Splits [start, end) at pageblock-type changes. */
+  private *pieces(start: number, end: number): Generator<[number, number, FreeArea]> {
+    if (this.unmovableBlocks.size === 0) {
+      yield [start, end, this.movable];
+      return;
+    }
+    let s = start;
+    while (s < end) {
+      const t = this.pageblockType(s);
+      let e = Math.min(end, (Math.floor(s / PAGEBLOCK_NR_PAGES) + 1) * PAGEBLOCK_NR_PAGES);
+      while (e < end && this.pageblockType(e) === t) e = Math.min(end, e + PAGEBLOCK_NR_PAGES);
+      yield [s, e, this.area(t)];
+      s = e;
+    }
+  }
+
+  add(start: number, end: number): void {
+    for (const [s, e, a] of this.pieces(start, end)) a.add(s, e);
+  }
+
+  remove(start: number, end: number): void {
+    for (const [s, e, a] of this.pieces(start, end)) a.remove(s, e);
+  }
+
+  removeAllIn(start: number, end: number): number {
+    return this.movable.removeAllIn(start, end) + this.unmovable.removeAllIn(start, end);
+  }
+
+  isFree(pfn: number): boolean {
+    return this.movable.isFree(pfn) || this.unmovable.isFree(pfn);
+  }
+
+  freeIn(start: number, end: number): number {
+    return this.movable.freeIn(start, end) + this.unmovable.freeIn(start, end);
+  }
+
+  /** Free extents of both types, merged and sorted. */
+  *extents(): Generator<[number, number]> {
+    const all = [...this.movable.extents(), ...this.unmovable.extents()].sort((a, b) => a[0] - b[0]);
+    let cur: [number, number] | undefined;
+    for (const x of all) {
+      if (cur && cur[1] === x[0]) cur[1] = x[1];
+      else {
+        if (cur) yield cur;
+        cur = [x[0], x[1]];
+      }
+    }
+    if (cur) yield cur;
+  }
+
+  counts(): number[] {
+    const a = this.movable.counts();
+    const b = this.unmovable.counts();
+    return a.map((v, i) => v + b[i]!);
+  }
+
+  /** Marks the pageblocks of [start, end) with a migratetype, moving their free pages to its lists. */
+  setPageblockType(start: number, end: number, mt: MigrateType): void {
+    const first = Math.floor(start / PAGEBLOCK_NR_PAGES);
+    const last = Math.floor((end - 1) / PAGEBLOCK_NR_PAGES);
+    for (let b = first; b <= last; b++) {
+      const from = this.pageblockType(b * PAGEBLOCK_NR_PAGES);
+      if (from === mt) continue;
+      const s = b * PAGEBLOCK_NR_PAGES;
+      const e = s + PAGEBLOCK_NR_PAGES;
+      const moving = [...this.area(from).extents()].filter(([x, y]) => y > s && x < e).map(([x, y]): [number, number] => [Math.max(x, s), Math.min(y, e)]);
+      for (const [x, y] of moving) this.area(from).remove(x, y);
+      if (mt === 'unmovable') this.unmovableBlocks.add(b);
+      else this.unmovableBlocks.delete(b);
+      for (const [x, y] of moving) this.area(mt).add(x, y);
+    }
+  }
+
+  /** __rmqueue(): own type first, then steal from the other (largest block first). */
+  alloc(order: number, mt: MigrateType): number | undefined {
+    const own = this.area(mt).alloc(order);
+    if (own !== undefined) return own;
+    const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
+    for (let o = MAX_PAGE_ORDER; o >= order; o--) {
+      const block = lowestBlockOfOrder(other, o);
+      if (block === undefined) continue;
+      if (o >= PAGEBLOCK_ORDER / 2) {
+        this.setPageblockType(block, block + 2 ** o, mt);
+        return this.area(mt).alloc(order);
+      }
+      other.remove(block, block + 2 ** order);
+      return block;
+    }
+    return undefined;
+  }
+}

@@ -26,7 +26,7 @@ export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): numbe
   k.pageAllocCount++;
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
   for (const zone of zonelist(k, gfp)) {
-    const pfn = zone.free.alloc(order);
+    const pfn = zone.free.alloc(order, gfp === 'movable' ? 'movable' : 'unmovable');
     if (pfn !== undefined) return pfn;
   }
   return undefined;

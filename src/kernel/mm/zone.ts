@@ -4,7 +4,7 @@
  * spans [zoneStartPfn, zoneStartPfn + spannedPages); present pages have a
  * memmap, managed pages belong to the buddy allocator.
  */
-import { FreeArea } from './free_area.js';
+import { BuddyLists } from './free_area.js';
 
 export const ZONE_DMA32 = 0;
 export const ZONE_NORMAL = 1;
@@ -18,7 +18,8 @@ export class Zone {
   presentPages = 0;
   /** Pages handed to the buddy allocator (zone->managed_pages). */
   managedPages = 0;
-  readonly free = new FreeArea();
+  /** The buddy allocator's free lists of this zone. */
+  readonly free = new BuddyLists();
 
   constructor(
     readonly idx: number,

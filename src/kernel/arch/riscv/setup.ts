@@ -168,7 +168,7 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
 
   // Boot-time software the model does not run takes its pages from the buddy allocator.
   const foot = k.profile.bootRuntimeFootprint;
-  takeRuntimePages(k, foot.pagesBeforePgtableCacheInit);
+  takeRuntimePages(k, foot.unmovablePagesBeforePgtableCacheInit);
   pgtableCacheInit(k);
   // arch_initcall(reserve_memblock_reserved_regions).
   reserveMemblockReservedRegions(k);
@@ -178,8 +178,7 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   // kernel_init(): free_initmem(), then mark_rodata_ro().
   freeInitmem(k);
   markRodataRo(k);
-  const footprintEnd = vmlinuxEnd + n(foot.lowUsedBytes);
-  fillRuntimeFootprint(k, vmlinuxEnd, footprintEnd);
+  fillRuntimeFootprint(k, vmlinuxEnd);
   log.info('Run /init as init process');
 }
 
@@ -454,16 +453,19 @@ function takeRuntimePages(k: Kernel, count: number): void {
   for (let i = 0; i < count; i++) if (allocPages(k, 0) === undefined) break;
 }
 
-/** Everything still free below `end` is taken by boot-time software (measured on the oracle). */
-function fillRuntimeFootprint(k: Kernel, start: number, end: number): void {
-  const zone = k.pgdat.zoneOf(start / PAGE);
-  zone?.free.removeAllIn(start / PAGE, end / PAGE);
-  // The freed init memory is reused by boot-time allocations before /init runs.
+/** The pages boot-time software holds when /init runs (kernel profile), and the pageblocks it made unmovable. */
+function fillRuntimeFootprint(k: Kernel, reservationEnd: number): void {
+  const foot = k.profile.bootRuntimeFootprint;
+  const startPfn = reservationEnd / PAGE;
+  const zone = k.pgdat.zoneOf(startPfn);
+  if (!zone) return;
+  const ubStart = startPfn + n(foot.unmovablePageblocksOffset) / PAGE;
+  zone.free.setPageblockType(ubStart, ubStart + n(foot.unmovablePageblocksSize) / PAGE, 'unmovable');
+  zone.free.removeAllIn(startPfn, startPfn + n(foot.usedBytes) / PAGE);
+  // The freed init section is reused by boot-time allocations before /init runs.
   const L = k.layout;
   const sym = k.profile.symbols;
-  const s = Math.ceil(n(L.paSymbol(sym.__init_begin)) / PAGE);
-  const e = Math.floor(n(L.paSymbol(sym.__init_end)) / PAGE);
-  zone?.free.removeAllIn(s, e);
+  zone.free.removeAllIn(Math.ceil(n(L.paSymbol(sym.__init_begin)) / PAGE), Math.floor(n(L.paSymbol(sym.__init_end)) / PAGE));
 }
 
 /**
