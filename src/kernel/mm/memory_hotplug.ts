@@ -7,6 +7,7 @@ import type { Kernel } from '../kernel.js';
 import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug, KernelError } from '../errno.js';
 import {
   IORESOURCE_BUSY,
+  IORESOURCE_MEM,
   IORESOURCE_SYSRAM_DRIVER_MANAGED,
   IORESOURCE_SYSTEM_RAM,
   Resource,
@@ -603,24 +604,39 @@ function pa(v: bigint): string {
   return '0x' + v.toString(16).padStart(16, '0');
 }
 
-/** release_mem_region_adjustable(): drop busy System RAM resources inside the range, trimming partial ones. */
+/**
+ * release_mem_region_adjustable(): only a busy resource that contains the
+ * whole range is trimmed, split or dropped. A range spanning two resources
+ * releases neither, as in the kernel (they stay in /proc/iomem).
+ */
 function releaseMemRegionAdjustable(k: Kernel, start: bigint, size: bigint): void {
   const end = start + size - 1n;
-  for (const r of [...k.iomem.children]) {
-    if (r.end < start || r.start > end) continue;
-    if ((r.flags & IORESOURCE_BUSY) === 0 || (r.flags & IORESOURCE_SYSTEM_RAM) !== IORESOURCE_SYSTEM_RAM) continue;
-    if (r.start >= start && r.end <= end) {
-      r.release();
-    } else if (r.start >= start) {
-      r.start = end + 1n;
-    } else if (r.end <= end) {
-      r.end = start - 1n;
-    } else {
-      // Split in two around the hole.
-      const tail = new Resource(end + 1n, r.end, r.name, r.flags);
-      r.end = start - 1n;
-      k.iomem.request(tail);
+  let parent = k.iomem;
+  for (let i = 0; i < parent.children.length; ) {
+    const res = parent.children[i]!;
+    if (res.start >= end) break;
+    if (res.start > start || res.end < end) {
+      i++;
+      continue;
     }
+    if ((res.flags & IORESOURCE_MEM) === 0) break;
+    if ((res.flags & IORESOURCE_BUSY) === 0) {
+      parent = res;
+      i = 0;
+      continue;
+    }
+    if (res.start === start && res.end === end) {
+      res.release();
+    } else if (res.start === start) {
+      res.start = end + 1n;
+    } else if (res.end === end) {
+      res.end = start - 1n;
+    } else {
+      const tail = new Resource(end + 1n, res.end, res.name, res.flags);
+      res.end = start - 1n;
+      parent.request(tail);
+    }
+    break;
   }
 }
 
