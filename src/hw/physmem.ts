@@ -33,14 +33,22 @@ export class AccessFault extends Error {
   }
 }
 
-const CACHE_SIZE = 1024; // power of two; direct-mapped cache of frame lookups for hot walks
+// Direct-mapped cache of frame lookups for hot walks. A const enum so the
+// mask is a literal in the hot path (a module-level const costs a load and a
+// TDZ check per use in V8).
+const enum Cache {
+  Size = 1024,
+  Mask = 1023,
+}
+const CACHE_SIZE = Cache.Size;
 const ZERO_FRAME = new Uint32Array(WORDS_PER_FRAME);
 
 export class PhysMem {
   private readonly frames = new Map<number, Uint32Array>();
   private readonly regionList: MemRegion[] = [];
   private readonly cacheKey = new Float64Array(CACHE_SIZE).fill(-1);
-  private readonly cacheVal: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(CACHE_SIZE);
+  // Always a real frame (ZERO_FRAME when empty, with key -1), so the array stays packed and monomorphic.
+  private readonly cacheVal: Uint32Array[] = Array.from({ length: CACHE_SIZE }, () => ZERO_FRAME);
 
   get regions(): readonly MemRegion[] {
     return this.regionList;
@@ -86,8 +94,8 @@ export class PhysMem {
 
   /** The frame's words for reading; a never-written frame is a shared zero page. Throws AccessFault on a hole. */
   read(pfn: number): Uint32Array {
-    const slot = pfn & (CACHE_SIZE - 1);
-    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot] ?? ZERO_FRAME;
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
     const f = this.frames.get(pfn);
     if (f !== undefined) {
       this.cacheKey[slot] = pfn;
@@ -98,13 +106,26 @@ export class PhysMem {
     return ZERO_FRAME;
   }
 
+  /**
+   * Like `read`, but a hole gives undefined instead of throwing: for hot
+   * loops (the MMU walk) that turn holes into their own fault codes.
+   */
+  readOrUndefined(pfn: number): Uint32Array | undefined {
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
+    const f = this.frames.get(pfn);
+    if (f !== undefined) {
+      this.cacheKey[slot] = pfn;
+      this.cacheVal[slot] = f;
+      return f;
+    }
+    return this.isBacked(pfn) ? ZERO_FRAME : undefined;
+  }
+
   /** The frame's words for writing (storage is created on first write). Throws AccessFault on a hole. */
   write(pfn: number): Uint32Array {
-    const slot = pfn & (CACHE_SIZE - 1);
-    if (this.cacheKey[slot] === pfn) {
-      const cached = this.cacheVal[slot];
-      if (cached !== undefined) return cached;
-    }
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
     let f = this.frames.get(pfn);
     if (f === undefined) {
       if (!this.isBacked(pfn)) throw new AccessFault(pfn);
@@ -162,7 +183,18 @@ export class PhysMem {
     } else {
       for (const p of this.frames.keys()) if (p >= basePfn && p < basePfn + pages) this.frames.delete(p);
     }
-    this.cacheKey.fill(-1);
-    this.cacheVal.fill(undefined);
+    if (pages < CACHE_SIZE) {
+      // Only the slots those frames can occupy.
+      for (let p = basePfn; p < basePfn + pages; p++) {
+        const slot = p & Cache.Mask;
+        if (this.cacheKey[slot] === p) {
+          this.cacheKey[slot] = -1;
+          this.cacheVal[slot] = ZERO_FRAME;
+        }
+      }
+    } else {
+      this.cacheKey.fill(-1);
+      this.cacheVal.fill(ZERO_FRAME);
+    }
   }
 }
