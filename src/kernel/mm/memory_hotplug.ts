@@ -55,9 +55,10 @@ export function __addPages(k: Kernel, nid: number, pfn: number, nrPages: number,
   if (altmap) {
     // The altmap must lie at the start of the range and fit in it.
     if (altmap.basePfn !== pfn || vmemAltmapOffset(altmap) > nrPages) {
-      k.log.warn('WARNING: __add_pages: altmap does not match the range');
+      k.log.warn('memory add fail, invalid altmap');
       return -EINVAL;
     }
+    altmap.alloc = 0;
   }
   for (let p = pfn; p < end; ) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);

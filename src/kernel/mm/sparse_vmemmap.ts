@@ -92,6 +92,7 @@ function populateTo(k: Kernel, vpn: number, level: number, ctx: VmemmapContext):
     if (lo === 0 && hi === 0) {
       const next = allocBlockZero(k, ctx);
       if (next === undefined) return undefined;
+      k.pt.tablePages.add(next);
       k.pt.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
       table = next;
     } else {
@@ -110,6 +111,7 @@ function populateBasepages(k: Kernel, start: number, end: number, ctx: VmemmapCo
       const p = allocBlockBuf(k, 4096, ctx, altmap);
       if (p === undefined) return -12;
       k.pt.write(pte.table, pte.index, pteLo(p, PAGE_KERNEL), pteHi(p));
+      if (!altmap) k.pt.vmemmapBlocks.set(p, 0);
     }
   }
   return 0;
@@ -127,6 +129,7 @@ export function vmemmapPopulate(k: Kernel, start: number, end: number, ctx: Vmem
       const p = allocBlockBuf(k, 2 << 20, ctx, altmap);
       if (p !== undefined) {
         k.pt.write(pmd.table, pmd.index, pteLo(p, PAGE_KERNEL), pteHi(p));
+        if (!altmap) k.pt.vmemmapBlocks.set(p, 9);
         continue;
       } else if (altmap) {
         return -12;

@@ -151,6 +151,7 @@ function isLeafVal(l: number): boolean {
 
 /** free_vmemmap_storage(): altmap pages go back to the altmap, boot pages are freed as reserved pages. */
 function freeVmemmapStorage(k: Kernel, pfn: number, order: number, altmap: VmemAltmap | undefined): void {
+  k.pt.vmemmapBlocks.delete(pfn);
   if (altmap) {
     vmemAltmapFree(altmap, 2 ** order);
     return;
@@ -164,6 +165,7 @@ function freeVmemmapStorage(k: Kernel, pfn: number, order: number, altmap: VmemA
 
 /** Frees a page-table page the way free_{pte,pmd,pud}_table do: reserved (boot) pages as reserved pages. */
 function freeTablePage(k: Kernel, pfn: number): void {
+  k.pt.tablePages.delete(pfn);
   if (pageReserved(k, pfn)) freeReservedPage(k, pfn);
   else freePages(k, pfn, 0);
 }

@@ -45,6 +45,11 @@ export interface PageTableVisitor {
 }
 
 export class KernelPageTables {
+  /** Every page the kernel has taken for a page table and not freed (for the leak checker). */
+  readonly tablePages = new Set<number>();
+  /** vmemmap backing blocks the kernel mapped and not freed: first pfn -> order. */
+  readonly vmemmapBlocks = new Map<number, number>();
+
   constructor(
     readonly mem: PhysMem,
     readonly levels: 3 | 4 | 5,
@@ -108,6 +113,7 @@ export class KernelPageTables {
       if (this.isNone(table, idx)) {
         const next = alloc.allocTable(level - 1);
         if (next === undefined) return false;
+        this.tablePages.add(next);
         this.mem.zero(next);
         this.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
         table = next;
