@@ -30,8 +30,12 @@ export class Session {
   monitor: MonitorLike | undefined;
   dead = false;
 
-  constructor(readonly machine: MachineOptions) {
-    let initrdSize = 0;
+  /** `initrdBytes` stands in for -initrd when only the size is known (tests). */
+  constructor(
+    readonly machine: MachineOptions,
+    initrdBytes = 0,
+  ) {
+    let initrdSize = initrdBytes;
     if (machine.initrd !== undefined) {
       try {
         initrdSize = statSync(machine.initrd).size;
