@@ -522,6 +522,10 @@ function walkCore(
   const vpnLo = vpn & B.Vpn27Mask;
   const vpnHi = Math.floor(vpn / B.Vpn27);
   const pfns = out.ptePfns;
+  // PhysMem's lookup cache, probed inline: a hit costs no call (see PhysMem.cacheKeys).
+  const cacheKeys = mem.cacheKeys;
+  const cacheFrames = mem.cacheFrames;
+  const cacheMask = cacheKeys.length - 1;
   out.vpn = vpn;
   out.rootLevel = levels - 1;
   const top = levels - 1;
@@ -535,10 +539,15 @@ function walkCore(
     // Step 2: read the entry for this level's VPN slice.
     word = (level < 3 ? (vpnLo >>> (9 * level)) & 0x1ff : (vpnHi >>> (9 * (level - 3))) & 0x1ff) << 1;
     pfns[top - level] = tablePpn;
-    const frame = mem.readOrUndefined(tablePpn);
-    if (frame === undefined) {
-      out.depth = top - level + 1; // no memory behind the entry
-      return fail(out, accessFaultCode(access), level, 0, 0);
+    const slot = tablePpn & cacheMask;
+    let frame = cacheFrames[slot]!;
+    if (cacheKeys[slot] !== tablePpn) {
+      const f = mem.readOrUndefined(tablePpn);
+      if (f === undefined) {
+        out.depth = top - level + 1; // no memory behind the entry
+        return fail(out, accessFaultCode(access), level, 0, 0);
+      }
+      frame = f;
     }
     lo = frame[word]!;
     hi = frame[word + 1]!;

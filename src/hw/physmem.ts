@@ -122,6 +122,20 @@ export class PhysMem {
     return this.isBacked(pfn) ? ZERO_FRAME : undefined;
   }
 
+  /**
+   * The direct-mapped lookup cache, for the MMU walk's inner loop to probe
+   * without a call: with slot = pfn & (cacheKeys.length - 1), if
+   * cacheKeys[slot] === pfn then cacheFrames[slot] is that frame; otherwise
+   * ask `readOrUndefined`. Read-only: never write to these arrays.
+   */
+  get cacheKeys(): Float64Array {
+    return this.cacheKey;
+  }
+
+  get cacheFrames(): readonly Uint32Array[] {
+    return this.cacheVal;
+  }
+
   /** The frame's words for writing (storage is created on first write). Throws AccessFault on a hole. */
   write(pfn: number): Uint32Array {
     const slot = pfn & Cache.Mask;

@@ -73,6 +73,8 @@ export class Kernel {
   /** The last hotplug_oracle debugfs operation, as `last` reports it. */
   oracleLast = 'none';
   faults: FaultInjector | undefined;
+  /** Why the last offline failed (the kernel's pr_debug text). */
+  lastOfflineFailure = '';
   /** Number of page allocations made so far (for fault injection and tests). */
   pageAllocCount = 0;
 

@@ -13,8 +13,11 @@ const MAX_BLOCK = 1 << MAX_PAGE_ORDER;
 
 /** Largest order whose aligned block starts at pfn and ends at or before end. */
 export function blockOrderAt(pfn: number, end: number): number {
-  let order = MAX_PAGE_ORDER;
-  while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > end)) order--;
+  // Alignment: trailing zeros of the low ten bits (pfn may exceed 32 bits).
+  const low = pfn % MAX_BLOCK;
+  let order = low === 0 ? MAX_PAGE_ORDER : 31 - Math.clz32(low & -low);
+  const room = end - pfn;
+  while (order > 0 && 1 << order > room) order--;
   return order;
 }
 
@@ -52,6 +55,15 @@ export class FreeArea {
     return i < this.starts.length && this.starts[i]! <= pfn;
   }
 
+  /** The free pieces of [start, end), ascending. */
+  piecesIn(start: number, end: number): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = this.find(start); i < this.starts.length && this.starts[i]! < end; i++) {
+      out.push([Math.max(start, this.starts[i]!), Math.min(end, this.ends[i]!)]);
+    }
+    return out;
+  }
+
   /** Pages of [start, end) that are free. */
   freeIn(start: number, end: number): number {
     let n = 0;
@@ -66,23 +78,21 @@ export class FreeArea {
     if (end <= start) return;
     const i = this.find(start);
     if (i < this.starts.length && this.starts[i]! < end) throw new Error(`double free of pfn 0x${start.toString(16)}`);
-    // Merge with the neighbours it touches.
-    let s = start;
-    let e = end;
-    let removeFrom = i;
-    let removeCount = 0;
-    if (i > 0 && this.ends[i - 1] === start) {
-      s = this.starts[i - 1]!;
-      removeFrom = i - 1;
-      removeCount++;
-    }
-    if (i < this.starts.length && this.starts[i] === end) {
-      e = this.ends[i]!;
-      removeCount++;
-    }
-    this.starts.splice(removeFrom, removeCount, s);
-    this.ends.splice(removeFrom, removeCount, e);
     this.total += end - start;
+    const joinsPrev = i > 0 && this.ends[i - 1] === start;
+    const joinsNext = i < this.starts.length && this.starts[i] === end;
+    if (joinsPrev && joinsNext) {
+      this.ends[i - 1] = this.ends[i]!;
+      this.starts.splice(i, 1);
+      this.ends.splice(i, 1);
+    } else if (joinsPrev) {
+      this.ends[i - 1] = end;
+    } else if (joinsNext) {
+      this.starts[i] = start;
+    } else {
+      this.starts.splice(i, 0, start);
+      this.ends.splice(i, 0, end);
+    }
   }
 
   /** Takes [start, end) out of the free pages; every page must be free. */
@@ -94,12 +104,20 @@ export class FreeArea {
     }
     const s = this.starts[i]!;
     const e = this.ends[i]!;
-    const pieces: Array<[number, number]> = [];
-    if (s < start) pieces.push([s, start]);
-    if (end < e) pieces.push([end, e]);
-    this.starts.splice(i, 1, ...pieces.map((p) => p[0]));
-    this.ends.splice(i, 1, ...pieces.map((p) => p[1]));
     this.total -= end - start;
+    // Shrink in place where possible: allocation takes from the front of an extent.
+    if (s === start && e === end) {
+      this.starts.splice(i, 1);
+      this.ends.splice(i, 1);
+    } else if (s === start) {
+      this.starts[i] = end;
+    } else if (e === end) {
+      this.ends[i] = start;
+    } else {
+      this.ends[i] = start;
+      this.starts.splice(i + 1, 0, end);
+      this.ends.splice(i + 1, 0, e);
+    }
   }
 
   /** Takes whatever is free inside [start, end) out; returns how many pages that was. */
@@ -190,6 +208,21 @@ export function lowestBlockOfOrder(area: FreeArea, order: number): number | unde
   return undefined;
 }
 
+/** The lowest-address block of the largest order present ([pfn, order]), in one scan. */
+export function largestBlock(area: FreeArea): [number, number] | undefined {
+  let best: [number, number] | undefined;
+  for (const [s, e] of area.extents()) {
+    let p = s;
+    while (p < e) {
+      const o = blockOrderAt(p, e);
+      if (!best || o > best[1]) best = [p, o];
+      if (o === MAX_PAGE_ORDER) return best;
+      p += 2 ** o;
+    }
+  }
+  return best;
+}
+
 export const PAGEBLOCK_ORDER = 9;
 export const PAGEBLOCK_NR_PAGES = 1 << PAGEBLOCK_ORDER;
 export type MigrateType = 'unmovable' | 'movable';
@@ -256,6 +289,22 @@ export class BuddyLists {
     return this.movable.freeIn(start, end) + this.unmovable.freeIn(start, end);
   }
 
+  /** The free pieces of [start, end) of both types, merged and ascending. */
+  piecesIn(start: number, end: number): Array<[number, number]> {
+    const a = this.movable.piecesIn(start, end);
+    const b = this.unmovable.piecesIn(start, end);
+    if (!b.length) return a;
+    if (!a.length) return b;
+    const all = a.concat(b).sort((x, y) => x[0] - y[0]);
+    const out: Array<[number, number]> = [];
+    for (const x of all) {
+      const last = out[out.length - 1];
+      if (last && last[1] === x[0]) last[1] = x[1];
+      else out.push([x[0], x[1]]);
+    }
+    return out;
+  }
+
   /** Free extents of both types, merged and sorted. */
   *extents(): Generator<[number, number]> {
     const all = [...this.movable.extents(), ...this.unmovable.extents()].sort((a, b) => a[0] - b[0]);
@@ -285,7 +334,7 @@ export class BuddyLists {
       if (from === mt) continue;
       const s = b * PAGEBLOCK_NR_PAGES;
       const e = s + PAGEBLOCK_NR_PAGES;
-      const moving = [...this.area(from).extents()].filter(([x, y]) => y > s && x < e).map(([x, y]): [number, number] => [Math.max(x, s), Math.min(y, e)]);
+      const moving = this.area(from).piecesIn(s, e);
       for (const [x, y] of moving) this.area(from).remove(x, y);
       if (mt === 'unmovable') this.unmovableBlocks.add(b);
       else this.unmovableBlocks.delete(b);
@@ -298,16 +347,14 @@ export class BuddyLists {
     const own = this.area(mt).alloc(order);
     if (own !== undefined) return own;
     const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
-    for (let o = MAX_PAGE_ORDER; o >= order; o--) {
-      const block = lowestBlockOfOrder(other, o);
-      if (block === undefined) continue;
-      if (o >= PAGEBLOCK_ORDER / 2) {
-        this.setPageblockType(block, block + 2 ** o, mt);
-        return this.area(mt).alloc(order);
-      }
-      other.remove(block, block + 2 ** order);
-      return block;
+    const found = largestBlock(other);
+    if (found === undefined || found[1] < order) return undefined;
+    const [block, o] = found;
+    if (o >= PAGEBLOCK_ORDER / 2) {
+      this.setPageblockType(block, block + 2 ** o, mt);
+      return this.area(mt).alloc(order);
     }
-    return undefined;
+    other.remove(block, block + 2 ** order);
+    return block;
   }
 }

@@ -299,8 +299,9 @@ export function adjustPresentPageCount(k: Kernel, zone: Zone, group: MemoryGroup
 /** offline_pages(). */
 export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
   const endPfn = startPfn + nrPages;
+  // The kernel reports why with pr_debug, which prints only under dynamic debug; the model keeps it for --check reports.
   const fail = (ret: number, reason: string): number => {
-    k.log.log(7, `memory offlining [mem ${hex010(startPfn)}-${hex010end(endPfn)}] failed due to ${reason}`);
+    k.lastOfflineFailure = `memory offlining [mem ${hex010(startPfn)}-${hex010end(endPfn)}] failed due to ${reason}`;
     return ret;
   };
   if (!nrPages || startPfn % PAGEBLOCK_NR_PAGES !== 0 || endPfn % PAGES_PER_SECTION !== 0) return -EINVAL;
@@ -313,9 +314,7 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
     return fail(-EBUSY, 'failure to isolate range');
   }
   // Isolated: the range's free pages can no longer be handed out.
-  const isolated = [...zone.free.extents()]
-    .filter(([s, e]) => e > startPfn && s < endPfn)
-    .map(([s, e]): [number, number] => [Math.max(s, startPfn), Math.min(e, endPfn)]);
+  const isolated = zone.free.piecesIn(startPfn, endPfn);
   for (const [s, e] of isolated) zone.free.remove(s, e);
   const freed: number[] = [];
   const migrated = migrateMovablePages(k, startPfn, endPfn, freed);
@@ -331,7 +330,6 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
     if (ms) ms.online = false;
   }
   const managed = isolated.reduce((n, [s, e]) => n + e - s, 0);
-  k.log.log(7, `Offlined Pages ${nrPages}`);
   adjustManagedPageCount(k, zone, -managed);
   adjustPresentPageCount(k, zone, group, -nrPages);
   if (!zone.isPopulated()) buildAllZonelists(k);

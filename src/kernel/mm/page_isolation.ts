@@ -15,13 +15,12 @@ export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: numb
   const zone = pageZone(k, startPfn);
   if (!zone) return startPfn;
   let pfn = startPfn;
-  for (const [s, e] of zone.free.extents()) {
-    if (e <= pfn) continue;
-    if (s >= endPfn) break;
-    const bad = k.workload.firstUnmovable(pfn, Math.min(s, endPfn));
-    if (bad !== undefined) return bad;
-    pfn = Math.max(pfn, e);
-    if (pfn >= endPfn) return undefined;
+  for (const [s, e] of zone.free.piecesIn(startPfn, endPfn)) {
+    if (s > pfn) {
+      const bad = k.workload.firstUnmovable(pfn, s);
+      if (bad !== undefined) return bad;
+    }
+    pfn = e;
   }
   if (pfn < endPfn) return k.workload.firstUnmovable(pfn, endPfn);
   return undefined;

@@ -41,37 +41,68 @@ export class MemSection {
   }
 }
 
+/** Sections per chunk of the two-level section table (like SPARSEMEM_EXTREME's roots). */
+const ROOT_SECTIONS = 4096;
+
 export class SparseMem {
-  private readonly sections = new Map<number, MemSection>();
+  private readonly roots = new Map<number, Array<MemSection | undefined>>();
+  private lastRootNr = -1;
+  private lastRoot: Array<MemSection | undefined> | undefined;
+  private count = 0;
+
+  private root(nr: number, create: boolean): Array<MemSection | undefined> | undefined {
+    const r = Math.floor(nr / ROOT_SECTIONS);
+    if (r === this.lastRootNr) return this.lastRoot;
+    let arr = this.roots.get(r);
+    if (!arr && create) {
+      arr = new Array<MemSection | undefined>(ROOT_SECTIONS).fill(undefined);
+      this.roots.set(r, arr);
+    }
+    if (arr) {
+      this.lastRootNr = r;
+      this.lastRoot = arr;
+    }
+    return arr;
+  }
 
   get(nr: number): MemSection | undefined {
-    return this.sections.get(nr);
+    return this.root(nr, false)?.[nr % ROOT_SECTIONS];
   }
 
   getOrCreate(nr: number): MemSection {
-    let s = this.sections.get(nr);
+    const arr = this.root(nr, true)!;
+    let s = arr[nr % ROOT_SECTIONS];
     if (!s) {
       s = new MemSection(nr);
-      this.sections.set(nr, s);
+      arr[nr % ROOT_SECTIONS] = s;
+      this.count++;
     }
     return s;
   }
 
   delete(nr: number): void {
-    this.sections.delete(nr);
+    const arr = this.root(nr, false);
+    if (arr && arr[nr % ROOT_SECTIONS]) {
+      arr[nr % ROOT_SECTIONS] = undefined;
+      this.count--;
+    }
   }
 
   /** Sections in ascending order. */
   all(): MemSection[] {
-    return [...this.sections.values()].sort((a, b) => a.nr - b.nr);
+    const out: MemSection[] = [];
+    for (const r of [...this.roots.keys()].sort((a, b) => a - b)) {
+      for (const s of this.roots.get(r)!) if (s) out.push(s);
+    }
+    return out;
   }
 
   get size(): number {
-    return this.sections.size;
+    return this.count;
   }
 
   presentSectionNr(pfn: number): MemSection | undefined {
-    const s = this.sections.get(pfnToSectionNr(pfn));
+    const s = this.get(pfnToSectionNr(pfn));
     return s && s.present ? s : undefined;
   }
 }

@@ -145,7 +145,15 @@ export function vmemmapPopulate(k: Kernel, start: number, end: number, ctx: Vmem
 
 /** The vmemmap vpns holding the struct pages of [pfn, pfn + nr). */
 export function memmapVpnRange(k: Kernel, pfn: number, nr: number): [number, number] {
-  const startVa = k.layout.pfnToPage(BigInt(pfn));
+  const L = k.layout;
+  const perPage = 4096 / STRUCT_PAGE_SIZE;
+  const rel = pfn - L.vmemmapStartPfn;
+  if (rel >= 0 && rel % perPage === 0 && nr % perPage === 0) {
+    // The common case, in plain numbers: 64 struct pages per vmemmap page.
+    const start = L.vmemmapStartVpn + rel / perPage;
+    if (start + nr / perPage < 2 ** 52) return [start, start + nr / perPage];
+  }
+  const startVa = L.pfnToPage(BigInt(pfn));
   const bytes = BigInt(nr * STRUCT_PAGE_SIZE);
   return [Number(startVa >> 12n), Number((startVa + bytes + 4095n) >> 12n)];
 }

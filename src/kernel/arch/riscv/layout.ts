@@ -62,6 +62,11 @@ export class KernelLayout {
   /** vmemmap_start_pfn: the pfn whose struct page sits at VMEMMAP_START. */
   vmemmapStartPfn = 0x80000;
 
+  /** VMEMMAP_START as a page number. */
+  get vmemmapStartVpn(): number {
+    return Number(this.vmemmapStart >> 12n);
+  }
+
   constructor(
     readonly mode: PagingMode,
     readonly profile: KernelProfile,
