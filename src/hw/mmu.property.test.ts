@@ -31,6 +31,7 @@ interface Spec {
 interface Mapping {
   vpn: number;
   pages: number;
+  /** Leaf level; -1 marks a 64 KiB NAPOT mapping (level 0 entries). */
   level: number;
   ppn: number;
   flags: number;
@@ -175,7 +176,11 @@ for (const mode of PAGING_MODES) {
                 if (t.ok) {
                   expect(t.pa).toBe((BigInt(m.ppn + off) << 12n) | 0x123n);
                   // Straight away the same access is served by the TLB, with the same answer.
-                  expect(hart.translate(va, access)).toMatchObject({ ok: true, tlbHit: true, ppn: m.ppn + off });
+                  expect(hart.translate(va, access)).toMatchObject({
+                    ok: true,
+                    tlbHit: true,
+                    ppn: m.ppn + off,
+                  });
                 }
               }
             }

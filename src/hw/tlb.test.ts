@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WalkConfig, WalkRecord, walkInto } from './mmu.js';
 import { SV39 } from './paging.js';
@@ -226,5 +227,81 @@ describe('staleEntries', () => {
     t.fill(5, 1);
     t.mem.removeRegion('dimm');
     expect(t.tlb.staleEntries(t.mem)).toMatchObject([{ reason: 'fault', cause: 'load-access-fault' }]);
+  });
+});
+
+describe('sfence.vma against a reference model', () => {
+  // Pages of each mapping size used below: 4 KiB, 64 KiB NAPOT, 2 MiB, 1 GiB.
+  const SIZES = [
+    { level: 0, napot: false, pages: 1 },
+    { level: 0, napot: true, pages: 16 },
+    { level: 1, napot: false, pages: 512 },
+    { level: 2, napot: false, pages: 512 * 512 },
+  ];
+  type Op = { kind: 'fill'; map: number; asid: number } | { kind: 'fence'; vpn?: number; asid?: number };
+
+  it('keeps exactly the entries the spec says survive', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ size: fc.integer({ min: 0, max: 3 }), global: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.array(
+          fc.oneof(
+            fc.record({
+              kind: fc.constant('fill' as const),
+              map: fc.nat(),
+              asid: fc.integer({ min: 0, max: 3 }),
+            }),
+            fc.record({
+              kind: fc.constant('fence' as const),
+              vpn: fc.option(fc.nat({ max: 8 * 512 * 512 }), { nil: undefined }),
+              asid: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+            }),
+          ),
+          { maxLength: 40 },
+        ),
+        (specs, ops: Op[]) => {
+          const t = setup({ entries: 256, ways: 256 });
+          // Mapping k lives in its own 1 GiB slot, so none overlap.
+          const maps = specs.map((s, k) => {
+            const { level, napot, pages } = SIZES[s.size]!;
+            const vpn = k * 512 * 512;
+            t.map(vpn, level, (k + 1) * 512 * 512, RW | (s.global ? PTE_G : 0), napot);
+            return { vpn, pages, global: s.global };
+          });
+          const model: { map: number; asid: number }[] = [];
+          for (const op of ops) {
+            if (op.kind === 'fill') {
+              const m = maps[op.map % maps.length]!;
+              t.fill(m.vpn + (op.map % m.pages), op.asid);
+              const k = op.map % maps.length;
+              // A refill replaces an entry of the same page and address space.
+              const same = model.findIndex((e) => e.map === k && (m.global || e.asid === op.asid));
+              if (same >= 0) model.splice(same, 1);
+              model.push({ map: k, asid: op.asid });
+            } else {
+              t.tlb.sfenceVma(op.vpn, op.asid);
+              for (let i = model.length - 1; i >= 0; i--) {
+                const e = model[i]!;
+                const m = maps[e.map]!;
+                const covers = op.vpn === undefined || (op.vpn >= m.vpn && op.vpn < m.vpn + m.pages);
+                const matchesAsid = op.asid === undefined || (!m.global && e.asid === op.asid);
+                if (covers && matchesAsid) model.splice(i, 1);
+              }
+            }
+            expect(t.tlb.size).toBe(model.length);
+            for (const [k, m] of maps.entries()) {
+              for (let asid = 0; asid < 4; asid++) {
+                const expected = model.some((e) => e.map === k && (m.global || e.asid === asid));
+                expect(t.tlb.probe(m.vpn + m.pages - 1, asid) >= 0).toBe(expected);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
