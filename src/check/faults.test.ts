@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { GuestSystem } from '../kernel/system.js';
+import { addMemory, MHP_NONE, removeMemory, offlineAndRemoveMemory } from '../kernel/mm/memory_hotplug.js';
+import { injectAlong, type FaultOutcome } from './faults.js';
+
+const boot = (append: string): GuestSystem => new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append, initrdSize: 0x7f000 });
+
+function summary(out: FaultOutcome[]): Record<string, number> {
+  const s: Record<string, number> = {};
+  for (const o of out) s[o.kind] = (s[o.kind] ?? 0) + 1;
+  return s;
+}
+
+describe('fault injection: the N-th page allocation fails', () => {
+  for (const mode of ['', 'no5lvl', 'no4lvl']) {
+    test(`add_memory of one block survives any single failed allocation (${mode || 'sv57'})`, () => {
+      const out = injectAlong(
+        () => boot(`mem=2G ${mode}`),
+        (s) => addMemory(s.kernel, 0, 0x100000000n, 0x8000000n, MHP_NONE),
+        'add 128M',
+      );
+      // A 2 MiB vmemmap block that cannot be had falls back to base pages.
+      for (const o of out) {
+        if (o.kind === 'bug') expect(o.where).toMatch(/create_linear_mapping_range/);
+        else expect(o.kind).toBe('completed');
+      }
+    });
+
+    test(`add_memory of one block fails cleanly when memory runs out at any point (${mode || 'sv57'})`, () => {
+      const out = injectAlong(
+        () => boot(`mem=2G ${mode}`),
+        (s) => addMemory(s.kernel, 0, 0x100000000n, 0x8000000n, MHP_NONE),
+        'add 128M',
+        true,
+      );
+      expect(out.length).toBeGreaterThan(0);
+      for (const o of out) {
+        // A failing page-table allocation for the linear map is a BUG_ON in the kernel; everything else must be clean.
+        if (o.kind === 'bug') expect(o.where).toMatch(/create_linear_mapping_range/);
+        else expect(o.kind).toBe('failed-clean');
+      }
+    });
+  }
+
+  test('add_memory of 1 GiB: a failure after the first section leaks the sections added before it, as in the kernel', () => {
+    const out = injectAlong(
+      () => boot('mem=2G no5lvl'),
+      (s) => addMemory(s.kernel, 0, 0x100000000n, 0x40000000n, MHP_NONE),
+      'add 1G',
+      true,
+    );
+    const s = summary(out);
+    // __add_pages() stops at the failing section and nobody tears down the ones before it.
+    expect(s['failed-dirty']).toBeGreaterThan(0);
+    for (const o of out) {
+      if (o.kind !== 'failed-dirty') continue;
+      expect(o.errno).toBe(12);
+      expect(o.violations.map((v) => v.invariant)).toContain('linear-map-covers-present-memory');
+    }
+    // The first vmemmap allocation failing leaves nothing behind.
+    expect(out.find((o) => o.kind !== 'bug')?.kind).toBe('failed-clean');
+  });
+
+  test('remove_memory and offline_and_remove_memory allocate nothing (nothing to fail)', () => {
+    const prepared = (): GuestSystem => {
+      const s = boot('mem=2G');
+      addMemory(s.kernel, 0, 0x100000000n, 0x40000000n, MHP_NONE);
+      return s;
+    };
+    expect(injectAlong(prepared, (s) => removeMemory(s.kernel, 0x100000000n, 0x40000000n), 'remove')).toEqual([]);
+    expect(injectAlong(prepared, (s) => offlineAndRemoveMemory(s.kernel, 0x100000000n, 0x40000000n), 'offline_and_remove')).toEqual([]);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Fault injection: make the N-th page allocation fail, run an operation, and
+ * say what became of the model: the operation completed, failed cleanly
+ * (the model is exactly as before), failed and left something behind (with
+ * the difference), or hit a BUG() the real kernel would crash on.
+ */
+import type { FaultInjector } from '../kernel/kernel.js';
+import type { GuestSystem } from '../kernel/system.js';
+import { KernelBug, KernelError } from '../kernel/errno.js';
+import { kernelPageTables } from '../kernel/arch/riscv/ptdump.js';
+import { formatIomem } from '../kernel/kernel/resource.js';
+import { checkInvariants, type Violation } from './invariants.js';
+
+/**
+ * Fails the n-th page allocation (1-based) after it is armed; with
+ * `fromThenOn`, every later one too (memory exhausted rather than a glitch).
+ */
+export class NthAllocationFails implements FaultInjector {
+  count = 0;
+
+  constructor(
+    readonly n: number,
+    readonly fromThenOn = false,
+  ) {}
+
+  shouldFailAlloc(what: 'page' | 'memblock'): boolean {
+    if (what !== 'page') return false;
+    this.count++;
+    return this.fromThenOn ? this.count >= this.n : this.count === this.n;
+  }
+}
+
+/** Counts allocations without failing any. */
+export class AllocationCounter implements FaultInjector {
+  count = 0;
+
+  shouldFailAlloc(what: 'page' | 'memblock'): boolean {
+    if (what === 'page') this.count++;
+    return false;
+  }
+}
+
+/** Everything a failed operation must leave untouched, as text. */
+export function snapshot(sys: GuestSystem): string {
+  const k = sys.kernel;
+  const parts: string[] = [];
+  parts.push(kernelPageTables(k.pt, k.layout));
+  parts.push(formatIomem(k.iomem));
+  parts.push(
+    [...k.memoryBlocks.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((m) => `${m.id} ${m.state} ${m.zone?.name ?? '-'} ${m.devOffline}`)
+      .join('\n'),
+  );
+  parts.push(
+    k.sparse
+      .all()
+      .map((s) => `${s.nr} p${+s.present} m${+s.hasMemMap} o${+s.online} z${s.zoneIdx}`)
+      .join('\n'),
+  );
+  for (const z of k.pgdat.zones) {
+    parts.push(`${z.name} ${z.zoneStartPfn} ${z.spannedPages} ${z.presentPages} ${z.managedPages} ${JSON.stringify([...z.free.extents()])}`);
+  }
+  parts.push(`totalram ${k.totalramPages} max_pfn ${k.maxPfn}`);
+  parts.push(`tables ${[...k.pt.tablePages].sort((a, b) => a - b).join(',')}`);
+  parts.push(`vmemmap ${[...k.pt.vmemmapBlocks.keys()].sort((a, b) => a - b).join(',')}`);
+  return parts.join('\n---\n');
+}
+
+export type FaultOutcome =
+  | { n: number; kind: 'completed' }
+  | { n: number; kind: 'failed-clean'; errno: number }
+  | { n: number; kind: 'failed-dirty'; errno: number; violations: Violation[]; firstDifference: string }
+  | { n: number; kind: 'bug'; where: string };
+
+function firstDifference(a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return `before: ${x[i] ?? '(none)'}\nafter:  ${y[i] ?? '(none)'}`;
+  }
+  return '';
+}
+
+/**
+ * Runs `op` on a fresh system once per allocation it makes, failing that
+ * allocation, and reports each outcome. `make` builds the system in the
+ * state just before the operation.
+ */
+export function injectAlong(
+  make: () => GuestSystem,
+  op: (sys: GuestSystem) => void,
+  label: string,
+  fromThenOn = false,
+): FaultOutcome[] {
+  const probe = make();
+  const counter = new AllocationCounter();
+  probe.kernel.faults = counter;
+  op(probe);
+  const total = counter.count;
+  const out: FaultOutcome[] = [];
+  for (let n = 1; n <= total; n++) {
+    const sys = make();
+    const before = snapshot(sys);
+    sys.kernel.faults = new NthAllocationFails(n, fromThenOn);
+    try {
+      op(sys);
+      out.push({ n, kind: 'completed' });
+    } catch (e) {
+      if (e instanceof KernelBug) {
+        out.push({ n, kind: 'bug', where: e.where });
+        continue;
+      }
+      if (!(e instanceof KernelError)) throw e;
+      sys.kernel.faults = undefined;
+      const after = snapshot(sys);
+      if (after === before) out.push({ n, kind: 'failed-clean', errno: e.errno });
+      else {
+        out.push({
+          n,
+          kind: 'failed-dirty',
+          errno: e.errno,
+          violations: checkInvariants(sys, `${label} with allocation ${n} failing`),
+          firstDifference: firstDifference(before, after),
+        });
+      }
+    }
+  }
+  return out;
+}
