@@ -4,7 +4,7 @@
  * come from a caller-supplied allocator (a bump allocator is provided).
  */
 
-import { type PagingMode, levelPages } from './paging.js';
+import type { PagingMode } from './paging.js';
 import type { PhysMem } from './physmem.js';
 import { PTE_LEAF_MASK, PTE_V, pteHi, pteIsLeaf, pteIsValid, pteLo, ptePpn } from './pte.js';
 import { vpnLevelIndex } from './mmu.js';
@@ -128,10 +128,4 @@ function tableFor(
     table = ptePpn(lo, mem.readHi(table, i));
   }
   return table;
-}
-
-/** First vpn of the level-`level` region containing `vpn`. */
-export function levelBase(vpn: number, level: number): number {
-  const pages = levelPages(level);
-  return vpn - (vpn % pages);
 }
