@@ -200,13 +200,13 @@ export class WalkRecord {
   cause = 0;
   depth = 0;
   readonly ptePfns = new Float64Array(MAX_LEVELS);
-  /** The vpn walked and the root's level: the index read at depth k is derived from them. */
+  /** The vpn walked: with level and depth it gives the index read at each depth. */
   vpn = 0;
-  rootLevel = 0;
 
   /** Index of the entry read at depth k (0 = root) within page ptePfns[k]. */
   pteIndex(k: number): number {
-    return vpnLevelIndex(this.vpn, this.rootLevel - k);
+    // The last entry read (depth - 1) was at `level`; each step up is one level higher.
+    return vpnLevelIndex(this.vpn, this.level + this.depth - 1 - k);
   }
 
   get causeName(): FaultCause | undefined {
@@ -449,12 +449,11 @@ export function leafAllows(lo: number, access: AccessType, cfg: WalkConfig): boo
   return LEAF_VERDICTS[leafContext(access, cfg) * 256 + (lo & 0xff)] === Verdict.Ok;
 }
 
-/** The high-half and step-6 rules for a leaf: reserved bits, PBMT=3, Svnapot, superpage alignment. */
-function leafShapeIsReserved(lo: number, hi: number, level: number): boolean {
-  if ((hi & (B.HiN | B.HiPbmt | B.HiReserved)) !== 0) {
-    if (pteIsInvalid(lo, hi) || napotIsReserved(lo, hi, level)) return true;
-  }
-  return level > 0 && superpageMisaligned(lo, hi, level);
+/** The high-half rules for a leaf: reserved bits, PBMT=3, Svnapot. */
+function leafHiIsReserved(lo: number, hi: number, level: number): boolean {
+  return (
+    (hi & (B.HiN | B.HiPbmt | B.HiReserved)) !== 0 && (pteIsInvalid(lo, hi) || napotIsReserved(lo, hi, level))
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -527,7 +526,6 @@ function walkCore(
   const cacheFrames = mem.cacheFrames;
   const cacheMask = cacheKeys.length - 1;
   out.vpn = vpn;
-  out.rootLevel = levels - 1;
   const top = levels - 1;
   let tablePpn = rootPpn;
   let level = top;
@@ -565,7 +563,16 @@ function walkCore(
   // Not a well-formed pointer: a page fault unless a well-formed leaf that
   // permits the access (steps 3, 5, 6, 7 and the Svnapot rule).
   const verdict = LEAF_VERDICTS[ctx * 256 + (lo & 0xff)]!;
-  if (verdict === Verdict.PageFault || leafShapeIsReserved(lo, hi, level)) {
+  if (verdict === Verdict.PageFault || leafHiIsReserved(lo, hi, level)) {
+    return fail(out, pageFaultCode(access), level, lo, hi);
+  }
+  // Step 6 (as superpageMisaligned, on the PPN itself since step 8 needs it
+  // anyway): a superpage's low 9*level PPN bits must be zero.
+  const leafPpn = ppnOf(lo, hi);
+  const pages =
+    level === 0 ? 1 : level === 1 ? 512 : level === 2 ? 262144 : level === 3 ? 134217728 : 68719476736;
+  const offset = level < 4 ? vpn & (pages - 1) : vpn % pages;
+  if (level !== 0 && (level < 4 ? leafPpn & (pages - 1) : leafPpn % pages) !== 0) {
     return fail(out, pageFaultCode(access), level, lo, hi);
   }
   if (verdict === Verdict.SetAd) {
@@ -579,14 +586,14 @@ function walkCore(
       throw e;
     }
   }
-  // Step 8.
   out.ok = true;
   out.cause = 0;
   out.level = level;
   out.leafLo = lo;
   out.leafHi = hi;
   out.global = (pathBits & B.G) !== 0;
-  out.ppn = translatedPpn(lo, hi, level, vpn);
+  // Step 8 (as translatedPpn): splice in the VPN's low bits; NAPOT splices 4.
+  out.ppn = (hi & B.HiN) === 0 ? leafPpn + offset : leafPpn - 8 + (vpn & 0xf);
   return true;
 }
 
