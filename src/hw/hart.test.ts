@@ -101,6 +101,16 @@ describe('Hart.translate', () => {
     expect([hart.priv, hart.sum, hart.mxr, hart.ad]).toEqual(['S', false, true, 'svade']);
   });
 
+  it('a number may also be a full VA >> 12 (upper half)', () => {
+    const { hart, map } = setup();
+    map(2 ** 35 + 7, 0, 0x80900, PTE_R | PTE_A);
+    const va = 0xffff_8000_0000_7000n;
+    expect(hart.translate(Number(va >> 12n), 'load')).toMatchObject({ ok: true, ppn: 0x80900 });
+    expect(hart.translate(Number(va >> 12n), 'load')).toMatchObject({ ok: true, tlbHit: true });
+    expect(hart.translate(va, 'load')).toMatchObject({ ok: true, tlbHit: true });
+    expect(hart.translatePpn(Number(0x0100_0000_0000_7000n >> 12n), 'load')).toBe(-13); // not canonical
+  });
+
   it('Bare mode is identity', () => {
     const mem = new PhysMem();
     const hart = new Hart(3, mem);

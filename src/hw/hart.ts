@@ -16,6 +16,7 @@ import {
   WalkRecord,
   causeName,
   leafAllows,
+  modeVpn,
   pageFaultCode,
   walkInto,
 } from './mmu.js';
@@ -41,6 +42,8 @@ export class Hart {
   lastTlbHit = false;
   lastLevel = 0;
   private satpValue: Satp = BARE;
+  /** 2^(vaBits-12) of the current mode: vpns at or above it need modeVpn. */
+  private vpnSpan = 0;
   private readonly cfg: WalkConfig;
 
   constructor(
@@ -65,6 +68,7 @@ export class Hart {
     if (v.mode !== 0) {
       this.cfg.mode = PAGING_MODES[v.mode - 8]!;
       this.cfg.rootPpn = v.ppn;
+      this.vpnSpan = 2 ** (this.cfg.mode.vaBits - 12);
     }
   }
 
@@ -120,8 +124,9 @@ export class Hart {
   }
 
   /**
-   * Translates a VPN (number) or a full virtual address (bigint, checked for
-   * canonical form) for `access`. Bare mode maps identity.
+   * Translates a full virtual address (bigint, checked for canonical form) or
+   * a VPN (number: the mode's own vpn, or va >> 12) for `access`. Bare mode
+   * maps identity.
    */
   translate(va: bigint | number, access: AccessType): Translation {
     let vpn: number;
@@ -151,7 +156,8 @@ export class Hart {
 
   /**
    * The allocation-free form of `translate`: the ppn, or minus the scause
-   * code on a fault (details in `lastWalk`).
+   * code on a fault (details in `lastWalk`). `vpn` is the mode's own vpn or a
+   * full VA shifted right by 12 (see mmu.modeVpn).
    *
    * A TLB hit whose cached permissions or A/D bits do not allow the access is
    * treated as a miss and walked again, as QEMU does: the entry may be out of
@@ -161,6 +167,13 @@ export class Hart {
     this.lastTlbHit = false;
     this.lastLevel = 0;
     if (this.satpValue.mode === 0) return vpn;
+    if (vpn >= this.vpnSpan) {
+      vpn = modeVpn(this.cfg.mode, vpn);
+      if (vpn < 0) {
+        this.lastLevel = this.cfg.mode.levels - 1;
+        return -pageFaultCode(access);
+      }
+    }
     const asid = this.satpValue.asid;
     const tlb = this.tlb;
     const e = tlb.probe(vpn, asid);

@@ -8,6 +8,7 @@ import {
   findLeafInto,
   leafAllows,
   leafPermits,
+  modeVpn,
   napotIsReserved,
   pointerIsReserved,
   pteIsInvalid,
@@ -438,6 +439,26 @@ describe('walk: access faults and addresses', () => {
       ok: false,
       cause: 'load-page-fault',
       level: 2,
+    });
+  });
+
+  it('an upper-half address may be given as va >> 12', () => {
+    const f = fixture(SV48);
+    const vpn = 2 ** 35 + 0x1234; // bit 47 of the VA set: upper half
+    f.map(vpn, 0, TARGET, RWAD);
+    const va = 0xffff_8000_0123_4000n;
+    expect(walkVa(f.mem, { mode: SV48, rootPpn: f.root }, va, 'load')).toMatchObject({
+      ok: true,
+      ppn: TARGET,
+    });
+    expect(load(f, Number(va >> 12n))).toMatchObject({ ok: true, ppn: TARGET });
+    expect(modeVpn(SV48, Number(va >> 12n))).toBe(vpn);
+    expect(modeVpn(SV48, vpn)).toBe(vpn);
+    // A 64-bit VA with bits 63..48 neither all zero nor all one is not canonical.
+    expect(modeVpn(SV48, Number(0x0001_0000_0123_4000n >> 12n))).toBe(-1);
+    expect(load(f, Number(0x7fff_8000_0123_4000n >> 12n))).toMatchObject({
+      ok: false,
+      cause: 'load-page-fault',
     });
   });
 

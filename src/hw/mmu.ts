@@ -391,6 +391,21 @@ function vpnLimit(levels: number): number {
   return levels === 3 ? 134217728 : levels === 4 ? 68719476736 : 35184372088832;
 }
 
+const TWO_52 = 2 ** 52;
+
+/**
+ * A vpn in the mode's own range (the low vaBits-12 bits, as canonicalVpn
+ * gives). Accepts that form, or a full 64-bit VA shifted right by 12 — which
+ * for an upper-half (sign-extended) address is a 52-bit number. Returns -1
+ * for a vpn that is neither, i.e. a non-canonical address.
+ */
+export function modeVpn(mode: PagingMode, vpn: number): number {
+  const limit = vpnLimit(mode.levels);
+  if (vpn >= 0 && vpn < limit && Number.isInteger(vpn)) return vpn;
+  if (vpn >= TWO_52 - limit / 2 && vpn < TWO_52 && Number.isInteger(vpn)) return vpn - (TWO_52 - limit);
+  return -1;
+}
+
 // ---------------------------------------------------------------------------
 // Leaf verdicts, precomputed from the step functions above.
 //
@@ -513,10 +528,13 @@ function walkCore(
   ctx: number,
 ): boolean {
   const levels = mode.levels;
-  // A vpn past the mode's width stands for a non-canonical address.
   if (!(vpn >= 0 && vpn < vpnLimit(levels))) {
-    out.depth = 0;
-    return fail(out, pageFaultCode(access), levels - 1, 0, 0);
+    // An upper-half address given as va >> 12, or a non-canonical one.
+    vpn = modeVpn(mode, vpn);
+    if (vpn < 0) {
+      out.depth = 0;
+      return fail(out, pageFaultCode(access), levels - 1, 0, 0);
+    }
   }
   const vpnLo = vpn & B.Vpn27Mask;
   const vpnHi = Math.floor(vpn / B.Vpn27);
