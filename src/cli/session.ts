@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { GuestSystem } from '../kernel/system.js';
 import { KernelBug } from '../kernel/errno.js';
+import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
 import { runShell } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
@@ -73,10 +74,20 @@ export class Session {
         res.errno = r.errno;
       }
     } catch (e) {
-      if (!(e instanceof KernelBug)) throw e;
-      this.dead = true;
-      res.stderr = `kernel BUG: ${e.where}\n`;
-      res.errno = 0;
+      if (e instanceof AccessFault) {
+        // The kernel touched physical memory that does not exist (e.g. onlined memory QEMU never
+        // backed): a store/load access fault in S-mode, which the real kernel does not survive.
+        this.dead = true;
+        const pa = '0x' + (BigInt(e.pfn) << 12n).toString(16).padStart(16, '0');
+        this.system.kernel.log.log(1, `Unable to handle kernel access to physical address ${pa} (access fault): no memory there`);
+        this.system.kernel.log.log(0, 'Kernel panic - not syncing: Fatal exception');
+        res.stderr = `kernel panic: the kernel accessed physical address ${pa}, where the machine has no memory\n`;
+      } else if (e instanceof KernelBug) {
+        this.dead = true;
+        res.stderr = `kernel BUG: ${e.where}\n`;
+      } else {
+        throw e;
+      }
     }
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
