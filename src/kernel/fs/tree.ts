@@ -49,8 +49,9 @@ function blocksSorted(k: Kernel): MemoryBlock[] {
 }
 
 export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions = {}): Vfs {
-  let vfs: Vfs | undefined;
-  const nodeDirRef = (): VNode | undefined => vfs?.lookup('/sys/devices/system/node/node0');
+  // Links resolve through the finished tree, which does not exist yet while it is being built.
+  const built: { vfs?: Vfs } = {};
+  const nodeDirRef = (): VNode | undefined => built.vfs?.lookup('/sys/devices/system/node/node0');
 
   const memoryDir = dynamicDir(
     () => {
@@ -89,7 +90,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
     for (let c = 0; c < k.machine.smp; c++) entries.push([`cpu${c}`, link(`../../cpu/cpu${c}`, () => undefined)]);
     entries.push(['cpulist', file(() => cpuList(k.machine.smp) + '\n')]);
     entries.push(['meminfo', file(() => nodeMeminfo(k))]);
-    for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, link(`../../memory/memory${mem.id}`, () => vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`))]);
+    for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, link(`../../memory/memory${mem.id}`, () => built.vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`))]);
     entries.push(['uevent', file(() => '')]);
     return entries;
   });
@@ -148,8 +149,8 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       }),
     }),
   });
-  vfs = new Vfs(root);
-  return vfs;
+  built.vfs = new Vfs(root);
+  return built.vfs;
 }
 
 function cpuList(n: number): string {

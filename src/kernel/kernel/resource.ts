@@ -44,30 +44,7 @@ export class Resource {
    * fully contains it.
    */
   insert(res: Resource): Resource | undefined {
-    let parent: Resource = this;
-    for (;;) {
-      const conflict = parent.request(res);
-      if (conflict === undefined) return undefined;
-      if (conflict === parent) return conflict;
-      if (conflict.start <= res.start && conflict.end >= res.end && !(conflict.start === res.start && conflict.end === res.end)) {
-        parent = conflict;
-        continue;
-      }
-      if (conflict.start === res.start && conflict.end === res.end) {
-        parent = conflict;
-        continue;
-      }
-      // The new one must cover every sibling it overlaps.
-      const overlapping = parent.children.filter((c) => c.end >= res.start && c.start <= res.end);
-      if (overlapping.some((c) => c.start < res.start || c.end > res.end)) return conflict;
-      parent.children = parent.children.filter((c) => !overlapping.includes(c));
-      for (const c of overlapping) c.parent = res;
-      res.children = overlapping;
-      const idx = parent.children.findIndex((c) => c.start > res.end);
-      parent.children.splice(idx < 0 ? parent.children.length : idx, 0, res);
-      res.parent = parent;
-      return undefined;
-    }
+    return insertResource(this, res);
   }
 
   /** release_resource: unlink (children go with it). */
@@ -91,6 +68,31 @@ export class Resource {
   /** Does any resource in the subtree overlap [start, end]? */
   overlaps(start: bigint, end: bigint): boolean {
     return this.children.some((c) => c.start <= end && c.end >= start);
+  }
+}
+
+/** insert_resource() below `root`. */
+function insertResource(root: Resource, res: Resource): Resource | undefined {
+  let parent = root;
+  for (;;) {
+    const conflict = parent.request(res);
+    if (conflict === undefined) return undefined;
+    if (conflict === parent) return conflict;
+    // Descend into a resource that contains the new one (or is identical to it).
+    if (conflict.start <= res.start && conflict.end >= res.end) {
+      parent = conflict;
+      continue;
+    }
+    // The new one must cover every sibling it overlaps, which become its children.
+    const overlapping = parent.children.filter((c) => c.end >= res.start && c.start <= res.end);
+    if (overlapping.some((c) => c.start < res.start || c.end > res.end)) return conflict;
+    parent.children = parent.children.filter((c) => !overlapping.includes(c));
+    for (const c of overlapping) c.parent = res;
+    res.children = overlapping;
+    const idx = parent.children.findIndex((c) => c.start > res.end);
+    parent.children.splice(idx < 0 ? parent.children.length : idx, 0, res);
+    res.parent = parent;
+    return undefined;
   }
 }
 

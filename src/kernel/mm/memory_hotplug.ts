@@ -645,26 +645,41 @@ export function removeMemory(k: Kernel, start: bigint, size: bigint): void {
   if (rc) throw new KernelError(-rc);
 }
 
-/** offline_and_remove_memory(): offline every block (rolling back on failure), then remove. */
+/**
+ * offline_and_remove_memory(): offline every block (remembering whether it was
+ * movable), then remove; on any failure the blocks it offlined come back
+ * online in the zone type they had.
+ */
 export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): void {
   const bs = BigInt(memoryBlockSizeBytes());
   if (size % bs !== 0n || start % bs !== 0n || size === 0n) throw new KernelError(EINVAL);
   const startPfn = Number(start >> 12n);
   const nrPages = Number(size >> 12n);
   const blocks = memoryBlocksIn(k, startPfn, nrPages);
-  const wasOnline = blocks.filter((m) => m.state === 'online');
+  const onlineTypes: OnlineType[] = blocks.map(() => 'offline');
   let rc = 0;
-  const done: MemoryBlock[] = [];
-  for (const mem of wasOnline) {
-    rc = deviceOffline(k, mem);
-    if (rc) break;
-    done.push(mem);
+  for (let i = 0; i < blocks.length; i++) {
+    const mem = blocks[i]!;
+    const ms = k.sparse.get(mem.id);
+    const type: OnlineType = ms && ms.online && ms.zoneIdx === ZONE_MOVABLE ? 'online_movable' : 'online_kernel';
+    const r = deviceOffline(k, mem);
+    if (r === 0) onlineTypes[i] = type;
+    if (r < 0) {
+      rc = r;
+      break;
+    }
   }
-  if (!rc) rc = tryRemoveMemory(k, start, size);
+  if (!rc) {
+    rc = tryRemoveMemory(k, start, size);
+    if (rc) k.log.err(`offline_and_remove_memory: Failed to remove memory: ${rc}`);
+  }
   if (rc) {
-    for (const mem of done) {
-      mem.onlineType = 'online';
-      deviceOnline(k, mem);
+    for (let i = 0; i < blocks.length; i++) {
+      if (onlineTypes[i] === 'offline') continue;
+      const mem = blocks[i]!;
+      mem.onlineType = onlineTypes[i]!;
+      const r = deviceOnline(k, mem);
+      if (r < 0) k.log.warn(`try_reonline_memory_block: Failed to re-online memory: ${r}`);
     }
     throw new KernelError(-rc);
   }
