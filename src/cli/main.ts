@@ -5,6 +5,8 @@
 import { parseRunArgs, UsageError } from './options.js';
 import { Session, readScript, type LineResult } from './session.js';
 import { KernelError } from '../kernel/errno.js';
+import { checkInvariants, formatViolation } from '../check/invariants.js';
+import { writeSysroot } from './sysroot.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -38,13 +40,54 @@ async function runCommand(argv: string[]): Promise<number> {
   const text = readScript(opts.script);
   const session = new Session(opts);
   let status = 0;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  const progress = new Progress(lines.length, opts.json);
+  for (const [i, line] of lines.entries()) {
+    progress.update(i);
     const r = session.execute(line);
     if (!r) continue;
     printResult(r, opts.json);
     if (session.dead) status = 3;
+    if (opts.check && !session.dead) {
+      const v = checkInvariants(session.system, r.cmd);
+      if (v.length) {
+        progress.done();
+        process.stderr.write(`riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}:\n`);
+        for (const x of v.slice(0, 20)) process.stderr.write('  ' + formatViolation(x) + '\n');
+        if (v.length > 20) process.stderr.write(`  ... and ${v.length - 20} more\n`);
+        if (opts.sysroot) writeSysroot(session.system.vfs, opts.sysroot);
+        return 4;
+      }
+    }
   }
+  progress.done();
+  if (opts.sysroot) writeSysroot(session.system.vfs, opts.sysroot);
   return status;
+}
+
+/** A progress line on a terminal for long scripts; silent when output is piped. */
+class Progress {
+  private readonly on: boolean;
+  private last = 0;
+
+  constructor(
+    private readonly total: number,
+    json: boolean,
+  ) {
+    this.on = !json && process.stderr.isTTY === true && total > 200;
+  }
+
+  update(i: number): void {
+    if (!this.on) return;
+    const now = Date.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    process.stderr.write(`\r[${i}/${this.total} lines]`);
+  }
+
+  done(): void {
+    if (this.on) process.stderr.write('\r\x1b[K');
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
