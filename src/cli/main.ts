@@ -7,6 +7,7 @@ import { Session, readScript, type LineResult } from './session.js';
 import { KernelError } from '../kernel/errno.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
+import { interactive } from './interactive.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -102,6 +103,13 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'run') return await runCommand(rest);
+    if (cmd === undefined || cmd.startsWith('-')) {
+      const opts = parseRunArgs(argv);
+      if (opts.script !== undefined) throw new UsageError(`riscv-hotplug: to run a script use: riscv-hotplug run [OPTIONS] ${opts.script}`);
+      return await interactive(opts, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true }, (s) => {
+        if (opts.sysroot) writeSysroot(s.system.vfs, opts.sysroot);
+      });
+    }
     throw new UsageError(`riscv-hotplug: unknown command '${cmd ?? ''}' (see riscv-hotplug --help)`);
   } catch (e) {
     if (e instanceof UsageError) {

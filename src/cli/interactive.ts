@@ -1,0 +1,125 @@
+/**
+ * The interactive session: a guest shell prompt over the model, and QEMU's
+ * monitor behind `(qemu) ` lines or Ctrl-A C (as with -nographic), with
+ * history and tab completion of guest paths and monitor commands.
+ */
+import * as readline from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { Session, type LineResult } from './session.js';
+import type { MachineOptions } from './options.js';
+
+const GUEST_COMMANDS = ['cat', 'dmesg', 'echo', 'grep', 'ls', 'help', 'exit'];
+const MONITOR_COMMANDS = [
+  'device_add',
+  'device_del',
+  'gva2gpa',
+  'help',
+  'info memdev',
+  'info mem',
+  'info memory-devices',
+  'info memory_size_summary',
+  'info mtree',
+  'object_add',
+  'object_del',
+  'qom-get',
+  'qom-set',
+  'quit',
+];
+
+const GUEST_PROMPT = '~ # ';
+const MONITOR_PROMPT = '(qemu) ';
+
+export interface InteractiveIo {
+  input: Readable;
+  output: Writable;
+  terminal: boolean;
+}
+
+/** Completion of guest paths against the model's files, and of monitor commands. */
+export function complete(session: Session, line: string, monitor: boolean): [string[], string] {
+  if (monitor || line.startsWith('(qemu) ')) {
+    const text = line.startsWith('(qemu) ') ? line.slice(7) : line;
+    const hits = MONITOR_COMMANDS.filter((c) => c.startsWith(text));
+    return [hits.length ? hits : MONITOR_COMMANDS, text];
+  }
+  const word = line.split(/\s+/).pop() ?? '';
+  if (!word.startsWith('/')) {
+    const hits = GUEST_COMMANDS.filter((c) => c.startsWith(word));
+    return [hits, word];
+  }
+  const slash = word.lastIndexOf('/');
+  const dir = word.slice(0, slash) || '/';
+  const base = word.slice(slash + 1);
+  try {
+    const entries = session.system.vfs.list(dir).filter((e) => e.name.startsWith(base));
+    return [entries.map((e) => `${dir === '/' ? '' : dir}/${e.name}${e.isDir ? '/' : ''}`), word];
+  } catch {
+    return [[], word];
+  }
+}
+
+function show(io: InteractiveIo, r: LineResult): void {
+  for (const l of r.kmsg) io.output.write(l + '\n');
+  io.output.write(r.stdout);
+  io.output.write(r.stderr);
+}
+
+/** Runs until the input ends, `exit`, or Ctrl-A X. Resolves to the exit status. */
+export function interactive(machine: MachineOptions, io: InteractiveIo, onAfterCommand?: (s: Session) => void): Promise<number> {
+  const session = new Session(machine);
+  let monitor = false;
+  const rl = readline.createInterface({
+    input: io.input,
+    output: io.output,
+    terminal: io.terminal,
+    historySize: 1000,
+    completer: (line: string) => complete(session, line, monitor),
+  });
+  const m = session.system.kernel;
+  io.output.write(
+    `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${m.mode.name}\n` +
+      'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n',
+  );
+  let ctrlA = false;
+  if (io.terminal) {
+    io.input.on('keypress', (_s: string, key: { ctrl?: boolean; name?: string } | undefined) => {
+      if (key?.ctrl && key.name === 'a') {
+        ctrlA = true;
+        return;
+      }
+      if (ctrlA && key?.name === 'c') {
+        monitor = !monitor;
+        // Drop the "c" that readline just inserted.
+        rl.write(null, { ctrl: true, name: 'u' });
+        io.output.write('\n');
+        rl.setPrompt(monitor ? MONITOR_PROMPT : GUEST_PROMPT);
+        rl.prompt();
+      } else if (ctrlA && key?.name === 'x') {
+        io.output.write('\nQEMU: Terminated\n');
+        rl.close();
+      }
+      ctrlA = false;
+    });
+  }
+  return new Promise((resolve) => {
+    rl.setPrompt(GUEST_PROMPT);
+    rl.prompt();
+    rl.on('line', (line) => {
+      const text = line.trim();
+      if (text === 'exit' || (monitor && text === 'quit')) {
+        rl.close();
+        return;
+      }
+      if (!monitor && text === 'help') {
+        io.output.write('guest: cat FILE, ls [DIR], echo [-n] TEXT [> FILE], grep PATTERN FILE, dmesg; "(qemu) CMD" for the monitor\n');
+      } else {
+        const r = session.execute(monitor && !text.startsWith('(qemu)') ? `(qemu) ${text}` : line);
+        if (r) show(io, r);
+        onAfterCommand?.(session);
+      }
+      rl.setPrompt(monitor ? MONITOR_PROMPT : GUEST_PROMPT);
+      rl.prompt();
+    });
+    rl.on('close', () => resolve(session.dead ? 3 : 0));
+  });
+}
