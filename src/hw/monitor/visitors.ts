@@ -1,0 +1,178 @@
+/**
+ * QAPI input visitors: how a property value the user typed becomes a typed
+ * value, with the error text of the path it came in on.
+ *
+ * - keyval (qobject-input-visitor in keyval mode): -device, device_add,
+ *   -object, object_add.
+ * - string input (string-input-visitor): HMP qom-set without -j.
+ * - JSON (qobject-input-visitor): HMP qom-set -j and QMP.
+ */
+
+import { QemuError } from '../devices/qemu-error.js';
+import type { Visitor } from '../devices/qom.js';
+import { parseKeyvalSize, parseOptionSize, qemuStrtoi64, qemuStrtou64 } from './qemu-size.js';
+
+const expects = (name: string, what: string): QemuError =>
+  new QemuError(`Parameter '${name}' expects ${what}`);
+
+/** qapi_bool_parse(). */
+export function parseBool(name: string, text: string): boolean {
+  if (['on', 'yes', 'true', 'y'].includes(text)) return true;
+  if (['off', 'no', 'false', 'n'].includes(text)) return false;
+  throw expects(name, "'on' or 'off'");
+}
+
+function uintN(name: string, v: bigint, bits: number): number {
+  if (v >= 1n << BigInt(bits)) throw expects(name, `uint${bits}_t`);
+  return Number(v);
+}
+
+/** Text given with key=value syntax. */
+export class KeyvalVisitor implements Visitor {
+  constructor(private readonly text: string) {}
+
+  size(name: string): bigint {
+    return parseKeyvalSize(name, this.text);
+  }
+
+  uint64(name: string): bigint {
+    const r = qemuStrtou64(this.text);
+    if (!r.ok) throw expects(name, 'uint64');
+    return r.value;
+  }
+
+  uint32(name: string): number {
+    return uintN(name, this.uint64(name), 32);
+  }
+
+  uint16(name: string): number {
+    return uintN(name, this.uint64(name), 16);
+  }
+
+  uint8(name: string): number {
+    return uintN(name, this.uint64(name), 8);
+  }
+
+  int32(name: string): number {
+    const r = qemuStrtoi64(this.text);
+    if (!r.ok) throw expects(name, 'integer');
+    if (r.value < -(1n << 31n) || r.value >= 1n << 31n) throw expects(name, 'int32_t');
+    return Number(r.value);
+  }
+
+  bool(name: string): boolean {
+    return parseBool(name, this.text);
+  }
+
+  str(): string {
+    return this.text;
+  }
+}
+
+/** Text given to HMP qom-set (object_property_parse). */
+export class StringInputVisitor implements Visitor {
+  constructor(private readonly text: string) {}
+
+  size(name: string): bigint {
+    return parseOptionSize(name, this.text);
+  }
+
+  uint64(name: string): bigint {
+    const r = qemuStrtou64(this.text);
+    if (!r.ok) throw expects(name, 'uint64');
+    return r.value;
+  }
+
+  uint32(name: string): number {
+    return uintN(name, this.uint64(name), 32);
+  }
+
+  uint16(name: string): number {
+    return uintN(name, this.uint64(name), 16);
+  }
+
+  uint8(name: string): number {
+    return uintN(name, this.uint64(name), 8);
+  }
+
+  int32(name: string): number {
+    const r = qemuStrtoi64(this.text);
+    if (!r.ok) throw expects(name, 'int64');
+    if (r.value < -(1n << 31n) || r.value >= 1n << 31n) throw expects(name, 'int32_t');
+    return Number(r.value);
+  }
+
+  bool(name: string): boolean {
+    return parseBool(name, this.text);
+  }
+
+  str(): string {
+    return this.text;
+  }
+}
+
+/** A JSON value; integers are kept exact as bigint. */
+export type JsonValue = bigint | number | string | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** Parses JSON, keeping integer literals exact (sizes go beyond 2^53). */
+export function parseJson(text: string): JsonValue {
+  const t = text.trim();
+  if (/^-?(0|[1-9]\d*)$/.test(t)) return BigInt(t);
+  try {
+    return JSON.parse(t) as JsonValue;
+  } catch {
+    throw new QemuError(`JSON parse error, invalid JSON '${t}'`);
+  }
+}
+
+/** A JSON value (qom-set -j, QMP). */
+export class JsonVisitor implements Visitor {
+  constructor(private readonly value: JsonValue) {}
+
+  size(name: string): bigint {
+    return this.uint64(name);
+  }
+
+  uint64(name: string): bigint {
+    const v = this.value;
+    let n: bigint | undefined;
+    if (typeof v === 'bigint') n = v;
+    else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+    // QEMU takes negative numbers too, for backward compatibility, as two's complement.
+    if (n === undefined || n < -(1n << 63n) || n >= 1n << 64n) throw expects(name, 'uint64');
+    return n < 0n ? n + (1n << 64n) : n;
+  }
+
+  uint32(name: string): number {
+    return uintN(name, this.uint64(name), 32);
+  }
+
+  uint16(name: string): number {
+    return uintN(name, this.uint64(name), 16);
+  }
+
+  uint8(name: string): number {
+    return uintN(name, this.uint64(name), 8);
+  }
+
+  int32(name: string): number {
+    const v = this.value;
+    const n =
+      typeof v === 'bigint' ? v : typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : undefined;
+    if (n === undefined || n < -(1n << 63n) || n >= 1n << 63n) throw expects(name, 'int64');
+    if (n < -(1n << 31n) || n >= 1n << 31n) throw expects(name, 'int32_t');
+    return Number(n);
+  }
+
+  bool(name: string): boolean {
+    if (typeof this.value !== 'boolean')
+      throw new QemuError(`Invalid parameter type for '${name}', expected: boolean`);
+    return this.value;
+  }
+
+  str(name: string): string {
+    if (typeof this.value !== 'string')
+      throw new QemuError(`Invalid parameter type for '${name}', expected: string`);
+    return this.value;
+  }
+}
