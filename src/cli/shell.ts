@@ -5,7 +5,7 @@
  * follow bash and coreutils.
  */
 import type { Vfs } from '../kernel/fs/vfs.js';
-import { KernelError, strerror } from '../kernel/errno.js';
+import { EACCES, EISDIR, KernelError, strerror } from '../kernel/errno.js';
 
 export interface ShellResult {
   stdout: string;
@@ -222,11 +222,23 @@ export function runShell(ctx: ShellContext, line: string): ShellResult {
       return res;
   }
   if (target !== undefined) {
+    // open(O_WRONLY) first: a missing or read-only file fails there, as bash reports it.
+    try {
+      const node = ctx.vfs.lookup(target);
+      if (node.kind === 'dir') throw new KernelError(EISDIR);
+      if (node.kind === 'file' && !node.store) throw new KernelError(EACCES);
+    } catch (e) {
+      const { errno, text } = errText(e);
+      res.stderr += `bash: ${target}: ${text}\n`;
+      res.errno = errno;
+      res.status = 1;
+      return res;
+    }
     try {
       ctx.vfs.write(target, out);
     } catch (e) {
       const { errno, text } = errText(e);
-      res.stderr += `bash: echo: write error: ${text}\n`.replace('bash: echo: ', `${cmd === 'echo' ? 'bash: echo: ' : `${cmd}: `}`);
+      res.stderr += cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
       res.errno = errno;
       res.status = 1;
     }
