@@ -206,6 +206,17 @@ describe('device_del and the guest', () => {
     expect(m.device('va')).toBeUndefined();
   });
 
+  it('several listeners: the device is released if any of them releases it', () => {
+    const { m, d } = withDevice();
+    const calls: string[] = [];
+    const off = m.addHotplugListener({ onUnplugRequest: () => (calls.push('cli'), false) });
+    m.addHotplugListener({ onUnplugRequest: () => (calls.push('guest'), true) });
+    m.deviceDel('va');
+    expect(calls).toEqual(['cli', 'guest']);
+    expect(d.realized).toBe(false);
+    off();
+  });
+
   it('a device on pcie.0, an unknown id, a device found by absolute path', () => {
     const { m } = boot(
       ['virtio-mem-pci,id=vm0,memdev=vmem0', ...RP],

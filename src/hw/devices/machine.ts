@@ -116,7 +116,7 @@ interface DeviceClassInfo {
 const DEVICE_CLASSES: Readonly<Record<string, DeviceClassInfo>> = {
   [TYPE_VIRTIO_MEM_PCI]: { busType: 'PCIE', hotpluggable: true },
   [TYPE_PC_DIMM]: { busType: undefined, hotpluggable: true },
-  [TYPE_PCIE_ROOT_PORT]: { busType: 'PCIE', hotpluggable: false },
+  [TYPE_PCIE_ROOT_PORT]: { busType: 'PCIE', hotpluggable: true },
 };
 
 export function isMemoryDevice(d: Device): d is VirtioMemPci | PCDIMMDevice {
@@ -143,7 +143,7 @@ export class MachineDevices implements MemoryDeviceMachine {
   private anonCount = 0;
   private readonly rootPorts: PcieRootPort[] = [];
   private readonly chassisSlots = new Set<string>();
-  private listener: HotplugListener = {};
+  private listeners: HotplugListener[] = [];
 
   constructor(
     config: MachineConfig,
@@ -197,8 +197,17 @@ export class MachineDevices implements MemoryDeviceMachine {
     return m;
   }
 
+  /** Replaces all hotplug listeners with this one. */
   setHotplugListener(listener: HotplugListener): void {
-    this.listener = listener;
+    this.listeners = [listener];
+  }
+
+  /** Adds a hotplug listener; returns a function that removes it. */
+  addHotplugListener(listener: HotplugListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   // ---- Objects --------------------------------------------------------
@@ -306,7 +315,7 @@ export class MachineDevices implements MemoryDeviceMachine {
       container.delete(name);
       throw e;
     }
-    if (hotplug && dev instanceof VirtioMemPci) this.listener.onDeviceAdded?.(dev);
+    if (hotplug && dev instanceof VirtioMemPci) for (const l of [...this.listeners]) l.onDeviceAdded?.(dev);
     return dev;
   }
 
@@ -316,11 +325,12 @@ export class MachineDevices implements MemoryDeviceMachine {
     if (dev instanceof VirtioMemPci && dev.pendingDelete) {
       throw new QemuError(`Device ${id} is already in the process of unplug`);
     }
-    const bus = dev instanceof PCDIMMDevice ? undefined : dev.bus;
-    if (bus && !bus.hotpluggable) throw new QemuError(`Bus '${bus.name}' does not support hotplugging`);
+    // qdev_hotunplug_allowed(): the device class, then its bus, then (bus-less) the machine.
     if (!DEVICE_CLASSES[dev.typeName]!.hotpluggable) {
       throw new QemuError(`Device '${dev.typeName}' does not support hotplugging`);
     }
+    const bus = dev instanceof PCDIMMDevice ? undefined : dev.bus;
+    if (bus && !bus.hotpluggable) throw new QemuError(`Bus '${bus.name}' does not support hotplugging`);
     if (dev instanceof PCDIMMDevice) {
       if (!this.machineHandles(TYPE_PC_DIMM)) {
         throw new QemuError(`Device '${TYPE_PC_DIMM}' can not be hotplugged on this machine`);
@@ -334,7 +344,10 @@ export class MachineDevices implements MemoryDeviceMachine {
       // virtio_md_pci_unplug_request(): the device must be empty first.
       dev.vdev.unplugRequestCheck();
       dev.pendingDelete = true;
-      if (this.listener.onUnplugRequest?.(dev) === true) this.completeUnplug(dev);
+      // The guest releases the device if any listener (the guest's PCIe hotplug driver) says so.
+      let released = false;
+      for (const l of [...this.listeners]) if (l.onUnplugRequest?.(dev) === true) released = true;
+      if (released) this.completeUnplug(dev);
     }
   }
 
@@ -418,7 +431,7 @@ export class MachineDevices implements MemoryDeviceMachine {
     }
     if (dev.id !== undefined) this.peripheral.delete(dev.id);
     else this.peripheralAnon.delete(dev.canonicalPath.slice(dev.canonicalPath.lastIndexOf('/') + 1));
-    this.listener.onDeviceDeleted?.(dev);
+    for (const l of [...this.listeners]) l.onDeviceDeleted?.(dev);
   }
 
   // ---- QOM paths and properties -------------------------------------------
