@@ -34,7 +34,7 @@ export class PCDIMMDevice implements MemoryDevice, QomObject {
   constructor(
     readonly id: string | undefined,
     readonly canonicalPath: string,
-    private readonly resolveBackend: (path: string) => HostMemoryBackend | undefined,
+    private readonly resolveBackend: (path: string) => HostMemoryBackend,
   ) {}
 
   /**

@@ -29,9 +29,9 @@ export class VirtioMemPci implements MemoryDevice, PciDevice, QomObject {
   constructor(
     readonly id: string | undefined,
     readonly canonicalPath: string,
-    private readonly resolveBackend: (path: string) => HostMemoryBackend | undefined,
+    resolveBackend: (path: string) => HostMemoryBackend,
   ) {
-    this.vdev = new VirtioMem(`${canonicalPath}/virtio-backend`);
+    this.vdev = new VirtioMem(`${canonicalPath}/virtio-backend`, resolveBackend);
   }
 
   /** A Linux guest finds it by PCI enumeration (at boot, or after a PCIe hotplug event). */
@@ -73,7 +73,7 @@ export class VirtioMemPci implements MemoryDevice, PciDevice, QomObject {
   }
 
   property(name: string): QomProperty | undefined {
-    const p = this.vdev.propertyWith(name, this.resolveBackend);
+    const p = this.vdev.property(name);
     return p ? { ...p, ownerType: p.ownerType ?? this.vdev.typeName } : undefined;
   }
 }

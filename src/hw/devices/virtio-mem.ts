@@ -155,7 +155,16 @@ export class VirtioMem implements QomObject {
   private readonly configListeners = new Set<ConfigChangeListener>();
   private readonly sizeListeners = new Set<SizeChangeListener>();
 
-  constructor(readonly canonicalPath: string) {}
+  /**
+   * `resolveBackend` resolves a memdev link path; it throws QEMU's error for
+   * a path that names no memory backend.
+   */
+  constructor(
+    readonly canonicalPath: string,
+    private readonly resolveBackend: (path: string) => HostMemoryBackend = (path) => {
+      throw new QemuError(`Device '${path}' not found`, undefined, 'DeviceNotFound');
+    },
+  ) {}
 
   /** Feature bits QEMU offers on RISC-V virt (NUMA state exists and ACPI is built in). */
   get hostFeatures(): number {
@@ -414,14 +423,8 @@ export class VirtioMem implements QomObject {
     };
   }
 
-  /**
-   * The device's QOM properties. `resolveBackend` resolves a memdev link
-   * path (it throws QEMU's error for a bad path).
-   */
-  propertyWith(
-    name: string,
-    resolveBackend: (path: string) => HostMemoryBackend | undefined,
-  ): QomProperty | undefined {
+  /** The device's QOM properties (virtio-mem-pci aliases them all). */
+  property(name: string): QomProperty | undefined {
     const type = this.typeName;
     const staticProp = (ptype: string, get: () => bigint | number | boolean, set: (v: Visitor) => void) => ({
       type: ptype,
@@ -462,7 +465,7 @@ export class VirtioMem implements QomObject {
           get: () => this.memdev?.canonicalPath ?? '',
           set: (v: Visitor) => {
             const path = v.str(name);
-            const target = path === '' ? undefined : resolveBackend(path);
+            const target = path === '' ? undefined : this.resolveBackend(path);
             if (this.realized) throw setLinkAfterRealize(name, this.id, type);
             this.memdev = target;
           },
@@ -499,10 +502,6 @@ export class VirtioMem implements QomObject {
       default:
         return undefined;
     }
-  }
-
-  property(name: string): QomProperty | undefined {
-    return this.propertyWith(name, () => undefined);
   }
 }
 
