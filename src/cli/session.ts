@@ -4,7 +4,8 @@
  * the interactive prompt and the web view all drive a model through this.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { GuestSystem } from '../kernel/system.js';
+import { GuestSystem, MachineStartError } from '../kernel/system.js';
+import { Monitor } from '../hw/monitor/hmp.js';
 import { KernelBug } from '../kernel/errno.js';
 import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
@@ -44,7 +45,19 @@ export class Session {
         throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
       }
     }
-    this.system = new GuestSystem({ ramBytes: machine.ramBytes, smp: machine.smp, append: machine.append, initrdSize });
+    try {
+      this.system = new GuestSystem({
+        ramBytes: machine.ramBytes,
+        smp: machine.smp,
+        append: machine.append,
+        initrdSize,
+        qemu: { memory: machine.memText, smp: machine.smpText, objects: machine.objects, devices: machine.devices },
+      });
+    } catch (e) {
+      if (e instanceof MachineStartError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (this.system.devices) this.monitor = new Monitor(this.system.devices);
     this.system.kernel.log.takeNew();
   }
 
@@ -89,6 +102,8 @@ export class Session {
         throw e;
       }
     }
+    // Deferred driver work (virtio-mem retries) finishes before the next command, as the scripts wait for it.
+    if (!this.dead) this.system.virtio?.tick();
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
   }

@@ -18,7 +18,7 @@ import { Printk } from './kernel/printk.js';
 import { Workload } from './mm/workload.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
-import type { MemoryGroup } from './mm/memory_hotplug.js';
+import type { MemoryGroup, MemoryNotifier } from './mm/memory_hotplug.js';
 
 /** What the kernel needs of the machine under it. */
 export interface Machine {
@@ -73,6 +73,15 @@ export class Kernel {
   /** The last hotplug_oracle debugfs operation, as `last` reports it. */
   oracleLast = 'none';
   faults: FaultInjector | undefined;
+  /** register_memory_notifier() chain. */
+  readonly memoryNotifiers: MemoryNotifier[] = [];
+  /**
+   * The online_page callback a driver installs (set_online_page_callback): which
+   * parts of a range being onlined really go to the buddy allocator.
+   */
+  onlinePageCallback: ((pfn: number, nrPages: number) => Array<[number, number]>) | undefined;
+  /** Pages a driver took out of the buddy to unplug them ("fake offline"); offlining may skip them. */
+  readonly fakeOffline = new FreeArea();
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
   /** Number of page allocations made so far (for fault injection and tests). */

@@ -11,6 +11,12 @@ import { startKernel } from './arch/riscv/setup.js';
 import { buildVfs, type TreeExtensions } from './fs/tree.js';
 import { HotplugOracle } from './drivers/oracle/hotplug_oracle.js';
 import type { Vfs } from './fs/vfs.js';
+import { startMachine, type QemuCommandLine } from '../hw/monitor/qemu-opts.js';
+import type { MachineDevices } from '../hw/devices/machine.js';
+import { VirtioBus } from './drivers/virtio/virtio_bus.js';
+
+/** QEMU refused the machine options: `message` is what qemu-system-riscv64 prints. */
+export class MachineStartError extends Error {}
 
 export interface SystemOptions {
   /** -m: boot RAM in bytes. */
@@ -24,6 +30,8 @@ export interface SystemOptions {
   profile?: KernelProfile;
   /** Extra entries under /sys/bus (drivers). */
   tree?: TreeExtensions;
+  /** QEMU's memory-device options (-m with slots/maxmem, -object, -device), as typed. */
+  qemu?: QemuCommandLine;
 }
 
 /** set_satp_mode(): the highest mode the CPU offers unless no5lvl / no4lvl say otherwise. */
@@ -44,10 +52,18 @@ export class GuestSystem {
   readonly kernel: Kernel;
   readonly vfs: Vfs;
   readonly oracle: HotplugOracle;
+  /** QEMU's device side (backends, memory devices, PCIe), when the machine has memory-device options. */
+  readonly devices: MachineDevices | undefined;
+  readonly virtio: VirtioBus | undefined;
 
   constructor(opts: SystemOptions) {
     const board = new VirtBoard({ ramBytes: opts.ramBytes, smp: opts.smp });
     this.board = board;
+    if (opts.qemu) {
+      const started = startMachine(opts.qemu, board.mem);
+      if (!started.ok) throw new MachineStartError(started.error.replace(/\n$/, ''));
+      this.devices = started.machine;
+    }
     const mode = pagingModeFor(opts.append);
     const machine: Machine = {
       mem: board.mem,
@@ -62,6 +78,11 @@ export class GuestSystem {
     this.kernel = new Kernel(machine, opts.profile ?? defaultKernelProfile(), mode, parseCmdline(opts.append));
     startKernel(this.kernel, { initrdSize: opts.initrdSize, fdtSize: fdtTotalSize(opts.smp) });
     this.oracle = new HotplugOracle(this.kernel);
-    this.vfs = buildVfs(this.kernel, this.oracle, opts.tree);
+    if (this.devices) {
+      this.virtio = new VirtioBus(this.kernel, this.devices);
+      this.virtio.probeAll();
+    }
+    const virtio = this.virtio;
+    this.vfs = buildVfs(this.kernel, this.oracle, virtio ? { sysBus: () => virtio.sysBus() } : opts.tree);
   }
 }

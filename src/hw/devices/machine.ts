@@ -256,6 +256,19 @@ export class MachineDevices implements MemoryDeviceMachine {
       .sort((a, b) => key(a) - key(b));
   }
 
+  /** PCI addresses (Linux's dddd:bb:ss.f) of every device on a PCI bus, host bridge excluded, in bus/slot order. */
+  pciDeviceAddresses(): string[] {
+    const out: Array<[number, string]> = [];
+    for (const bus of [this.pcie0, ...this.rootPorts.map((rp) => rp.secondary).filter((b): b is PciBus => b !== undefined)]) {
+      bus.devices.forEach((d, devfn) => {
+        if (!d || d instanceof GpexRoot) return;
+        const name = `0000:${bus.busNumber.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
+        out.push([bus.busNumber * 256 + devfn, name]);
+      });
+    }
+    return out.sort((a, b) => a[0] - b[0]).map(([, n]) => n);
+  }
+
   realizedMemoryDevices(): readonly MemoryDevice[] {
     return this.devices().filter((d): d is VirtioMemPci | PCDIMMDevice => isMemoryDevice(d) && d.realized);
   }

@@ -9,6 +9,7 @@ import {
   IORESOURCE_BUSY,
   IORESOURCE_MEM,
   IORESOURCE_SYSRAM_DRIVER_MANAGED,
+  IORESOURCE_SYSRAM_MERGEABLE,
   IORESOURCE_SYSTEM_RAM,
   Resource,
 } from '../kernel/resource.js';
@@ -273,16 +274,50 @@ export function buildAllZonelists(k: Kernel): void {
 export function onlinePages(k: Kernel, pfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
   if (!nrPages || pfn % PAGEBLOCK_NR_PAGES !== 0 || (pfn + nrPages) % PAGES_PER_SECTION !== 0) return -EINVAL;
   movePfnRangeToZone(k, zone, pfn, nrPages);
+  const arg = { startPfn: pfn, nrPages, zone };
+  const nret = memoryNotify(k, 'going-online', arg);
+  if (nret) {
+    removePfnRangeFromZone(k, zone, pfn, nrPages);
+    memoryNotify(k, 'cancel-online', arg);
+    return nret;
+  }
   const needRebuild = !zone.isPopulated();
-  // online_pages_range(): sections go online, pages are freed (to the tail) in MAX_PAGE_ORDER chunks.
+  // online_pages_range(): sections go online, pages are freed (to the tail) in MAX_PAGE_ORDER chunks;
+  // a driver's online_page callback (virtio-mem) may keep parts it has not plugged.
   for (let s = pfnToSectionNr(pfn); s <= pfnToSectionNr(pfn + nrPages - 1); s++) {
     const ms = k.sparse.get(s);
     if (ms) ms.online = true;
   }
-  zone.free.add(pfn, pfn + nrPages);
-  adjustManagedPageCount(k, zone, nrPages);
+  const ranges = k.onlinePageCallback ? k.onlinePageCallback(pfn, nrPages) : [[pfn, pfn + nrPages] as [number, number]];
+  let freed = 0;
+  for (const [s, e] of ranges) {
+    zone.free.add(s, e);
+    freed += e - s;
+  }
+  adjustManagedPageCount(k, zone, freed);
   adjustPresentPageCount(k, zone, group, nrPages);
   if (needRebuild) buildAllZonelists(k);
+  memoryNotify(k, 'online', arg);
+  return 0;
+}
+
+export type MemoryAction = 'going-online' | 'cancel-online' | 'online' | 'going-offline' | 'cancel-offline' | 'offline';
+
+export interface MemoryNotify {
+  startPfn: number;
+  nrPages: number;
+  zone: Zone;
+}
+
+/** A memory notifier (register_memory_notifier): returns 0 or -errno to veto a going-* step. */
+export type MemoryNotifier = (action: MemoryAction, arg: MemoryNotify) => number;
+
+/** memory_notify(): calls the chain; the first veto wins. */
+export function memoryNotify(k: Kernel, action: MemoryAction, arg: MemoryNotify): number {
+  for (const nb of k.memoryNotifiers) {
+    const r = nb(action, arg);
+    if (r) return r;
+  }
   return 0;
 }
 
@@ -313,6 +348,12 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
     k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
     return fail(-EBUSY, 'failure to isolate range');
   }
+  const arg = { startPfn, nrPages, zone };
+  const nret = memoryNotify(k, 'going-offline', arg);
+  if (nret) {
+    memoryNotify(k, 'cancel-offline', arg);
+    return fail(nret, 'notifier failure');
+  }
   // Isolated: the range's free pages can no longer be handed out.
   const isolated = zone.free.piecesIn(startPfn, endPfn);
   for (const [s, e] of isolated) zone.free.remove(s, e);
@@ -322,6 +363,7 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
   if (migrated < 0) {
     // undo_isolate_page_range(): pages freed by migration stay free, in the buddy again.
     for (const [s, e] of isolated) zone.free.add(s, e);
+    memoryNotify(k, 'cancel-offline', arg);
     return fail(-EBUSY, 'unmovable page');
   }
   // __offline_isolated_pages(): sections go offline, their free pages leave the buddy.
@@ -330,9 +372,11 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
     if (ms) ms.online = false;
   }
   const managed = isolated.reduce((n, [s, e]) => n + e - s, 0);
+  k.fakeOffline.removeAllIn(startPfn, endPfn);
   adjustManagedPageCount(k, zone, -managed);
   adjustPresentPageCount(k, zone, group, -nrPages);
   if (!zone.isPopulated()) buildAllZonelists(k);
+  memoryNotify(k, 'offline', arg);
   removePfnRangeFromZone(k, zone, startPfn, nrPages);
   return 0;
 }
@@ -350,13 +394,16 @@ function systemRamPages(k: Kernel, startPfn: number, nrPages: number): number {
   const start = BigInt(startPfn) << 12n;
   const end = (BigInt(startPfn + nrPages) << 12n) - 1n;
   let bytes = 0n;
+  // find_next_iomem_res() looks at every level: busy System RAM may sit inside a driver's region.
   const visit = (r: Resource): void => {
     for (const c of r.children) {
       if (c.end < start || c.start > end) continue;
-      if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0 && c.parent === k.iomem) {
+      if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0) {
         const s = c.start > start ? c.start : start;
         const e = c.end < end ? c.end : end;
         bytes += e - s + 1n;
+      } else {
+        visit(c);
       }
     }
   };
@@ -453,6 +500,12 @@ export function addMemoryResource(k: Kernel, nid: number, res: Resource, mhpFlag
   const size = res.end - res.start + 1n;
   const ret = checkHotplugMemoryRange(k, start, size);
   if (ret) return ret;
+  if (mhpFlags & MHP_NID_IS_MGID) {
+    const g = k.memoryGroups.get(nid);
+    if (!g) return -EINVAL;
+    group = g;
+    nid = g.nid;
+  }
   if (nid !== 0) {
     k.log.warn(`WARNING: node ${nid} was absent from the node_possible_map`);
     return -EINVAL;
@@ -481,8 +534,9 @@ export function addMemoryResource(k: Kernel, nid: number, res: Resource, mhpFlag
   return 0;
 }
 
-/** merge_system_ram_resource(): fold into an adjacent identical driver-managed resource. */
+/** merge_system_ram_resource(): mark mergeable and fold into adjacent identical mergeable resources. */
 function mergeSystemRamResource(k: Kernel, res: Resource): void {
+  res.flags |= IORESOURCE_SYSRAM_MERGEABLE;
   const parent = res.parent;
   if (!parent) return;
   const i = parent.children.indexOf(res);

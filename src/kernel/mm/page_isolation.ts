@@ -14,13 +14,15 @@ import { pageZone } from './page_alloc.js';
 export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: number): number | undefined {
   const zone = pageZone(k, startPfn);
   if (!zone) return startPfn;
+  // Free pages and pages a driver holds "fake offline" (virtio-mem) may leave; anything else must be movable.
+  const gone = zone.free.piecesIn(startPfn, endPfn).concat(k.fakeOffline.piecesIn(startPfn, endPfn)).sort((a, b) => a[0] - b[0]);
   let pfn = startPfn;
-  for (const [s, e] of zone.free.piecesIn(startPfn, endPfn)) {
+  for (const [s, e] of gone) {
     if (s > pfn) {
       const bad = k.workload.firstUnmovable(pfn, s);
       if (bad !== undefined) return bad;
     }
-    pfn = e;
+    pfn = Math.max(pfn, e);
   }
   if (pfn < endPfn) return k.workload.firstUnmovable(pfn, endPfn);
   return undefined;
