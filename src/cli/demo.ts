@@ -64,8 +64,9 @@ export function runDemo(out: Writable): number {
   run('grep virtio /proc/iomem');
   const ptAfter = run('cat /sys/kernel/debug/kernel_page_tables', true);
   say('');
-  say('3. What changed in kernel_page_tables: the linear map grew by a 1 GiB PUD leaf, the vmemmap');
-  say('   by 16 MiB of struct pages in 2 MiB PMD leaves (sections of 128 MiB need 2 MiB each):');
+  say('3. What changed in kernel_page_tables: the linear map grew by 1 GiB of 2 MiB PMD leaves (virtio-mem');
+  say('   adds one 128 MiB memory block at a time, too small for a 1 GiB PUD leaf), and the vmemmap by');
+  say('   16 MiB of struct pages in 2 MiB PMD leaves (each 128 MiB section needs 2 MiB):');
   for (const l of lineDiff(ptBefore, ptAfter)) say('    ' + l);
   say('');
   say('4. Shrink back to 0: the driver offlines each block (migrating whatever lives there),');

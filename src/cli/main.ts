@@ -8,6 +8,7 @@ import { KernelError } from '../kernel/errno.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
+import { runDemo } from './demo.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -103,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'run') return await runCommand(rest);
+    if (cmd === 'demo') return runDemo(process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
       if (opts.script !== undefined) throw new UsageError(`riscv-hotplug: to run a script use: riscv-hotplug run [OPTIONS] ${opts.script}`);

@@ -66,6 +66,8 @@ export class Session {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, kmsg: [] };
+    // The model's clock: each command takes a millisecond, so the log's time stamps move on.
+    this.system.kernel.log.tick(1_000_000);
     if (this.dead) {
       res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the BUG above); nothing runs any more\n';
       return res;

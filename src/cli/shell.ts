@@ -164,7 +164,8 @@ export function runShell(ctx: ShellContext, line: string): ShellResult {
             continue;
           }
           if (paths.length > 1) out += `${p}:\n`;
-          for (const e of ctx.vfs.list(p)) out += e.name + '\n';
+          // Marked as the recordings' ls marks them (ls -F): directories with /, links with @.
+          for (const e of ctx.vfs.list(p)) out += e.name + (e.isLink ? '@' : e.isDir ? '/' : '') + '\n';
         } catch (e) {
           const { errno, text } = errText(e);
           res.stderr += `ls: cannot access '${p}': ${text}\n`;

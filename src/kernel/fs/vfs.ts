@@ -110,7 +110,7 @@ export class Vfs {
   }
 
   /** Entries of a directory, version-sorted as ls sorts them. */
-  list(path: string): Array<{ name: string; isDir: boolean }> {
+  list(path: string): Array<{ name: string; isDir: boolean; isLink: boolean }> {
     const n = this.lookup(path);
     if (n.kind !== 'dir') throw new KernelError(ENOTDIR);
     return n
@@ -118,7 +118,7 @@ export class Vfs {
       .map((name) => {
         const child = n.get(name);
         const target = follow(child);
-        return { name, isDir: target?.kind === 'dir' && child?.kind !== 'link' };
+        return { name, isDir: target?.kind === 'dir' && child?.kind !== 'link', isLink: child?.kind === 'link' };
       })
       .sort((a, b) => versionCompare(a.name, b.name));
   }
