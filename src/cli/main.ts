@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(e.message + '\n');
-      return 2;
+      return e.status;
     }
     if (e instanceof KernelError) {
       process.stderr.write(`riscv-hotplug: ${e.message}\n`);

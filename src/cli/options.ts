@@ -4,7 +4,15 @@
  * plus the model's own (--json, --check, --sysroot).
  */
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** Exit status: 2 for the model's own usage errors, 1 for QEMU's start-up refusals (as QEMU exits). */
+  constructor(
+    message: string,
+    readonly status = 2,
+  ) {
+    super(message);
+  }
+}
 
 export interface MachineOptions {
   /** -m as typed (QEMU's parser gives its errors); ramBytes/slots/maxmem are what it means. */

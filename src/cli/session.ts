@@ -54,7 +54,7 @@ export class Session {
         qemu: { memory: machine.memText, smp: machine.smpText, objects: machine.objects, devices: machine.devices },
       });
     } catch (e) {
-      if (e instanceof MachineStartError) throw new UsageError(e.message);
+      if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
       throw e;
     }
     if (this.system.devices) this.monitor = new Monitor(this.system.devices);
@@ -116,6 +116,8 @@ export function readScript(path: string | undefined): string {
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
-    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (code ?? 'error');
+    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${why}`);
   }
 }
