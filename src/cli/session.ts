@@ -6,6 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { GuestSystem, MachineStartError } from '../kernel/system.js';
 import { Monitor } from '../hw/monitor/hmp.js';
+import { gva2gpa, infoMem } from '../hw/monitor/info-mem.js';
+import { PAGING_MODES, type PagingMode } from '../hw/paging.js';
 import { KernelBug } from '../kernel/errno.js';
 import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
@@ -57,7 +59,23 @@ export class Session {
       if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
       throw e;
     }
-    if (this.system.devices) this.monitor = new Monitor(this.system.devices);
+    if (this.system.devices) {
+      const board = this.system.board;
+      const hart0 = (): { mode: PagingMode | undefined; ppn: number } => {
+        const satp = board.hart(0).satp;
+        return { mode: satp.mode === 0 ? undefined : PAGING_MODES[satp.mode - 8], ppn: satp.ppn };
+      };
+      this.monitor = new Monitor(this.system.devices, {
+        gva2gpa: (va) => {
+          const h = hart0();
+          return gva2gpa(board.mem, h.mode, h.ppn, va);
+        },
+        memInfo: () => {
+          const h = hart0();
+          return infoMem(board.mem, h.mode, h.ppn);
+        },
+      });
+    }
     this.system.kernel.log.takeNew();
   }
 

@@ -4,6 +4,7 @@
  * keeps). A plain JSON file so another build can be described without code.
  */
 import oracleProfile from './profiles/linux-6.12.117-virt.json' with { type: 'json' };
+import virtioProfile from './profiles/linux-6.12.117-virt-virtio.json' with { type: 'json' };
 
 export interface KernelSymbols {
   readonly _start: bigint;
@@ -37,6 +38,36 @@ export interface KernelProfile {
   readonly firmware: { readonly reservedBase: bigint; readonly reservedSize: bigint; readonly name: string };
   readonly bootRuntimeFootprint: BootRuntimeFootprint;
   readonly meminfoRuntimeKb: MeminfoRuntime;
+  readonly bootEnvironment: BootEnvironment;
+  readonly config: KernelConfig;
+}
+
+/** How QEMU and the firmware hand the kernel its initrd and device tree (QEMU 7.2 values when absent). */
+export interface BootEnvironment {
+  readonly qemu: string;
+  /** The initrd sits at the kernel + min(ram / 2, this). */
+  readonly initrdOffsetCap: bigint;
+  /** 'below3GiB' (QEMU 7.2) or 'ramEnd' (QEMU 10: packed, at the end of RAM). */
+  readonly fdtPlacement: 'below3GiB' | 'ramEnd';
+  /** fdt_totalsize(), or undefined to estimate it from the CPU count. */
+  readonly fdtTotalSize: bigint | undefined;
+  readonly dtUnflattenedBase: number;
+  readonly dtUnflattenedPerCpu: number;
+  /** /aliases stems the kernel allocates an alias_prop for. */
+  readonly dtAliasStems: readonly string[];
+  /** The CPU has Zicbom: dma_cache_alignment stays small and swiotlb is set up whatever the RAM size. */
+  readonly cpuZicbom: boolean;
+  readonly pciHostEcam: boolean;
+}
+
+/** Kernel options that make drivers create resources the model reproduces. */
+export interface KernelConfig {
+  readonly PCI: boolean;
+  readonly PCI_HOST_GENERIC: boolean;
+  readonly PCIEPORTBUS: boolean;
+  readonly HOTPLUG_PCI_PCIE: boolean;
+  readonly VIRTIO_PCI: boolean;
+  readonly VIRTIO_MEM: boolean;
 }
 
 export interface BootRuntimeFootprint {
@@ -93,6 +124,47 @@ function meminfoRuntime(o: { [key: string]: Json }): MeminfoRuntime {
   };
 }
 
+function bootEnvironment(v: Json | undefined): BootEnvironment {
+  const o = v === undefined ? {} : obj(v, 'bootEnvironment');
+  const placement = o['fdtPlacement'] ?? 'below3GiB';
+  if (placement !== 'below3GiB' && placement !== 'ramEnd') throw new Error('kernel profile: bootEnvironment.fdtPlacement must be below3GiB or ramEnd');
+  const stems = o['dtAliasStems'] ?? [];
+  if (!Array.isArray(stems) || stems.some((x) => typeof x !== 'string')) throw new Error('kernel profile: bootEnvironment.dtAliasStems must be a list of strings');
+  const bool = (key: string): boolean => {
+    const b = o[key] ?? false;
+    if (typeof b !== 'boolean') throw new Error(`kernel profile: bootEnvironment.${key} must be true or false`);
+    return b;
+  };
+  return {
+    qemu: o['qemu'] === undefined ? '7.2' : str(o['qemu'], 'bootEnvironment.qemu'),
+    initrdOffsetCap: o['initrdOffsetCap'] === undefined ? 0x8000000n : hex(o['initrdOffsetCap'], 'bootEnvironment.initrdOffsetCap'),
+    fdtPlacement: placement,
+    fdtTotalSize: o['fdtTotalSize'] === undefined ? undefined : hex(o['fdtTotalSize'], 'bootEnvironment.fdtTotalSize'),
+    dtUnflattenedBase: o['dtUnflattenedBase'] === undefined ? 21104 : num(o['dtUnflattenedBase'], 'bootEnvironment.dtUnflattenedBase'),
+    dtUnflattenedPerCpu: o['dtUnflattenedPerCpu'] === undefined ? 2264 : num(o['dtUnflattenedPerCpu'], 'bootEnvironment.dtUnflattenedPerCpu'),
+    dtAliasStems: stems as string[],
+    cpuZicbom: bool('cpuZicbom'),
+    pciHostEcam: bool('pciHostEcam'),
+  };
+}
+
+function kernelConfig(v: Json | undefined): KernelConfig {
+  const o = v === undefined ? {} : obj(v, 'config');
+  const b = (key: keyof KernelConfig): boolean => {
+    const x = o[key] ?? false;
+    if (typeof x !== 'boolean') throw new Error(`kernel profile: config.${key} must be true or false`);
+    return x;
+  };
+  return {
+    PCI: b('PCI'),
+    PCI_HOST_GENERIC: b('PCI_HOST_GENERIC'),
+    PCIEPORTBUS: b('PCIEPORTBUS'),
+    HOTPLUG_PCI_PCIE: b('HOTPLUG_PCI_PCIE'),
+    VIRTIO_PCI: b('VIRTIO_PCI'),
+    VIRTIO_MEM: b('VIRTIO_MEM'),
+  };
+}
+
 const SYMBOL_NAMES: readonly (keyof KernelSymbols)[] = [
   '_start',
   '_text',
@@ -143,10 +215,22 @@ export function parseKernelProfile(json: unknown): KernelProfile {
       unmovablePageblocksSize: hex(foot['unmovablePageblocksSize'], 'bootRuntimeFootprint.unmovablePageblocksSize'),
     },
     meminfoRuntimeKb: meminfoRuntime(obj(root['meminfoRuntimeKb'], 'meminfoRuntimeKb')),
+    bootEnvironment: bootEnvironment(root['bootEnvironment']),
+    config: kernelConfig(root['config']),
   };
 }
 
-/** The profile of the kernel the oracle recordings were made with. */
+/** The profile of the kernel the oracle recordings were made with (QEMU 7.2, no PCI). */
 export function defaultKernelProfile(): KernelProfile {
   return parseKernelProfile(oracleProfile);
 }
+
+/** The same kernel built with PCI and virtio-mem, on QEMU 10.2 with memory-device hotplug. */
+export function virtioKernelProfile(): KernelProfile {
+  return parseKernelProfile(virtioProfile);
+}
+
+export const KERNEL_PROFILES: Record<string, () => KernelProfile> = {
+  'linux-6.12.117-virt': defaultKernelProfile,
+  'linux-6.12.117-virt-virtio': virtioKernelProfile,
+};

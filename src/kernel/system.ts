@@ -5,7 +5,7 @@
 import { VirtBoard } from '../hw/board.js';
 import { SV39, SV48, SV57, type PagingMode } from '../hw/paging.js';
 import { Kernel, type Machine } from './kernel.js';
-import { defaultKernelProfile, type KernelProfile } from './profile.js';
+import { defaultKernelProfile, virtioKernelProfile, type KernelProfile } from './profile.js';
 import { parseCmdline } from './kernel/cmdline.js';
 import { startKernel } from './arch/riscv/setup.js';
 import { buildVfs, type TreeExtensions } from './fs/tree.js';
@@ -42,9 +42,37 @@ export function pagingModeFor(append: string): PagingMode {
   return SV57;
 }
 
-/** fdt_totalsize() of QEMU 7.2's virt device tree after OpenSBI's fixups (estimate per CPU). */
-export function fdtTotalSize(smp: number): number {
-  return 5403 + 368 * (smp - 1);
+/** fdt_totalsize() of the virt device tree after OpenSBI's fixups: the profile's, or QEMU 7.2's estimate per CPU. */
+export function fdtTotalSize(profile: KernelProfile, smp: number): number {
+  const given = profile.bootEnvironment.fdtTotalSize;
+  return given !== undefined ? Number(given) : 5403 + 368 * (smp - 1);
+}
+
+/**
+ * The kernel build and QEMU a machine implies: memory devices (-object/-device, or maxmem above
+ * the RAM size) need QEMU 10 with the RISC-V memory-device hotplug patch and a kernel with PCI and
+ * virtio-mem; otherwise it is the QEMU 7.2 machine and the plain build the recordings used.
+ */
+export function profileForMachine(qemu: QemuCommandLine | undefined, ramBytes: bigint): KernelProfile {
+  if (!qemu) return defaultKernelProfile();
+  const hasDevices = (qemu.objects?.length ?? 0) > 0 || (qemu.devices?.length ?? 0) > 0;
+  const maxmem = /(?:^|,)maxmem=([^,]+)/.exec(qemu.memory ?? '');
+  let hotplugWindow = false;
+  if (maxmem) {
+    try {
+      hotplugWindow = parseSizeLoose(maxmem[1]!) > ramBytes;
+    } catch {
+      hotplugWindow = false;
+    }
+  }
+  return hasDevices || hotplugWindow ? virtioKernelProfile() : defaultKernelProfile();
+}
+
+function parseSizeLoose(text: string): bigint {
+  const m = /^(\d+)([kmgtpe]?)$/i.exec(text.trim());
+  if (!m) throw new Error('size');
+  const shift: Record<string, bigint> = { '': 0n, k: 10n, m: 20n, g: 30n, t: 40n, p: 50n, e: 60n };
+  return BigInt(m[1]!) << shift[m[2]!.toLowerCase()]!;
 }
 
 export class GuestSystem {
@@ -75,8 +103,9 @@ export class GuestSystem {
       },
       flushTlbAll: () => board.flushAllTlbs(),
     };
-    this.kernel = new Kernel(machine, opts.profile ?? defaultKernelProfile(), mode, parseCmdline(opts.append));
-    startKernel(this.kernel, { initrdSize: opts.initrdSize, fdtSize: fdtTotalSize(opts.smp) });
+    const profile = opts.profile ?? profileForMachine(opts.qemu, opts.ramBytes);
+    this.kernel = new Kernel(machine, profile, mode, parseCmdline(opts.append));
+    startKernel(this.kernel, { initrdSize: opts.initrdSize, fdtSize: fdtTotalSize(profile, opts.smp) });
     this.oracle = new HotplugOracle(this.kernel);
     if (this.devices) {
       this.virtio = new VirtioBus(this.kernel, this.devices);

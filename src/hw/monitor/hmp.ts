@@ -29,7 +29,24 @@ interface HmpCommand {
   }[];
   readonly params: string;
   readonly help: string;
-  readonly run: (m: MachineDevices, a: ReadonlyMap<string, string>) => string;
+  readonly run: (m: MachineDevices, a: ReadonlyMap<string, string>, cpu: MonitorCpu | undefined) => string;
+}
+
+/** What the monitor asks of the CPU (hart 0) for gva2gpa and info mem. */
+export interface MonitorCpu {
+  /** The guest-physical address hart 0's MMU gives for a virtual address, or undefined when unmapped. */
+  gva2gpa(va: bigint): bigint | undefined;
+  /** The page-table dump of `info mem` (header included). */
+  memInfo(): string;
+}
+
+/** HMP's target-long expression: hex with 0x, octal with 0, else decimal. */
+function parseTargetLong(text: string): bigint {
+  const t = text.trim();
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return BigInt(t);
+  if (/^0[0-7]*$/.test(t)) return t.length > 1 ? BigInt('0o' + t.slice(1)) : 0n;
+  if (/^[1-9][0-9]*$/.test(t)) return BigInt(t);
+  throw new QemuError(`invalid char '${t.replace(/^[0-9a-fA-Fx]*/, '')[0] ?? t[0]}' in expression`);
 }
 
 const INFO_COMMANDS: readonly HmpCommand[] = [
@@ -53,6 +70,13 @@ const INFO_COMMANDS: readonly HmpCommand[] = [
     params: '',
     help: 'show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.',
     run: (m) => formatMemorySizeSummary(m),
+  },
+  {
+    name: 'mem',
+    args: [],
+    params: '',
+    help: 'show the active virtual memory mappings',
+    run: (_m, _a, cpu) => (cpu ? cpu.memInfo() : 'No CPU available\n'),
   },
   {
     name: 'mtree',
@@ -82,6 +106,18 @@ const COMMANDS: readonly HmpCommand[] = [
     run: (m, a) => {
       m.deviceDel(a.get('id')!);
       return '';
+    },
+  },
+  {
+    name: 'gva2gpa',
+    args: [{ key: 'addr', type: 'S' }],
+    params: 'addr',
+    help: 'print the guest physical address corresponding to a guest virtual address',
+    run: (_m, a, cpu) => {
+      const va = parseTargetLong(a.get('addr')!);
+      const gpa = cpu?.gva2gpa(va);
+      if (gpa === undefined) return 'Unmapped\n';
+      return `gpa: 0x${gpa.toString(16)}\n`;
     },
   },
   {
@@ -199,7 +235,10 @@ function getStr(line: string, pos: number): { value: string; next: number } | { 
 }
 
 export class Monitor {
-  constructor(readonly machine: MachineDevices) {}
+  constructor(
+    readonly machine: MachineDevices,
+    readonly cpu?: MonitorCpu,
+  ) {}
 
   /** Runs one monitor line and returns QEMU's reply. */
   execute(line: string): MonitorReply {
@@ -275,7 +314,7 @@ export class Monitor {
     while (p < text.length && /\s/.test(text[p]!)) p++;
     if (p < text.length) return fail(`${cmd.name}: extraneous characters at the end of line\n`);
     try {
-      return { output: cmd.run(this.machine, args), ok: true };
+      return { output: cmd.run(this.machine, args, this.cpu), ok: true };
     } catch (e) {
       if (!(e instanceof QemuError)) throw e;
       return { output: `Error: ${e.message}\n${e.hint ?? ''}`, ok: false };

@@ -54,9 +54,10 @@ function n(v: bigint): number {
   return Number(v);
 }
 
-/** Size of the unflattened device tree QEMU 7.2's virt board gives this kernel (after OpenSBI's fixups). */
-export function unflattenedDtSize(smp: number, hasBootargs: boolean, hasInitrd: boolean): number {
-  let u = 21104 + 2264 * smp;
+/** Size of the unflattened device tree QEMU's virt board gives this kernel (after OpenSBI's fixups). */
+export function unflattenedDtSize(k: Kernel, smp: number, hasBootargs: boolean, hasInitrd: boolean): number {
+  const env = k.profile.bootEnvironment;
+  let u = env.dtUnflattenedBase + env.dtUnflattenedPerCpu * smp;
   if (!hasBootargs) u -= 104;
   if (!hasInitrd) u -= 208;
   return u;
@@ -85,10 +86,13 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   log.info('Machine model: riscv-virtio,qemu');
   // early_init_dt_scan_memory(): the DRAM node.
   mb.add(base, ram);
-  // Placement by QEMU 7.2 (hw/riscv/boot.c): initrd half-way or 128 MiB above the kernel, the fdt below 3 GiB.
+  // Placement by QEMU (hw/riscv/boot.c): the initrd half-way up RAM but at most initrdOffsetCap above the
+  // kernel; the fdt below 3 GiB measured before packing (7.2), or packed at the end of RAM (10.x).
+  const env = k.profile.bootEnvironment;
   const kernelPhys = n(k.profile.loadPhys);
-  const initrdStart = kernelPhys + Math.min(Math.floor(ram / 2), 128 * MiB);
-  const fdtPa = rdown(Math.min(base + ram, 3072 * MiB) - MiB, SZ_2M);
+  const initrdStart = kernelPhys + Math.min(Math.floor(ram / 2), n(env.initrdOffsetCap));
+  const fdtPa =
+    env.fdtPlacement === 'ramEnd' ? rdown(base + ram - opts.fdtSize, SZ_2M) : rdown(Math.min(base + ram, 3072 * MiB) - MiB, SZ_2M);
 
   // ---- setup_bootmem() --------------------------------------------------------------
   const limit = k.cmdline.memLimit;
@@ -132,7 +136,9 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
 
   // ---- unflatten_device_tree() --------------------------------------------------------
   mb.alloc(48, 64); // the reserved_mem array (one entry)
-  mb.alloc(unflattenedDtSize(k.machine.smp, k.cmdline.raw.length > 0, opts.initrdSize > 0) + 4, 8);
+  mb.alloc(unflattenedDtSize(k, k.machine.smp, k.cmdline.raw.length > 0, opts.initrdSize > 0) + 4, 8);
+  // of_alias_scan(): one struct alias_prop (40 bytes + the stem) per /aliases entry.
+  for (const stem of env.dtAliasStems) mb.alloc(40 + stem.length + 1, 8);
 
   // ---- misc_mem_init(): arch_numa_init, sparse_init, zone_sizes_init ------------------
   mb.reserved.setNode(0, Number.MAX_SAFE_INTEGER, NUMA_NO_NODE);
@@ -152,12 +158,7 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   mb.alloc(cl, SMP_CACHE_BYTES);
   setupPerCpuAreas(k);
   vfsCachesInitEarly(k);
-  if (mb.endOfDram() > 4 * GiB) {
-    // swiotlb_init(): a bounce buffer below 4 GiB when memory reaches above it.
-    mb.alloc(64 * MiB, PAGE, 0, 0xffffffff);
-    mb.alloc(32768 * 24, PAGE);
-    mb.alloc(16 * nextPow2(k.machine.smp), SMP_CACHE_BYTES);
-  }
+  swiotlbInit(k);
 
   // ---- mm_core_init(): memblock_free_all ----------------------------------------------
   for (const r of [...mb.memory.regions]) mb.reserved.setNode(r.base, r.size, 0);
@@ -180,6 +181,27 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   markRodataRo(k);
   fillRuntimeFootprint(k, vmlinuxEnd);
   log.info('Run /init as init process');
+}
+
+/**
+ * mem_init() -> swiotlb_init(): a bounce buffer below 4 GiB, when memory reaches above 4 GiB or when
+ * DMA needs cache-line bouncing is ruled out only by a large dma_cache_alignment (a CPU with Zicbom keeps
+ * it small, so the buffer is set up anyway, sized 1/1024 of RAM up to 64 MiB).
+ */
+function swiotlbInit(k: Kernel): void {
+  const mb = k.memblock;
+  const zicbom = k.profile.bootEnvironment.cpuZicbom;
+  if (!zicbom && mb.endOfDram() <= 4 * GiB) return;
+  const IO_TLB_SHIFT = 11;
+  const IO_TLB_SEGSIZE = 128;
+  let bytes = 64 * MiB;
+  if (zicbom) bytes = Math.min(bytes, Math.ceil(mb.memory.totalSize / 1024));
+  let slabs = Math.ceil(bytes / 2 ** IO_TLB_SHIFT / IO_TLB_SEGSIZE) * IO_TLB_SEGSIZE;
+  const nareas = nextPow2(Math.min(k.machine.smp, k.profile.nrCpus));
+  if (slabs < nareas * IO_TLB_SEGSIZE) slabs = nareas * IO_TLB_SEGSIZE;
+  mb.alloc(slabs << IO_TLB_SHIFT, PAGE, 0, 0xffffffff);
+  mb.alloc(rup(24 * slabs, PAGE), PAGE);
+  mb.alloc(16 * nareas, SMP_CACHE_BYTES);
 }
 
 function hex(v: number): string {
