@@ -108,7 +108,7 @@ export class GuestSystem {
     startKernel(this.kernel, { initrdSize: opts.initrdSize, fdtSize: fdtTotalSize(profile, opts.smp) });
     this.oracle = new HotplugOracle(this.kernel);
     if (this.devices) {
-      this.virtio = new VirtioBus(this.kernel, this.devices);
+      this.virtio = new VirtioBus(this.kernel, this.devices, opts.ramBytes);
       this.virtio.probeAll();
     }
     const virtio = this.virtio;

@@ -52,6 +52,18 @@ import { TYPE_VIRTIO_MEM_PCI, VirtioMemPci } from './virtio-mem-pci.js';
 
 export type Device = VirtioMemPci | PCDIMMDevice | PcieRootPort;
 
+/** A PCI function as the guest enumerates it. */
+export interface PciFunctionInfo {
+  /** Linux's name, e.g. 0000:00:01.0. */
+  readonly address: string;
+  readonly bus: number;
+  readonly devfn: number;
+  readonly kind: 'root-port' | 'virtio-mem-pci';
+  /** The bus behind a root port (-1 for endpoints). */
+  readonly secondaryBus: number;
+  readonly device: VirtioMemPci | PcieRootPort;
+}
+
 /** The guest side of device hotplug. */
 export interface HotplugListener {
   /** A virtio-mem-pci device was hot-added: the guest gets a PCIe hotplug event for it. */
@@ -256,17 +268,23 @@ export class MachineDevices implements MemoryDeviceMachine {
       .sort((a, b) => key(a) - key(b));
   }
 
-  /** PCI addresses (Linux's dddd:bb:ss.f) of every device on a PCI bus, host bridge excluded, in bus/slot order. */
-  pciDeviceAddresses(): string[] {
-    const out: Array<[number, string]> = [];
+  /** Every device on a PCI bus, host bridge excluded, in bus/slot order, as a guest enumerates them. */
+  pciFunctions(): PciFunctionInfo[] {
+    const out: PciFunctionInfo[] = [];
     for (const bus of [this.pcie0, ...this.rootPorts.map((rp) => rp.secondary).filter((b): b is PciBus => b !== undefined)]) {
       bus.devices.forEach((d, devfn) => {
         if (!d || d instanceof GpexRoot) return;
-        const name = `0000:${bus.busNumber.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
-        out.push([bus.busNumber * 256 + devfn, name]);
+        const address = `0000:${bus.busNumber.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
+        if (d instanceof PcieRootPort) out.push({ address, bus: bus.busNumber, devfn, kind: 'root-port', secondaryBus: d.secondary?.busNumber ?? -1, device: d });
+        else if (d instanceof VirtioMemPci) out.push({ address, bus: bus.busNumber, devfn, kind: 'virtio-mem-pci', secondaryBus: -1, device: d });
       });
     }
-    return out.sort((a, b) => a[0] - b[0]).map(([, n]) => n);
+    return out.sort((a, b) => a.bus * 256 + a.devfn - (b.bus * 256 + b.devfn));
+  }
+
+  /** PCI addresses (Linux's dddd:bb:ss.f) of every device on a PCI bus, host bridge excluded. */
+  pciDeviceAddresses(): string[] {
+    return this.pciFunctions().map((f) => f.address);
   }
 
   realizedMemoryDevices(): readonly MemoryDevice[] {

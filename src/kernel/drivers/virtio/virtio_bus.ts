@@ -8,6 +8,7 @@ import type { Kernel } from '../../kernel.js';
 import type { MachineDevices } from '../../../hw/devices/machine.js';
 import type { VirtioMemPci } from '../../../hw/devices/virtio-mem-pci.js';
 import { VirtioMemDriver } from './virtio_mem.js';
+import { PciHostGeneric } from '../pci/pci_host_generic.js';
 import { dynamicDir, file, link, staticDir, type VNode } from '../../fs/vfs.js';
 
 interface Bound {
@@ -21,16 +22,27 @@ export class VirtioBus {
   private readonly bound: Bound[] = [];
   private nextIndex = 0;
 
+  private readonly pci: PciHostGeneric | undefined;
+
   constructor(
     private readonly k: Kernel,
     private readonly machine: MachineDevices,
-  ) {}
+    ramBytes: bigint,
+  ) {
+    if (k.profile.config.PCI_HOST_GENERIC) this.pci = new PciHostGeneric(k, machine, ramBytes);
+  }
 
-  /** Boot: probe every virtio-mem-pci device QEMU created, in PCI order. */
+  /** Boot: the PCI host probes the buses, then every virtio-mem-pci device binds, in PCI order. */
   probeAll(): void {
+    this.pci?.probe();
+    // Without PCI and virtio-mem in the kernel the devices stay unbound (the guest cannot see them).
+    if (!this.k.profile.config.VIRTIO_MEM) return;
     for (const dev of this.machine.virtioMemDevices()) this.probe(dev);
     this.machine.addHotplugListener({
-      onDeviceAdded: (dev) => this.probe(dev),
+      onDeviceAdded: (dev) => {
+        this.pci?.hotAdded(dev.pciAddress);
+        this.probe(dev);
+      },
       onUnplugRequest: (dev) => this.release(dev),
     });
   }
@@ -52,6 +64,7 @@ export class VirtioBus {
     b.unsubscribe();
     b.driver.remove();
     this.bound.splice(i, 1);
+    this.pci?.removed(dev.pciAddress);
     return true;
   }
 
