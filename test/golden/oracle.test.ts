@@ -14,9 +14,6 @@ import { parseRunArgs } from '../../src/cli/options.js';
 import { Session, type LineResult } from '../../src/cli/session.js';
 import { GOLDEN_RECORDINGS } from './recordings.js';
 
-/** Set once the QEMU monitor and virtio-mem driver are modelled. */
-const VMEM_READY = false;
-
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'oracle');
 
 function compare(check: Check, got: LineResult | undefined, state: { mem?: [number | undefined, number | undefined] }): [boolean, unknown, unknown] {
@@ -65,9 +62,7 @@ describe('real-kernel recordings', () => {
     expect(files.sort()).toEqual([...GOLDEN_RECORDINGS].sort());
   });
   for (const file of GOLDEN_RECORDINGS) {
-    // The virtio-mem recordings need the QEMU device side (issue 5), wired in separately.
-    const run = file.startsWith('vmem-') && !VMEM_READY ? test.skip : test;
-    run(file, () => {
+    test(file, () => {
       const rec = parseRecording(join(dir, file));
       const script = buildScript(rec);
       const opts = parseRunArgs(machineArgs(rec));

@@ -173,8 +173,9 @@ export function initrdSize(rec: Recording): number | undefined {
   for (const c of rec.commands) {
     if (c.cmd !== 'cat /proc/iomem') continue;
     for (const l of block(c.out, 'cat /proc/iomem') ?? []) {
-      const m = /^\s*88200000-([0-9a-f]+) : Reserved/.exec(l);
-      if (m) reserved = parseInt(m[1]!, 16) + 1 - 0x88200000;
+      // QEMU 7.2 puts the initrd 128 MiB above the kernel, QEMU 10.2 up to 512 MiB above it.
+      const m = /^\s*(88200000|a0200000)-([0-9a-f]+) : Reserved/.exec(l);
+      if (m) reserved = parseInt(m[2]!, 16) + 1 - parseInt(m[1]!, 16);
     }
     if (reserved !== undefined) break;
   }
