@@ -16,7 +16,8 @@ function setup(): { ctx: ShellContext; writes: string[] } {
         () => 'online\n',
         (d) => {
           if (d === 'busy\n') throw new KernelError(EBUSY);
-          if (!['online\n', 'offline\n', 'online_movable', 'offline'].includes(d)) throw new KernelError(EINVAL);
+          if (!['online\n', 'offline\n', 'online_movable', 'offline'].includes(d))
+            throw new KernelError(EINVAL);
           writes.push(`memory${n}/state=${JSON.stringify(d)}`);
         },
       ),
@@ -89,7 +90,11 @@ describe('glob expansion', () => {
   test('* matches within one path component; matches are sorted', () => {
     const { ctx } = setup();
     expect(expandGlob(ctx.vfs, `${M}/memory*`)).toEqual([`${M}/memory10`, `${M}/memory16`, `${M}/memory9`]);
-    expect(expandGlob(ctx.vfs, `${M}/memory*/state`)).toEqual([`${M}/memory10/state`, `${M}/memory16/state`, `${M}/memory9/state`]);
+    expect(expandGlob(ctx.vfs, `${M}/memory*/state`)).toEqual([
+      `${M}/memory10/state`,
+      `${M}/memory16/state`,
+      `${M}/memory9/state`,
+    ]);
     expect(expandGlob(ctx.vfs, '/sys/*/system')).toEqual(['/sys/devices/system']);
   });
 
@@ -147,7 +152,12 @@ describe('echo', () => {
 
   test('> writes the output to a file: with a newline, or without after -n', () => {
     const { ctx, writes } = setup();
-    expect(runShell(ctx, `echo online > ${M}/memory9/state`)).toEqual({ stdout: '', stderr: '', errno: 0, status: 0 });
+    expect(runShell(ctx, `echo online > ${M}/memory9/state`)).toEqual({
+      stdout: '',
+      stderr: '',
+      errno: 0,
+      status: 0,
+    });
     expect(runShell(ctx, `echo -n online_movable >${M}/memory10/state`).status).toBe(0);
     expect(writes).toEqual(['memory9/state="online\\n"', 'memory10/state="online_movable"']);
   });
@@ -183,7 +193,9 @@ describe('echo', () => {
       errno: 2,
       status: 1,
     });
-    expect(runShell(ctx, `echo 1 > ${M}/block_size_bytes`).stderr).toBe(`bash: ${M}/block_size_bytes: Permission denied\n`);
+    expect(runShell(ctx, `echo 1 > ${M}/block_size_bytes`).stderr).toBe(
+      `bash: ${M}/block_size_bytes: Permission denied\n`,
+    );
     expect(runShell(ctx, `echo 1 > ${M}`).stderr).toBe(`bash: ${M}: Is a directory\n`);
     expect(writes).toEqual([]);
   });
@@ -210,7 +222,9 @@ describe('echo', () => {
 describe('cat', () => {
   test('prints files one after the other', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, `cat ${M}/block_size_bytes ${M}/auto_online_blocks`).stdout).toBe('8000000\noffline\n');
+    expect(runShell(ctx, `cat ${M}/block_size_bytes ${M}/auto_online_blocks`).stdout).toBe(
+      '8000000\noffline\n',
+    );
   });
 
   test('a missing file: "cat: PATH: No such file or directory", status 1, the other files still printed', () => {
@@ -226,19 +240,27 @@ describe('cat', () => {
   test('a directory: "cat: PATH: Is a directory"; a path through a file: "Not a directory"', () => {
     const { ctx } = setup();
     expect(runShell(ctx, `cat ${M}`).stderr).toBe(`cat: ${M}: Is a directory\n`);
-    expect(runShell(ctx, `cat ${M}/block_size_bytes/x`).stderr).toBe(`cat: ${M}/block_size_bytes/x: Not a directory\n`);
+    expect(runShell(ctx, `cat ${M}/block_size_bytes/x`).stderr).toBe(
+      `cat: ${M}/block_size_bytes/x: Not a directory\n`,
+    );
   });
 
   test('a write-only sysfs file: "Permission denied"', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, `cat ${M}/probe`)).toMatchObject({ stderr: `cat: ${M}/probe: Permission denied\n`, errno: 13, status: 1 });
+    expect(runShell(ctx, `cat ${M}/probe`)).toMatchObject({
+      stderr: `cat: ${M}/probe: Permission denied\n`,
+      errno: 13,
+      status: 1,
+    });
   });
 });
 
 describe('ls', () => {
   test('lists a directory version-sorted, directories with / and links with @', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, `ls ${M}`).stdout).toBe('auto_online_blocks\nblock_size_bytes\nmemory9/\nmemory10/\nmemory16/\nprobe\n');
+    expect(runShell(ctx, `ls ${M}`).stdout).toBe(
+      'auto_online_blocks\nblock_size_bytes\nmemory9/\nmemory10/\nmemory16/\nprobe\n',
+    );
     expect(runShell(ctx, 'ls /sys').stdout).toBe('devices/\nlink9@\n');
   });
 
@@ -254,7 +276,7 @@ describe('ls', () => {
     );
   });
 
-  test("a missing path: \"ls: cannot access 'PATH': No such file or directory\", status 2", () => {
+  test('a missing path: "ls: cannot access \'PATH\': No such file or directory", status 2', () => {
     const { ctx } = setup();
     expect(runShell(ctx, `ls ${M}/memory99`)).toEqual({
       stdout: '',
@@ -268,14 +290,23 @@ describe('ls', () => {
 describe('grep', () => {
   test('prints matching lines; status 0 on a match, 1 without', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, 'grep MemTotal /proc/meminfo')).toEqual({ stdout: 'MemTotal:        2034072 kB\n', stderr: '', errno: 0, status: 0 });
-    expect(runShell(ctx, 'grep Mem /proc/meminfo').stdout).toBe('MemTotal:        2034072 kB\nMemFree:         2025080 kB\n');
+    expect(runShell(ctx, 'grep MemTotal /proc/meminfo')).toEqual({
+      stdout: 'MemTotal:        2034072 kB\n',
+      stderr: '',
+      errno: 0,
+      status: 0,
+    });
+    expect(runShell(ctx, 'grep Mem /proc/meminfo').stdout).toBe(
+      'MemTotal:        2034072 kB\nMemFree:         2025080 kB\n',
+    );
     expect(runShell(ctx, 'grep Swap /proc/meminfo')).toEqual({ stdout: '', stderr: '', errno: 0, status: 1 });
   });
 
   test('with several files (or -H) each line is prefixed with its file name', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, `grep -H Normal ${M}/memory9/valid_zones`).stdout).toBe(`${M}/memory9/valid_zones:Normal Movable\n`);
+    expect(runShell(ctx, `grep -H Normal ${M}/memory9/valid_zones`).stdout).toBe(
+      `${M}/memory9/valid_zones:Normal Movable\n`,
+    );
     expect(runShell(ctx, `grep DMA ${M}/memory*/valid_zones`).stdout).toBe(
       `${M}/memory10/valid_zones:DMA32\n${M}/memory16/valid_zones:DMA32\n`,
     );
@@ -288,13 +319,21 @@ describe('grep', () => {
 
   test('a missing file: "grep: PATH: No such file or directory", status 2; a directory: "Is a directory"', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, 'grep x /nope')).toEqual({ stdout: '', stderr: 'grep: /nope: No such file or directory\n', errno: 2, status: 2 });
+    expect(runShell(ctx, 'grep x /nope')).toEqual({
+      stdout: '',
+      stderr: 'grep: /nope: No such file or directory\n',
+      errno: 2,
+      status: 2,
+    });
     expect(runShell(ctx, `grep x ${M}`).stderr).toBe(`grep: ${M}: Is a directory\n`);
   });
 
   test('no pattern: the usage line, status 2', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, 'grep')).toMatchObject({ stderr: 'Usage: grep [OPTION]... PATTERNS [FILE]...\n', status: 2 });
+    expect(runShell(ctx, 'grep')).toMatchObject({
+      stderr: 'Usage: grep [OPTION]... PATTERNS [FILE]...\n',
+      status: 2,
+    });
   });
 });
 
@@ -308,7 +347,12 @@ describe('other commands', () => {
 
   test('an unknown command: "bash: CMD: command not found", status 127', () => {
     const { ctx } = setup();
-    expect(runShell(ctx, 'lsmem')).toEqual({ stdout: '', stderr: 'bash: lsmem: command not found\n', errno: 0, status: 127 });
+    expect(runShell(ctx, 'lsmem')).toEqual({
+      stdout: '',
+      stderr: 'bash: lsmem: command not found\n',
+      errno: 0,
+      status: 127,
+    });
   });
 
   test('an empty line or a comment does nothing', () => {

@@ -151,7 +151,11 @@ describe('list', () => {
     const m9 = vfs.list(`${MEM}/memory9`);
     expect(m9.find((e) => e.name === 'node0')).toEqual({ name: 'node0', isDir: false, isLink: true });
     expect(m9.find((e) => e.name === 'state')).toEqual({ name: 'state', isDir: false, isLink: false });
-    expect(vfs.list(MEM).find((e) => e.name === 'memory10')).toEqual({ name: 'memory10', isDir: true, isLink: false });
+    expect(vfs.list(MEM).find((e) => e.name === 'memory10')).toEqual({
+      name: 'memory10',
+      isDir: true,
+      isLink: false,
+    });
   });
 
   test('listing a file is ENOTDIR, a missing directory ENOENT', () => {
@@ -169,7 +173,16 @@ describe('versionCompare', () => {
   });
 
   test('a sysfs memory directory sorts as ls -v does', () => {
-    const names = ['memory100', 'uevent', 'memory2', 'memory10', 'auto_online_blocks', 'memory1', 'block_size_bytes', 'memory'];
+    const names = [
+      'memory100',
+      'uevent',
+      'memory2',
+      'memory10',
+      'auto_online_blocks',
+      'memory1',
+      'block_size_bytes',
+      'memory',
+    ];
     expect(names.sort(versionCompare)).toEqual([
       'auto_online_blocks',
       'block_size_bytes',
@@ -189,12 +202,14 @@ describe('versionCompare', () => {
   });
 });
 
-describe('the kernel\'s own files (procfs and debugfs are not kernfs)', () => {
+describe("the kernel's own files (procfs and debugfs are not kernfs)", () => {
   const sys = new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append: 'mem=2G', initrdSize: 0x7f000 });
 
   test('sysfs: writing a read-only attribute is EACCES (kernfs_fop_open)', () => {
     expect(errnoOf(() => sys.vfs.write('/sys/devices/system/memory/block_size_bytes', '1'))).toBe(EACCES);
-    expect(errnoOf(() => sys.vfs.write('/sys/devices/system/memory/memory16/valid_zones', 'Normal'))).toBe(EACCES);
+    expect(errnoOf(() => sys.vfs.write('/sys/devices/system/memory/memory16/valid_zones', 'Normal'))).toBe(
+      EACCES,
+    );
   });
 
   // fs/debugfs/file.c full_proxy_open() gives the proxy a read method only when the real fops have

@@ -84,7 +84,7 @@ describe('mem=', () => {
 });
 
 describe('no4lvl / no5lvl', () => {
-  test('neither: both false (the CPU\'s highest mode, Sv57)', () => {
+  test("neither: both false (the CPU's highest mode, Sv57)", () => {
     const c = parseCmdline('console=ttyS0 mem=2G');
     expect(c.no4lvl).toBe(false);
     expect(c.no5lvl).toBe(false);
@@ -116,9 +116,9 @@ describe('memhp_default_state=', () => {
   test('an unknown value is ignored (mhp_online_type_from_str fails)', () => {
     expect(parseCmdline('memhp_default_state=movable').memhpDefaultState).toBeUndefined();
     expect(parseCmdline('memhp_default_state=').memhpDefaultState).toBeUndefined();
-    expect(parseCmdline('memhp_default_state=online_movable memhp_default_state=bogus').memhpDefaultState).toBe(
-      'online_movable',
-    );
+    expect(
+      parseCmdline('memhp_default_state=online_movable memhp_default_state=bogus').memhpDefaultState,
+    ).toBe('online_movable');
   });
 
   test('not given: undefined (CONFIG_MHP_DEFAULT_ONLINE_TYPE decides)', () => {
@@ -141,22 +141,25 @@ describe('memory_hotplug.* parameters', () => {
       expect(parseCmdline(`memory_hotplug.memmap_on_memory=${v}`).memmapOnMemory).toBe(true);
     }
     for (const v of ['0', 'n', 'N', 'no', 'off']) {
-      expect(parseCmdline(`memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=${v}`).memmapOnMemory).toBe(
-        false,
-      );
+      expect(
+        parseCmdline(`memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=${v}`).memmapOnMemory,
+      ).toBe(false);
     }
   });
 
   test('memmap_on_memory ignores a value kstrtobool rejects', () => {
     expect(parseCmdline('memory_hotplug.memmap_on_memory=maybe').memmapOnMemory).toBe(false);
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapOnMemory).toBe(true);
+    expect(
+      parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapOnMemory,
+    ).toBe(true);
   });
 
   test('online_policy accepts contig-zones and auto-movable only', () => {
     expect(parseCmdline('memory_hotplug.online_policy=auto-movable').onlinePolicy).toBe('auto-movable');
-    expect(parseCmdline('memory_hotplug.online_policy=auto-movable memory_hotplug.online_policy=contig-zones').onlinePolicy).toBe(
-      'contig-zones',
-    );
+    expect(
+      parseCmdline('memory_hotplug.online_policy=auto-movable memory_hotplug.online_policy=contig-zones')
+        .onlinePolicy,
+    ).toBe('contig-zones');
     expect(parseCmdline('memory_hotplug.online_policy=auto_movable').onlinePolicy).toBe('contig-zones');
   });
 
@@ -171,7 +174,8 @@ describe('memory_hotplug.* parameters', () => {
     expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=0').autoMovableNumaAware).toBe(false);
     expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=N').autoMovableNumaAware).toBe(false);
     expect(
-      parseCmdline('memory_hotplug.auto_movable_numa_aware=n memory_hotplug.auto_movable_numa_aware').autoMovableNumaAware,
+      parseCmdline('memory_hotplug.auto_movable_numa_aware=n memory_hotplug.auto_movable_numa_aware')
+        .autoMovableNumaAware,
     ).toBe(true);
   });
 
@@ -197,7 +201,9 @@ describe('memory_hotplug.* parameters', () => {
 describe('unknown words', () => {
   test('options the model does not know change nothing', () => {
     const plain = parseCmdline('mem=2G');
-    const noisy = parseCmdline('console=ttyS0 earlycon   mem=2G panic=-1 quiet foo=bar =x memory_hotplug.bogus=1');
+    const noisy = parseCmdline(
+      'console=ttyS0 earlycon   mem=2G panic=-1 quiet foo=bar =x memory_hotplug.bogus=1',
+    );
     const { raw: _a, ...p } = plain;
     const { raw: _b, ...n } = noisy;
     expect(n).toEqual(p);

@@ -173,7 +173,8 @@ describe('/proc/iomem (r_show)', () => {
   test('the same tree built children first (insert adopting them) prints the same', () => {
     const text = recordedIomem('a-boot.sv57.log');
     const root = iomemRoot();
-    for (const l of parseIomem(text).reverse()) expect(root.insert(res(l.start, l.end, l.name))).toBeUndefined();
+    for (const l of parseIomem(text).reverse())
+      expect(root.insert(res(l.start, l.end, l.name))).toBeUndefined();
     expect(formatIomem(root)).toBe(text);
     expect(text).toContain('80000000-ffffffff : System RAM\n  80000000-8007ffff : Reserved\n');
     expect(text).toContain('  80202000-80d6b237 : Kernel image\n    80202000-8038bb8d : Kernel code\n');

@@ -312,48 +312,52 @@ describe('FreeArea buddy view', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.constantFrom(0x80000, 2 ** 32 + 3 * MAX_BLOCK), fc.array(op, { maxLength: 60 }), (base, ops) => {
-        const area = new FreeArea();
-        const naive = new NaiveBuddy();
-        const used = new Set<number>();
-        for (let p = base; p < base + 4 * MAX_BLOCK; p++) used.add(p);
-        // Everything starts free.
-        area.add(base, base + 4 * MAX_BLOCK);
-        for (let p = base; p < base + 4 * MAX_BLOCK; p++) naive.freePage(p);
-        used.clear();
-        for (const o of ops) {
-          if (o.kind === 'alloc') {
-            const got = area.alloc(o.order);
-            const want = naive.alloc(o.order);
-            expect(got).toBe(want);
-            if (got !== undefined) for (let p = got; p < got + 2 ** o.order; p++) used.add(p);
-          } else {
-            // Free the run of used pages starting at the first used page at or after `at`.
-            const sorted = [...used].sort((x, y) => x - y);
-            const first = sorted.find((p) => p >= base + o.at) ?? sorted[0];
-            if (first === undefined) continue;
-            let end = first;
-            while (end < first + o.len && used.has(end)) end++;
-            area.add(first, end);
-            for (let p = first; p < end; p++) {
-              naive.freePage(p);
-              used.delete(p);
+      fc.property(
+        fc.constantFrom(0x80000, 2 ** 32 + 3 * MAX_BLOCK),
+        fc.array(op, { maxLength: 60 }),
+        (base, ops) => {
+          const area = new FreeArea();
+          const naive = new NaiveBuddy();
+          const used = new Set<number>();
+          for (let p = base; p < base + 4 * MAX_BLOCK; p++) used.add(p);
+          // Everything starts free.
+          area.add(base, base + 4 * MAX_BLOCK);
+          for (let p = base; p < base + 4 * MAX_BLOCK; p++) naive.freePage(p);
+          used.clear();
+          for (const o of ops) {
+            if (o.kind === 'alloc') {
+              const got = area.alloc(o.order);
+              const want = naive.alloc(o.order);
+              expect(got).toBe(want);
+              if (got !== undefined) for (let p = got; p < got + 2 ** o.order; p++) used.add(p);
+            } else {
+              // Free the run of used pages starting at the first used page at or after `at`.
+              const sorted = [...used].sort((x, y) => x - y);
+              const first = sorted.find((p) => p >= base + o.at) ?? sorted[0];
+              if (first === undefined) continue;
+              let end = first;
+              while (end < first + o.len && used.has(end)) end++;
+              area.add(first, end);
+              for (let p = first; p < end; p++) {
+                naive.freePage(p);
+                used.delete(p);
+              }
             }
+            const counts = area.counts();
+            expect(counts).toEqual(naive.counts());
+            expect(counts).toEqual(naiveCounts(naive.pages()));
+            expect(area.freePages).toBe(4 * MAX_BLOCK - used.size);
+            expect(counts.reduce((s, n, order) => s + n * 2 ** order, 0)).toBe(area.freePages);
           }
-          const counts = area.counts();
-          expect(counts).toEqual(naive.counts());
-          expect(counts).toEqual(naiveCounts(naive.pages()));
-          expect(area.freePages).toBe(4 * MAX_BLOCK - used.size);
-          expect(counts.reduce((s, n, order) => s + n * 2 ** order, 0)).toBe(area.freePages);
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });
 });
 
 describe('BuddyLists (free lists per migratetype)', () => {
-  test('freed pages go to the list of their pageblock\'s migratetype', () => {
+  test("freed pages go to the list of their pageblock's migratetype", () => {
     const b = new BuddyLists();
     b.add(0, 2048);
     expect(b.pageblockType(0)).toBe('movable');
@@ -448,22 +452,28 @@ describe('BuddyLists (free lists per migratetype)', () => {
   // try_to_steal_block() then claims the pageblock when free + compatible pages >= 256. Here the
   // pageblock has 256 free pages in order-4 blocks, so the kernel claims it. The model compares the
   // order with 9 / 2 = 4.5 (free_area.ts, BuddyLists.alloc) and does not.
-  test.fails('a steal of an order-4 block from a half-free pageblock claims the pageblock (pageblock_order / 2 == 4)', () => {
-    const b = new BuddyLists();
-    for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 32) b.add(p, p + 16);
-    expect(b.counts()[4]).toBe(16);
-    b.alloc(0, 'unmovable');
-    expect(b.pageblockType(0)).toBe('unmovable');
-  });
+  test.fails(
+    'a steal of an order-4 block from a half-free pageblock claims the pageblock (pageblock_order / 2 == 4)',
+    () => {
+      const b = new BuddyLists();
+      for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 32) b.add(p, p + 16);
+      expect(b.counts()[4]).toBe(16);
+      b.alloc(0, 'unmovable');
+      expect(b.pageblockType(0)).toBe('unmovable');
+    },
+  );
 
   // mm/page_alloc.c __rmqueue(): when __rmqueue_claim() cannot claim (a movable request and only
   // blocks below order 4), __rmqueue_steal() takes the *smallest* fallback block that fits. The model
   // always steals from the largest block.
-  test.fails('a movable request that cannot claim steals the smallest unmovable block (__rmqueue_steal)', () => {
-    const b = new BuddyLists();
-    b.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
-    b.add(8, 16); // order 3 at 8
-    b.add(600, 601); // order 0 at 600
-    expect(b.alloc(0, 'movable')).toBe(600);
-  });
+  test.fails(
+    'a movable request that cannot claim steals the smallest unmovable block (__rmqueue_steal)',
+    () => {
+      const b = new BuddyLists();
+      b.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
+      b.add(8, 16); // order 3 at 8
+      b.add(600, 601); // order 0 at 600
+      expect(b.alloc(0, 'movable')).toBe(600);
+    },
+  );
 });

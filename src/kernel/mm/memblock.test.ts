@@ -3,7 +3,14 @@
  * removal, node and flag changes, mem= and top-down allocation.
  */
 import { describe, expect, test } from 'vitest';
-import { MAX_NUMNODES, MEMBLOCK_NOMAP, MEMBLOCK_NONE, Memblock, MemblockType, type MemblockRegion } from './memblock.js';
+import {
+  MAX_NUMNODES,
+  MEMBLOCK_NOMAP,
+  MEMBLOCK_NONE,
+  Memblock,
+  MemblockType,
+  type MemblockRegion,
+} from './memblock.js';
 
 const MiB = 1 << 20;
 

@@ -61,7 +61,9 @@ describe.each(MODES)('%s layout', (_name, mode, recording) => {
 
   test('pfn_to_page() of pfn 0 and of phys_ram_base are the recorded ones (vmemmap_start_pfn offset)', () => {
     const line = recordedInfo(recording).lines.find((l) => l.startsWith('vmemmap(struct page of pfn 0)='))!;
-    expect(line).toBe(`vmemmap(struct page of pfn 0)=${hx(L.pfnToPage(0n))} page_of(phys_ram_base)=${hx(L.pfnToPage(0x80000n))}`);
+    expect(line).toBe(
+      `vmemmap(struct page of pfn 0)=${hx(L.pfnToPage(0n))} page_of(phys_ram_base)=${hx(L.pfnToPage(0x80000n))}`,
+    );
     expect(L.pfnToPage(0x80000n)).toBe(L.vmemmapStart);
   });
 });
@@ -139,12 +141,29 @@ describe('layout constants', () => {
 });
 
 describe('a booted kernel reports the recorded layout', () => {
-  test.each(MODES)('%s: hotplug_oracle info layout lines match the recording', (_name, _mode, recording, flag) => {
-    const sys = new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append: `console=ttyS0 earlycon mem=2G panic=-1 ${flag}`, initrdSize: 0x7f000 });
-    const got = sys.vfs.read('/sys/kernel/debug/hotplug_oracle/info').split('\n');
-    const { lines } = recordedInfo(recording);
-    for (const prefix of ['satp_mode=', 'PAGE_OFFSET=', 'VMEMMAP_START=', 'VMALLOC_START=', 'PGDIR_SHIFT=', 'phys_ram_base=', 'mappable_range=', 'vmemmap(']) {
-      expect(got.find((l) => l.startsWith(prefix))).toBe(lines.find((l) => l.startsWith(prefix)));
-    }
-  });
+  test.each(MODES)(
+    '%s: hotplug_oracle info layout lines match the recording',
+    (_name, _mode, recording, flag) => {
+      const sys = new GuestSystem({
+        ramBytes: 8n << 30n,
+        smp: 2,
+        append: `console=ttyS0 earlycon mem=2G panic=-1 ${flag}`,
+        initrdSize: 0x7f000,
+      });
+      const got = sys.vfs.read('/sys/kernel/debug/hotplug_oracle/info').split('\n');
+      const { lines } = recordedInfo(recording);
+      for (const prefix of [
+        'satp_mode=',
+        'PAGE_OFFSET=',
+        'VMEMMAP_START=',
+        'VMALLOC_START=',
+        'PGDIR_SHIFT=',
+        'phys_ram_base=',
+        'mappable_range=',
+        'vmemmap(',
+      ]) {
+        expect(got.find((l) => l.startsWith(prefix))).toBe(lines.find((l) => l.startsWith(prefix)));
+      }
+    },
+  );
 });

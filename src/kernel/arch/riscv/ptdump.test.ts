@@ -12,7 +12,13 @@ import { SV39, SV48, SV57, type PagingMode } from '../../../hw/paging.js';
 import { PTE_U, pteHi, pteLo } from '../../../hw/pte.js';
 import { defaultKernelProfile } from '../../profile.js';
 import { KernelLayout } from './layout.js';
-import { KernelPageTables, PAGE_KERNEL, PAGE_KERNEL_READ, PAGE_KERNEL_READ_EXEC, type PageTableAllocator } from './pgtable.js';
+import {
+  KernelPageTables,
+  PAGE_KERNEL,
+  PAGE_KERNEL_READ,
+  PAGE_KERNEL_READ_EXEC,
+  type PageTableAllocator,
+} from './pgtable.js';
 import { kernelPageTables, ptdumpMarkers } from './ptdump.js';
 
 const TABLE_BASE = 0x80000;
@@ -39,7 +45,9 @@ const MAP = { PTE: 0, PMD: 1, PUD: 2 } as const;
 function map(s: Setup, va: bigint, pa: bigint, level: keyof typeof MAP, prot: number, count = 1): void {
   const step = 1n << BigInt(12 + 9 * MAP[level]);
   for (let i = 0n; i < BigInt(count); i++) {
-    expect(s.pt.createMapping(vpn(va + i * step), Number((pa + i * step) >> 12n), MAP[level], prot, s.alloc)).toBe(true);
+    expect(
+      s.pt.createMapping(vpn(va + i * step), Number((pa + i * step) >> 12n), MAP[level], prot, s.alloc),
+    ).toBe(true);
   }
 }
 
@@ -130,15 +138,21 @@ describe('kernel_page_tables, sv39', () => {
     map(s, s.L.pageOffset, 0x80000000n, 'PMD', PAGE_KERNEL);
     map(s, s.L.pageOffset + 0x200000n, 0xc0000000n, 'PMD', PAGE_KERNEL);
     map(s, s.L.pageOffset + 0x400000n, 0x81000000n, 'PMD', PAGE_KERNEL);
-    const lines = kernelPageTables(s.pt, s.L).split('\n').filter((l) => l.startsWith('0x'));
-    expect(lines).toEqual([`0xffffffd600000000-0xffffffd600600000    0x0000000080000000         6M PMD ${RW}`]);
+    const lines = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .filter((l) => l.startsWith('0x'));
+    expect(lines).toEqual([
+      `0xffffffd600000000-0xffffffd600600000    0x0000000080000000         6M PMD ${RW}`,
+    ]);
   });
 
   test('a hole ends a run; the next run starts a new line', () => {
     const s = setup(SV39);
     map(s, s.L.pageOffset, 0x80000000n, 'PMD', PAGE_KERNEL);
     map(s, s.L.pageOffset + 0x400000n, 0x80400000n, 'PMD', PAGE_KERNEL);
-    const lines = kernelPageTables(s.pt, s.L).split('\n').filter((l) => l.startsWith('0x'));
+    const lines = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .filter((l) => l.startsWith('0x'));
     expect(lines).toEqual([
       `0xffffffd600000000-0xffffffd600200000    0x0000000080000000         2M PMD ${RW}`,
       `0xffffffd600400000-0xffffffd600600000    0x0000000080400000         2M PMD ${RW}`,
@@ -149,7 +163,9 @@ describe('kernel_page_tables, sv39', () => {
     const s = setup(SV39);
     map(s, s.L.pageOffset, 0x80000000n, 'PTE', PAGE_KERNEL, 512);
     map(s, s.L.pageOffset + 0x200000n, 0x80200000n, 'PMD', PAGE_KERNEL);
-    const lines = kernelPageTables(s.pt, s.L).split('\n').filter((l) => l.startsWith('0x'));
+    const lines = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .filter((l) => l.startsWith('0x'));
     expect(lines.map((l) => / (\S+ \S+) \. /.exec(l)![1])).toEqual(['2M PTE', '2M PMD']);
   });
 
@@ -179,7 +195,9 @@ describe('kernel_page_tables, sv39', () => {
   test.fails('sv39: a 1 GiB leaf in the root table is printed as a PUD', () => {
     const s = setup(SV39);
     map(s, s.L.pageOffset, 0x80000000n, 'PUD', PAGE_KERNEL);
-    const line = kernelPageTables(s.pt, s.L).split('\n').find((l) => l.startsWith('0x'));
+    const line = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .find((l) => l.startsWith('0x'));
     expect(line).toBe(`0xffffffd600000000-0xffffffd640000000    0x0000000080000000         1G PUD ${RW}`);
   });
 });
@@ -191,7 +209,9 @@ describe('kernel_page_tables units and level names', () => {
     map(s, po, 0x80000000n, 'PTE', PAGE_KERNEL, 3); // 12K
     map(s, po + 0x200000n, 0x80200000n, 'PTE', PAGE_KERNEL_READ, 384); // 1536K: not a whole number of MiB
     map(s, po + 0x40000000n, 0xc0000000n, 'PUD', PAGE_KERNEL, 3); // 3G
-    const lines = kernelPageTables(s.pt, s.L).split('\n').filter((l) => l.startsWith('0x'));
+    const lines = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .filter((l) => l.startsWith('0x'));
     expect(lines).toEqual([
       `0xffffaf8000000000-0xffffaf8000003000    0x0000000080000000        12K PTE ${RW}`,
       `0xffffaf8000200000-0xffffaf8000380000    0x0000000080200000      1536K PTE ${RO}`,
@@ -206,7 +226,9 @@ describe('kernel_page_tables units and level names', () => {
     ] as const) {
       const s = setup(mode);
       map(s, s.L.pageOffset + 0x40000000n, 0xc0000000n, 'PUD', PAGE_KERNEL);
-      const line = kernelPageTables(s.pt, s.L).split('\n').find((l) => l.startsWith('0x'))!;
+      const line = kernelPageTables(s.pt, s.L)
+        .split('\n')
+        .find((l) => l.startsWith('0x'))!;
       expect(line).toMatch(/ 1G PUD /);
       expect(recordedPtdump(rec).split('\n')).toContain(line);
     }
@@ -249,7 +271,9 @@ describe('kernel_page_tables flag columns', () => {
 
   test('the Svnapot bit prints N; U and X print in their columns', () => {
     expect(oneLine(pteLo(pfn, PAGE_KERNEL), pteHi(pfn, 0, true))).toBe(' N   ..     ..   D A G . . W R V');
-    expect(oneLine(pteLo(pfn, PAGE_KERNEL_READ_EXEC | PTE_U), pteHi(pfn))).toBe(' .   ..     ..   D A G U X . R V');
+    expect(oneLine(pteLo(pfn, PAGE_KERNEL_READ_EXEC | PTE_U), pteHi(pfn))).toBe(
+      ' .   ..     ..   D A G U X . R V',
+    );
   });
 
   test('every column together', () => {
@@ -260,14 +284,16 @@ describe('kernel_page_tables flag columns', () => {
     const s = setup(SV39);
     map(s, s.L.pageOffset, 0x80000000n, 'PTE', PAGE_KERNEL, 3);
     poke(s, s.L.pageOffset + 0x1000n, pteLo(pfn + 1, PAGE_KERNEL), pteHi(pfn + 1, 2));
-    const lines = kernelPageTables(s.pt, s.L).split('\n').filter((l) => l.startsWith('0x'));
+    const lines = kernelPageTables(s.pt, s.L)
+      .split('\n')
+      .filter((l) => l.startsWith('0x'));
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(' MT(IO) ');
   });
 });
 
 describe('markers', () => {
-  test('the markers follow the kernel\'s address_markers order and the layout', () => {
+  test("the markers follow the kernel's address_markers order and the layout", () => {
     const L = new KernelLayout(SV57, defaultKernelProfile());
     const m = ptdumpMarkers(L);
     expect(m.map((x) => x.name)).toEqual([

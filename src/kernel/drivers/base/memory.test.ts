@@ -12,7 +12,12 @@ const MEM = '/sys/devices/system/memory';
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
 
 function boot(extra = ''): GuestSystem {
-  return new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append: `mem=2G ${extra}`.trim(), initrdSize: 0x7f000 });
+  return new GuestSystem({
+    ramBytes: 8n << 30n,
+    smp: 2,
+    append: `mem=2G ${extra}`.trim(),
+    initrdSize: 0x7f000,
+  });
 }
 
 function errnoOf(f: () => unknown): number | undefined {
@@ -33,13 +38,16 @@ function withBlocks(blocks = 1, extra = ''): GuestSystem {
 }
 
 const read = (sys: GuestSystem, n: number, f: string): string => sys.vfs.read(`${MEM}/memory${n}/${f}`);
-const write = (sys: GuestSystem, n: number, f: string, v: string): void => sys.vfs.write(`${MEM}/memory${n}/${f}`, v);
+const write = (sys: GuestSystem, n: number, f: string, v: string): void =>
+  sys.vfs.write(`${MEM}/memory${n}/${f}`, v);
 
 describe('memory block directory', () => {
   test('boot memory is memory16..memory31, online in DMA32; block_size_bytes is 0x8000000 in hex', () => {
     const sys = boot();
     const names = sys.vfs.list(MEM).map((e) => e.name);
-    expect(names.filter((n) => n.startsWith('memory'))).toEqual(Array.from({ length: 16 }, (_, i) => `memory${16 + i}`));
+    expect(names.filter((n) => n.startsWith('memory'))).toEqual(
+      Array.from({ length: 16 }, (_, i) => `memory${16 + i}`),
+    );
     expect(names).toContain('auto_online_blocks');
     expect(sys.vfs.read(`${MEM}/block_size_bytes`)).toBe('8000000\n');
     expect(read(sys, 16, 'state')).toBe('online\n');
@@ -84,7 +92,8 @@ describe('state', () => {
   test('onlining an online block through state is EINVAL, whatever the type (device_online returns 1)', () => {
     const sys = withBlocks();
     write(sys, 32, 'state', 'online_movable');
-    for (const t of ['online_movable', 'online_kernel', 'online']) expect(errnoOf(() => write(sys, 32, 'state', t))).toBe(EINVAL);
+    for (const t of ['online_movable', 'online_kernel', 'online'])
+      expect(errnoOf(() => write(sys, 32, 'state', t))).toBe(EINVAL);
     expect(read(sys, 32, 'valid_zones')).toBe('Movable\n');
   });
 
@@ -138,7 +147,8 @@ describe('online', () => {
       write(sys, 32, 'online', v);
       expect(read(sys, 32, 'state')).toBe(want);
     }
-    for (const bad of ['2', 'x', 'o', '\n']) expect(errnoOf(() => write(sys, 32, 'online', bad))).toBe(EINVAL);
+    for (const bad of ['2', 'x', 'o', '\n'])
+      expect(errnoOf(() => write(sys, 32, 'online', bad))).toBe(EINVAL);
   });
 
   // lib/kstrtox.c:353 kstrtobool() (6.12) takes t/T as true and f/F as false; memory.ts onlineStore()
@@ -173,7 +183,7 @@ describe('valid_zones', () => {
     expect(read(sys, 32, 'valid_zones')).toBe('Normal Movable\n');
   });
 
-  test('contig-zones: a block inside the Movable zone\'s span defaults to Movable', () => {
+  test("contig-zones: a block inside the Movable zone's span defaults to Movable", () => {
     const sys = withBlocks(3);
     write(sys, 32, 'state', 'online_movable');
     write(sys, 34, 'state', 'online_movable');
@@ -204,8 +214,12 @@ describe('auto_online_blocks', () => {
   });
 
   test('memhp_default_state= sets it at boot', () => {
-    expect(boot('memhp_default_state=online_movable').vfs.read(`${MEM}/auto_online_blocks`)).toBe('online_movable\n');
-    expect(boot('memhp_default_state=online_kernel').vfs.read(`${MEM}/auto_online_blocks`)).toBe('online_kernel\n');
+    expect(boot('memhp_default_state=online_movable').vfs.read(`${MEM}/auto_online_blocks`)).toBe(
+      'online_movable\n',
+    );
+    expect(boot('memhp_default_state=online_kernel').vfs.read(`${MEM}/auto_online_blocks`)).toBe(
+      'online_kernel\n',
+    );
   });
 
   test('writing it changes the type later adds are onlined with; a bad value is EINVAL', () => {
