@@ -80,6 +80,7 @@ export function interactive(machine: MachineOptions, io: InteractiveIo, onAfterC
     `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${m.mode.name}\n` +
       'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n',
   );
+  for (const n of session.notes) io.output.write(n + '\n');
   let ctrlA = false;
   if (io.terminal) {
     io.input.on('keypress', (_s: string, key: { ctrl?: boolean; name?: string } | undefined) => {

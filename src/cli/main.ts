@@ -41,6 +41,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
   const text = readScript(opts.script);
   const session = new Session(opts);
+  for (const n of session.notes) process.stderr.write(n + '\n');
   let status = 0;
   const lines = text.split('\n');
   const progress = new Progress(lines.length, opts.json);

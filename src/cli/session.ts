@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { GuestSystem, MachineStartError } from '../kernel/system.js';
 import { Monitor } from '../hw/monitor/hmp.js';
+import { PCDIMMDevice } from '../hw/devices/pc-dimm.js';
 import { gva2gpa, infoMem } from '../hw/monitor/info-mem.js';
 import { PAGING_MODES, type PagingMode } from '../hw/paging.js';
 import { KernelBug } from '../kernel/errno.js';
@@ -33,6 +34,8 @@ export class Session {
   readonly system: GuestSystem;
   monitor: MonitorLike | undefined;
   dead = false;
+  /** Things the user should know about the machine (printed once at start). */
+  readonly notes: string[] = [];
 
   /** `initrdBytes` stands in for -initrd when only the size is known (tests). */
   constructor(
@@ -58,6 +61,14 @@ export class Session {
     } catch (e) {
       if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
       throw e;
+    }
+    for (const d of this.system.devices?.devices() ?? []) {
+      if (d instanceof PCDIMMDevice && !d.guestVisible) {
+        this.notes.push(
+          `riscv-hotplug: note: pc-dimm '${d.id ?? '(anonymous)'}' is not visible to the guest: the RISC-V virt board has no ACPI, so Linux never learns ` +
+            'about DIMMs. Use -device virtio-mem-pci (or the test driver: echo START SIZE > /sys/kernel/debug/hotplug_oracle/add).',
+        );
+      }
     }
     if (this.system.devices) {
       const board = this.system.board;
@@ -98,6 +109,11 @@ export class Session {
         } else {
           const r = this.monitor.execute(cmd);
           res.stdout = r.output;
+          if (/^device_add\s+(driver=)?pc-dimm\b/.test(cmd)) {
+            res.stderr =
+              'riscv-hotplug: note: QEMU has no DIMM hotplug on RISC-V virt, and without ACPI Linux could not see one anyway; ' +
+              'use device_add virtio-mem-pci,...,bus=<a pcie-root-port> or qom-set on an existing virtio-mem device.\n';
+          }
         }
       } else {
         const k = this.system.kernel;
