@@ -47,7 +47,7 @@ describe('riscv-hotplug run', () => {
     const s = script(
       [
         '(qemu) qom-set vm0 requested-size 1G',
-        'echo 1 > /sys/devices/system/memory/memory160/online',
+        'echo 1 > /sys/devices/system/memory/memory144/online',
         '(qemu) info memory-devices',
         'cat /proc/meminfo',
         '(qemu) qom-set vm0 requested-size 0',
@@ -56,7 +56,9 @@ describe('riscv-hotplug run', () => {
     );
     const r = run(['run', '-m', '16G,slots=3,maxmem=32G', '-smp', '8', '-object', 'memory-backend-ram,id=vmem0,size=2G', '-device', 'virtio-mem-pci,id=vm0,memdev=vmem0,node=0', s]);
     expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain('bash:');
     expect(r.stdout).toContain('Memory device [virtio-mem]: "vm0"');
+    expect(r.stdout).toContain('  memaddr: 0x480000000');
     expect(r.stdout).toContain('  size: 1073741824');
     expect(r.stdout).toContain('  size: 0');
     expect(r.stdout).toMatch(/MemTotal:\s+\d+ kB/);
