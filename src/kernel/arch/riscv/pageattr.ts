@@ -28,38 +28,27 @@ function masks(c: ProtChange): { set: number; clear: number } {
   return { set, clear };
 }
 
-/** split_linear_mapping(): split every leaf in [start, end) that the range does not cover whole. */
-function splitLinearMapping(k: Kernel, start: number, end: number): void {
+/**
+ * Visits the present entries covering [start, end) top-down. `onEntry` gets
+ * the entry and the part of the range it covers; returning a table pfn
+ * descends into it (with the same range part), returning undefined does not.
+ */
+function walkPresent(
+  k: Kernel,
+  start: number,
+  end: number,
+  onEntry: (table: number, idx: number, level: number, vpn: number, next: number, lo: number, hi: number) => number | undefined,
+): void {
   const pt = k.pt;
   const visit = (table: number, level: number, s: number, e: number): void => {
     const span = LEVEL_PAGES[level]!;
     for (let vpn = s; vpn < e; ) {
-      const base = vpn - (vpn % span);
-      const next = Math.min(base + span, e);
+      const next = Math.min(vpn - (vpn % span) + span, e);
       const idx = tableIndex(vpn, level);
       const lo = pt.readLo(table, idx);
-      const hi = pt.readHi(table, idx);
-      if ((lo & PTE_V) === 0) {
-        vpn = next;
-        continue;
-      }
-      if ((lo & _PAGE_LEAF) !== 0 && level > 0) {
-        if (vpn === base && next - vpn >= span) {
-          vpn = next;
-          continue;
-        }
-        // Split the leaf into 512 entries of the level below, same protection.
-        const child = allocPages(k, 0);
-        if (child === undefined) throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
-        k.mem.zero(child);
-        pt.tablePages.add(child);
-        const pfn = ptePpn(lo, hi);
-        const sub = LEVEL_PAGES[level - 1]!;
-        for (let i = 0; i < 512; i++) pt.write(child, i, pteLo(pfn + i * sub, lo & 0x3ff), pteHi(pfn + i * sub));
-        pt.write(table, idx, pteLo(child, _PAGE_TABLE), pteHi(child));
-        visit(child, level - 1, vpn, next);
-      } else if ((lo & _PAGE_LEAF) === 0 && level > 0) {
-        visit(ptePpn(lo, hi), level - 1, vpn, next);
+      if ((lo & PTE_V) !== 0) {
+        const child = onEntry(table, idx, level, vpn, next, lo, pt.readHi(table, idx));
+        if (child !== undefined && level > 0) visit(child, level - 1, vpn, next);
       }
       vpn = next;
     }
@@ -67,28 +56,34 @@ function splitLinearMapping(k: Kernel, start: number, end: number): void {
   visit(pt.rootPfn, pt.rootLevel, start, end);
 }
 
+/** split_linear_mapping(): split every leaf in [start, end) that the range does not cover whole. */
+function splitLinearMapping(k: Kernel, start: number, end: number): void {
+  const pt = k.pt;
+  walkPresent(k, start, end, (table, idx, level, vpn, next, lo, hi) => {
+    if (level === 0) return undefined;
+    if ((lo & _PAGE_LEAF) === 0) return ptePpn(lo, hi);
+    const span = LEVEL_PAGES[level]!;
+    if (vpn % span === 0 && next - vpn >= span) return undefined;
+    // Split the leaf into 512 entries of the level below, same protection.
+    const child = allocPages(k, 0);
+    if (child === undefined) throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
+    k.mem.zero(child);
+    pt.tablePages.add(child);
+    const pfn = ptePpn(lo, hi);
+    const sub = LEVEL_PAGES[level - 1]!;
+    for (let i = 0; i < 512; i++) pt.write(child, i, pteLo(pfn + i * sub, lo & 0x3ff), pteHi(pfn + i * sub));
+    pt.write(table, idx, pteLo(child, _PAGE_TABLE), pteHi(child));
+    return child;
+  });
+}
+
 /** The pageattr walk: apply the masks to every leaf touching [start, end) (a large leaf as a whole). */
 function applyMasks(k: Kernel, start: number, end: number, m: { set: number; clear: number }): void {
-  const pt = k.pt;
-  const visit = (table: number, level: number, s: number, e: number): void => {
-    const span = LEVEL_PAGES[level]!;
-    for (let vpn = s; vpn < e; ) {
-      const base = vpn - (vpn % span);
-      const next = Math.min(base + span, e);
-      const idx = tableIndex(vpn, level);
-      const lo = pt.readLo(table, idx);
-      const hi = pt.readHi(table, idx);
-      if ((lo & PTE_V) !== 0) {
-        if ((lo & _PAGE_LEAF) !== 0 || level === 0) {
-          pt.write(table, idx, ((lo & ~m.clear) | m.set) >>> 0, hi);
-        } else {
-          visit(ptePpn(lo, hi), level - 1, vpn, next);
-        }
-      }
-      vpn = next;
-    }
-  };
-  visit(pt.rootPfn, pt.rootLevel, start, end);
+  walkPresent(k, start, end, (table, idx, level, _vpn, _next, lo, hi) => {
+    if ((lo & _PAGE_LEAF) === 0 && level > 0) return ptePpn(lo, hi);
+    k.pt.write(table, idx, ((lo & ~m.clear) | m.set) >>> 0, hi);
+    return undefined;
+  });
 }
 
 /** __set_memory() over [startVa, startVa + PAGE_ALIGN(endVa - startVa)). */

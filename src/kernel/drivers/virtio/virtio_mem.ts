@@ -28,28 +28,15 @@ import {
 import { memoryBlockSizeBytes } from '../base/memory.js';
 import { IORESOURCE_EXCLUSIVE, IORESOURCE_SYSTEM_RAM, type Resource } from '../../kernel/resource.js';
 import { ZONE_MOVABLE } from '../../mm/zone.js';
+import type { VirtioMemConfig, VirtioMemRequest, VirtioMemResponseType } from '../../../hw/devices/virtio-mem.js';
 import { adjustManagedPageCount, pageZone } from '../../mm/page_alloc.js';
 
 const ETXTBSY = 26;
 
-/** What the driver reads from and sends to the device (virtio 1.2 §5.15). */
-export interface VirtioMemDeviceConfig {
-  readonly blockSize: bigint;
-  readonly nodeId: number;
-  readonly addr: bigint;
-  readonly regionSize: bigint;
-  readonly usableRegionSize: bigint;
-  readonly pluggedSize: bigint;
-  readonly requestedSize: bigint;
-}
-
-export type VirtioMemRequest =
-  | { type: 'plug' | 'unplug' | 'state'; addr: bigint; nbBlocks: number }
-  | { type: 'unplug_all' };
-
+/** The device as the driver sees it: its config space and its request queue (virtio 1.2 §5.15). */
 export interface VirtioMemTransport {
-  readConfig(): VirtioMemDeviceConfig;
-  request(req: VirtioMemRequest): { type: 'ack' | 'nack' | 'busy' | 'error' };
+  readConfig(): VirtioMemConfig;
+  request(req: VirtioMemRequest): { type: VirtioMemResponseType };
 }
 
 /** Sub-block mode memory block states, in the kernel's order (partial = full + 1). */
