@@ -93,8 +93,22 @@ export class Workload {
     return out;
   }
 
+  /** Movable workload pages in [start, end). */
+  movableIn(start: number, end: number): number {
+    let n = 0;
+    for (let pfn = start; pfn < end; ) {
+      const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
+      const s = this.slot(pfn, false);
+      if (s) for (let p = pfn; p < secEnd; p++) if (s.kind[p % PAGES_PER_SECTION] === PAGE_MOVABLE) n++;
+      pfn = secEnd;
+    }
+    return n;
+  }
+
   /** First pfn of [start, end) that is not a movable workload page (everything there is in use). */
   firstUnmovable(start: number, end: number): number | undefined {
+    if (start >= end) return undefined;
+    if (this.sections.size === 0) return start;
     for (let pfn = start; pfn < end; ) {
       const s = this.slot(pfn, false);
       const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
@@ -111,6 +125,7 @@ export class Workload {
    * migrated, or -1 when no destination could be allocated.
    */
   migrateOut(k: Kernel, start: number, end: number, freed: number[]): number {
+    if (this.sections.size === 0) return 0;
     let moved = 0;
     const nrFirst = pfnToSectionNr(start);
     const nrLast = pfnToSectionNr(end - 1);
