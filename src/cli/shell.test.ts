@@ -3,7 +3,7 @@
  * the model's files, echo, and the error texts bash and coreutils print.
  */
 import { describe, expect, test } from 'vitest';
-import { EBUSY, EINVAL, KernelError } from '../kernel/errno.js';
+import { EBUSY, EINVAL, EIO, KernelError } from '../kernel/errno.js';
 import { Vfs, dynamicDir, file, link, staticDir, type VNode } from '../kernel/fs/vfs.js';
 import { expandGlob, runShell, splitWords, type ShellContext } from './shell.js';
 
@@ -126,9 +126,18 @@ describe('glob expansion', () => {
   });
 
   // bash: quoting a pattern character suppresses pathname expansion.
-  test.fails('a quoted pattern is not expanded', () => {
+  test('a quoted pattern is not expanded', () => {
     const { ctx } = setup();
     expect(runShell(ctx, `echo '${M}/memory*'`).stdout).toBe(`${M}/memory*\n`);
+    expect(runShell(ctx, `echo "${M}/memory?"`).stdout).toBe(`${M}/memory?\n`);
+    expect(runShell(ctx, `echo ${M}/memory\\*`).stdout).toBe(`${M}/memory*\n`);
+  });
+
+  test('in a partly quoted word only the unquoted wildcards expand', () => {
+    const { ctx } = setup();
+    expect(runShell(ctx, `echo "${M}/mem"ory1?`).stdout).toBe(`${M}/memory10 ${M}/memory16\n`);
+    // The quoted * matches only a literal *, which no file name has.
+    expect(runShell(ctx, `echo ${M}/memory1'*'`).stdout).toBe(`${M}/memory1*\n`);
   });
 });
 
@@ -200,6 +209,25 @@ describe('echo', () => {
     expect(writes).toEqual([]);
   });
 
+  test('each filesystem fails in its own place: sysfs at open, procfs and debugfs at the write or read', () => {
+    const root = staticDir({
+      proc: staticDir({ meminfo: file(() => 'MemTotal: 1 kB\n', undefined, 'procfs') }),
+      debug: staticDir({
+        add: file(undefined, () => undefined, 'debugfs'),
+        info: file(() => 'x\n', undefined, 'debugfs'),
+      }),
+    });
+    const ctx: ShellContext = { vfs: new Vfs(root), dmesg: () => '' };
+    expect(runShell(ctx, 'echo 1 > /proc/meminfo')).toEqual({
+      stdout: '',
+      stderr: 'bash: echo: write error: Input/output error\n',
+      errno: EIO,
+      status: 1,
+    });
+    expect(runShell(ctx, 'echo 1 > /debug/info').stderr).toBe('bash: echo: write error: Invalid argument\n');
+    expect(runShell(ctx, 'cat /debug/add')).toMatchObject({ stderr: 'cat: /debug/add: Invalid argument\n', errno: EINVAL });
+  });
+
   test('> without a file name is a syntax error', () => {
     const { ctx } = setup();
     expect(runShell(ctx, 'echo a >')).toEqual({
@@ -211,11 +239,64 @@ describe('echo', () => {
   });
 
   // bash: a word of digits directly before > is the file descriptor to redirect ("1>file" is
-  // ">file" for stdout), so `echo 1>online` writes just a newline.
-  test.fails('digits glued to > name the file descriptor, they are not an argument', () => {
+  // ">file" for stdout), so `echo 1>FILE` writes just a newline.
+  test('digits glued to > name the file descriptor, they are not an argument', () => {
     const { ctx, writes } = setup();
-    runShell(ctx, `echo 0>${M}/probe`);
+    expect(runShell(ctx, `echo 1>${M}/probe`).stdout).toBe('');
     expect(writes).toEqual(['probe="\\n"']);
+    expect(splitWords('echo 1>f 12>g a1>h')).toEqual(['echo', '1>', 'f', '12>', 'g', 'a1', '>', 'h']);
+  });
+
+  test('digits with a blank before > or with quotes are an argument', () => {
+    const { ctx, writes } = setup();
+    runShell(ctx, `echo online 1 >${M}/probe`);
+    runShell(ctx, `echo -n '0'>${M}/probe`);
+    expect(writes).toEqual(['probe="online 1\\n"', 'probe="0"']);
+  });
+
+  test('another descriptor is opened but the output stays on stdout (echo 0>FILE)', () => {
+    const { ctx, writes } = setup();
+    expect(runShell(ctx, `echo x 0>${M}/probe`).stdout).toBe('x\n');
+    expect(writes).toEqual([]);
+    expect(runShell(ctx, `echo x 3>${M}/nope`).stderr).toBe(`bash: ${M}/nope: No such file or directory\n`);
+  });
+
+  test('2> sends the error messages to a file; >> writes like >', () => {
+    const { ctx, writes } = setup();
+    const root = staticDir({ dev: staticDir({ null: file(() => '', () => undefined) }), sys: ctx.vfs.root });
+    const vfs = new Vfs(root);
+    expect(runShell({ ...ctx, vfs }, 'cat /nope 2>/dev/null')).toMatchObject({ stdout: '', stderr: '', status: 1 });
+    expect(runShell(ctx, `cat /nope 2>${M}/probe`).stderr).toBe('');
+    expect(runShell(ctx, `echo online >>${M}/memory9/state`).status).toBe(0);
+    expect(writes).toEqual(['probe="cat: /nope: No such file or directory\\n"', 'memory9/state="online\\n"']);
+  });
+
+  test('a redirection is opened before the command runs and even without a command', () => {
+    const { ctx, writes } = setup();
+    expect(runShell(ctx, `>${M}/memory99`).stderr).toBe(`bash: ${M}/memory99: No such file or directory\n`);
+    expect(runShell(ctx, `>${M}/probe`)).toEqual({ stdout: '', stderr: '', errno: 0, status: 0 });
+    expect(writes).toEqual([]);
+  });
+
+  test('nothing to print means no write: echo -n > FILE leaves the store alone', () => {
+    const { ctx, writes } = setup();
+    expect(runShell(ctx, `echo -n >${M}/memory9/state`).status).toBe(0);
+    expect(writes).toEqual([]);
+  });
+
+  test('a redirection whose pattern matches several files is ambiguous', () => {
+    const { ctx, writes } = setup();
+    expect(runShell(ctx, `echo online >${M}/memory1*/state`)).toMatchObject({
+      stderr: `bash: ${M}/memory1*/state: ambiguous redirect\n`,
+      status: 1,
+    });
+    expect(runShell(ctx, `echo online >${M}/memory?/state`).status).toBe(0);
+    expect(writes).toEqual(['memory9/state="online\\n"']);
+  });
+
+  test('> followed by another operator is a syntax error naming it', () => {
+    const { ctx } = setup();
+    expect(runShell(ctx, 'echo a > > b').stderr).toBe("bash: syntax error near unexpected token `>'\n");
   });
 });
 

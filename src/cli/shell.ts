@@ -4,8 +4,8 @@
  * quotes, `#` comments, `>` redirection and globs. Output and error texts
  * follow bash and coreutils.
  */
-import type { Vfs } from '../kernel/fs/vfs.js';
-import { EACCES, EISDIR, KernelError, strerror } from '../kernel/errno.js';
+import type { FileNode, Vfs } from '../kernel/fs/vfs.js';
+import { KernelError, strerror } from '../kernel/errno.js';
 
 export interface ShellResult {
   stdout: string;
@@ -21,71 +21,131 @@ export interface ShellContext {
   dmesg(): string;
 }
 
-/** Splits a command line into words, honouring quotes and backslashes; `#` starts a comment. */
-export function splitWords(line: string): string[] {
-  const words: string[] = [];
+/**
+ * A word of the command line, quotes removed. `wild[i]` says whether
+ * text[i] is an unquoted * or ?: only those are pattern characters.
+ */
+interface WordToken {
+  kind: 'word';
+  text: string;
+  wild: boolean[];
+}
+
+/** `>` or `>>`, with the file descriptor a run of digits glued before it names (1 without). */
+interface RedirectToken {
+  kind: 'redirect';
+  fd: number;
+  /** The operator as typed, for error messages. */
+  op: string;
+}
+
+type Token = WordToken | RedirectToken;
+
+/** Splits a command line into words and redirections, honouring quotes and backslashes; `#` starts a comment. */
+function lex(line: string): Token[] {
+  const tokens: Token[] = [];
   let cur = '';
+  let wild: boolean[] = [];
   let has = false;
+  let quotedAny = false;
   let quote: '"' | "'" | undefined;
+  const literal = (c: string): void => {
+    cur += c;
+    wild.push(false);
+  };
+  const endWord = (): void => {
+    if (has) tokens.push({ kind: 'word', text: cur, wild });
+    cur = '';
+    wild = [];
+    has = false;
+    quotedAny = false;
+  };
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) cur += line[++i];
-      else cur += c;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) literal(line[++i]!);
+      else literal(c);
       continue;
     }
     if (c === "'" || c === '"') {
       quote = c;
       has = true;
+      quotedAny = true;
     } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i];
+      literal(line[++i]!);
       has = true;
-    } else if (c === '#' && !has && cur === '') {
+      quotedAny = true;
+    } else if (c === '#' && !has) {
       break;
     } else if (c === ' ' || c === '\t') {
-      if (has) words.push(cur);
-      cur = '';
-      has = false;
-    } else if (c === '>' && !has) {
-      words.push('>');
+      endWord();
     } else if (c === '>') {
-      words.push(cur, '>');
-      cur = '';
-      has = false;
+      // bash: an unquoted run of digits right before > is the descriptor to redirect.
+      let fd = 1;
+      let op = '>';
+      if (has && !quotedAny && /^\d+$/.test(cur)) {
+        fd = Number(cur);
+        op = cur + op;
+        cur = '';
+        wild = [];
+        has = false;
+      }
+      endWord();
+      if (line[i + 1] === '>') {
+        op += '>';
+        i++;
+      }
+      tokens.push({ kind: 'redirect', fd, op });
     } else {
       cur += c;
+      wild.push(c === '*' || c === '?');
       has = true;
     }
   }
   if (quote) throw new Error('unexpected EOF while looking for matching quote');
-  if (has) words.push(cur);
-  return words;
+  endWord();
+  return tokens;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** The words of a command line as bash splits them; a redirection operator is a word of its own. */
+export function splitWords(line: string): string[] {
+  return lex(line).map((t) => (t.kind === 'word' ? t.text : t.op));
+}
+
+function globToRegExp(glob: string, wild: boolean[]): RegExp {
   let re = '^';
-  for (const c of glob) {
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && wild[i]) re += '[^/]*';
+    else if (c === '?' && wild[i]) re += '[^/]';
+    else re += c.replace(/[.*?+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(re + '$');
 }
 
-/** Expands shell globs against the model's files (no match: the word stays as it is, as bash does). */
-export function expandGlob(vfs: Vfs, word: string): string[] {
-  if (!/[*?]/.test(word) || !word.startsWith('/')) return [word];
+/**
+ * Expands shell globs against the model's files (no match: the word stays as
+ * it is, as bash does). `wild` marks which * and ? are pattern characters
+ * (all of them when absent); quoted ones match themselves.
+ */
+export function expandGlob(vfs: Vfs, word: string, wild?: boolean[]): string[] {
+  const isWild = wild ?? Array.from({ length: word.length }, (_, i) => word[i] === '*' || word[i] === '?');
+  if (!isWild.some(Boolean) || !word.startsWith('/')) return [word];
   let paths = ['/'];
-  for (const part of word.split('/').filter(Boolean)) {
+  let at = 0;
+  for (const part of word.split('/')) {
+    const partWild = isWild.slice(at, at + part.length);
+    at += part.length + 1;
+    if (part === '') continue;
     const next: string[] = [];
     for (const base of paths) {
-      if (!/[*?]/.test(part)) {
+      if (!partWild.some(Boolean)) {
         const p = base === '/' ? `/${part}` : `${base}/${part}`;
         if (vfs.exists(p)) next.push(p);
         continue;
       }
-      const re = globToRegExp(part);
+      const re = globToRegExp(part, partWild);
       let entries: Array<{ name: string }> = [];
       try {
         entries = vfs.list(base);
@@ -104,31 +164,64 @@ function errText(e: unknown): { errno: number; text: string } {
   throw e;
 }
 
+/** A redirection bash has performed: the file it opened for the descriptor. */
+interface OpenRedirect {
+  fd: number;
+  path: string;
+  node: FileNode;
+}
+
 export function runShell(ctx: ShellContext, line: string): ShellResult {
   const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
-  let words: string[];
+  let tokens: Token[];
   try {
-    words = splitWords(line);
+    tokens = lex(line);
   } catch (e) {
     res.stderr = `bash: ${(e as Error).message}\n`;
     res.status = 2;
     return res;
   }
-  if (words.length === 0) return res;
-  // Redirection: `CMD ... > FILE` (only stdout to a file, as the scripts use it).
-  let target: string | undefined;
-  const gt = words.indexOf('>');
-  if (gt >= 0) {
-    target = words[gt + 1];
-    words = words.slice(0, gt).concat(words.slice(gt + 2));
-    if (!target) {
-      res.stderr = "bash: syntax error near unexpected token `newline'\n";
+  if (tokens.length === 0) return res;
+  // Redirections are opened left to right before the command runs; a failed open stops it.
+  const words: WordToken[] = [];
+  const pending: Array<{ fd: number; target: WordToken }> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'word') {
+      words.push(t);
+      continue;
+    }
+    const target = tokens[i + 1];
+    if (!target || target.kind !== 'word') {
+      res.stderr = `bash: syntax error near unexpected token \`${target ? target.op : 'newline'}'\n`;
       res.status = 2;
       return res;
     }
+    pending.push({ fd: t.fd, target });
+    i++;
   }
-  const [cmd, ...rawArgs] = words as [string, ...string[]];
-  const args = rawArgs.flatMap((a) => expandGlob(ctx.vfs, a));
+  const redirects: OpenRedirect[] = [];
+  for (const { fd, target } of pending) {
+    const paths = expandGlob(ctx.vfs, target.text, target.wild);
+    if (paths.length > 1) {
+      res.stderr += `bash: ${target.text}: ambiguous redirect\n`;
+      res.status = 1;
+      return res;
+    }
+    const path = paths[0]!;
+    try {
+      redirects.push({ fd, path, node: ctx.vfs.open(path, 'w') });
+    } catch (e) {
+      const { errno, text } = errText(e);
+      res.stderr += `bash: ${path}: ${text}\n`;
+      res.errno = errno;
+      res.status = 1;
+      return res;
+    }
+  }
+  if (words.length === 0) return res;
+  const cmd = words[0]!.text;
+  const args = words.slice(1).flatMap((w) => expandGlob(ctx.vfs, w.text, w.wild));
   let out = '';
   switch (cmd) {
     case 'echo': {
@@ -222,29 +315,34 @@ export function runShell(ctx: ShellContext, line: string): ShellResult {
       res.status = 127;
       return res;
   }
-  if (target !== undefined) {
-    // open(O_WRONLY) first: a missing or read-only file fails there, as bash reports it.
-    try {
-      const node = ctx.vfs.lookup(target);
-      if (node.kind === 'dir') throw new KernelError(EISDIR);
-      if (node.kind === 'file' && !node.store) throw new KernelError(EACCES);
-    } catch (e) {
-      const { errno, text } = errText(e);
-      res.stderr += `bash: ${target}: ${text}\n`;
-      res.errno = errno;
-      res.status = 1;
-      return res;
+  // The last redirection of a descriptor is where it points.
+  const stdoutTo = redirects.filter((r) => r.fd === 1).pop();
+  const stderrTo = redirects.filter((r) => r.fd === 2).pop();
+  if (stdoutTo) {
+    // Nothing to print means no write(2) at all.
+    if (out !== '') {
+      try {
+        ctx.vfs.writeOpen(stdoutTo.node, out);
+      } catch (e) {
+        const { errno, text } = errText(e);
+        res.stderr += cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
+        res.errno = errno;
+        res.status = 1;
+      }
     }
-    try {
-      ctx.vfs.write(target, out);
-    } catch (e) {
-      const { errno, text } = errText(e);
-      res.stderr += cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
-      res.errno = errno;
-      res.status = 1;
-    }
-    return res;
+  } else {
+    res.stdout = out;
   }
-  res.stdout = out;
+  if (stderrTo) {
+    const err = res.stderr;
+    res.stderr = '';
+    if (err !== '') {
+      try {
+        ctx.vfs.writeOpen(stderrTo.node, err);
+      } catch {
+        // Error messages that cannot be written are lost, as they are in bash.
+      }
+    }
+  }
   return res;
 }

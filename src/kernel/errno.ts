@@ -17,6 +17,7 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
+export const ELOOP = 40;
 export const EOPNOTSUPP = 95;
 export const EHWPOISON = 133;
 
@@ -39,6 +40,7 @@ const NAMES: Record<number, [string, string]> = {
   [ENOSPC]: ['ENOSPC', 'No space left on device'],
   [ERANGE]: ['ERANGE', 'Numerical result out of range'],
   [ENOSYS]: ['ENOSYS', 'Function not implemented'],
+  [ELOOP]: ['ELOOP', 'Too many levels of symbolic links'],
   [EOPNOTSUPP]: ['EOPNOTSUPP', 'Operation not supported'],
   [EHWPOISON]: ['EHWPOISON', 'Memory page has hardware error'],
 };

@@ -7,7 +7,7 @@
 import type { PhysMem } from '../hw/physmem.js';
 import type { PagingMode } from '../hw/paging.js';
 import type { KernelProfile } from './profile.js';
-import type { KernelCmdline, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
+import type { KernelCmdline, MemmapMode, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
 import { KernelLayout } from './arch/riscv/layout.js';
 import { Memblock } from './mm/memblock.js';
 import { PgData } from './mm/zone.js';
@@ -39,7 +39,8 @@ export interface FaultInjector {
 }
 
 export interface HotplugParams {
-  memmapOnMemory: boolean;
+  /** memory_hotplug.memmap_on_memory (memmap_mode). */
+  memmapMode: MemmapMode;
   onlinePolicy: OnlinePolicy;
   autoMovableRatio: number;
   autoMovableNumaAware: boolean;
@@ -95,13 +96,15 @@ export class Kernel {
   ) {
     this.layout = new KernelLayout(mode, profile);
     this.params = {
-      memmapOnMemory: cmdline.memmapOnMemory,
+      memmapMode: cmdline.memmapMode,
       onlinePolicy: cmdline.onlinePolicy,
       autoMovableRatio: cmdline.autoMovableRatio,
       autoMovableNumaAware: cmdline.autoMovableNumaAware,
       defaultOnlineType: cmdline.memhpDefaultState ?? 'offline',
       movableNode: cmdline.movableNode,
     };
+    // Claiming a pageblock weighs the movable pages in use there.
+    for (const z of this.pgdat.zones) z.free.movableInUse = (s, e) => this.workload.movableIn(s, e);
   }
 
   get mem(): PhysMem {

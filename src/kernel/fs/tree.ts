@@ -106,29 +106,33 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
   });
 
   const oracleDir: Record<string, VNode> = {};
-  for (const op of ORACLE_OPS) oracleDir[op] = file(undefined, (d) => oracle.op(op, d));
-  oracleDir['info'] = file(() => oracle.info());
-  oracleDir['last'] = file(() => oracle.last);
+  for (const op of ORACLE_OPS) oracleDir[op] = file(undefined, (d) => oracle.op(op, d), 'debugfs');
+  oracleDir['info'] = file(() => oracle.info(), undefined, 'debugfs');
+  oracleDir['last'] = file(() => oracle.last, undefined, 'debugfs');
   oracleDir['ptwalk'] = file(
     () => oracle.ptwalk(),
     (d) => oracle.setWalk(d),
+    'debugfs',
   );
 
   const params = staticDir({
     auto_movable_numa_aware: file(() => (k.params.autoMovableNumaAware ? 'Y\n' : 'N\n')),
     auto_movable_ratio: file(() => `${k.params.autoMovableRatio}\n`),
-    memmap_on_memory: file(() => (k.params.memmapOnMemory ? 'Y\n' : 'N\n')),
+    // get_memmap_mode(): force mode reads back as "force", the others as a bool.
+    memmap_on_memory: file(() => (k.params.memmapMode === 'force' ? 'force\n' : k.params.memmapMode === 'on' ? 'Y\n' : 'N\n')),
     online_policy: file(() => k.params.onlinePolicy + '\n'),
   });
 
   const root = staticDir({
+    // Where shell redirections send what nobody wants to see (2>/dev/null).
+    dev: staticDir({ null: file(() => '', () => undefined) }),
     proc: staticDir({
-      buddyinfo: file(() => procBuddyinfo(k)),
-      cmdline: file(() => k.cmdline.raw + '\n'),
-      iomem: file(() => procIomem(k)),
-      meminfo: file(() => procMeminfo(k)),
-      version: file(() => k.profile.version + '\n'),
-      zoneinfo: file(() => procZoneinfo(k)),
+      buddyinfo: file(() => procBuddyinfo(k), undefined, 'procfs'),
+      cmdline: file(() => k.cmdline.raw + '\n', undefined, 'procfs'),
+      iomem: file(() => procIomem(k), undefined, 'procfs'),
+      meminfo: file(() => procMeminfo(k), undefined, 'procfs'),
+      version: file(() => k.profile.version + '\n', undefined, 'procfs'),
+      zoneinfo: file(() => procZoneinfo(k), undefined, 'procfs'),
     }),
     sys: staticDir({
       bus: dynamicDir(() => (ext.sysBus ? ext.sysBus() : [])),
@@ -141,7 +145,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       kernel: staticDir({
         debug: staticDir({
           hotplug_oracle: staticDir(oracleDir),
-          kernel_page_tables: file(() => kernelPageTables(k.pt, k.layout)),
+          kernel_page_tables: file(() => kernelPageTables(k.pt, k.layout), undefined, 'debugfs'),
         }),
       }),
       module: staticDir({

@@ -3,7 +3,7 @@
  * and write errors as sysfs (kernfs) reports them, and ls's version sort.
  */
 import { describe, expect, test } from 'vitest';
-import { EACCES, EINVAL, EIO, EISDIR, ENOENT, ENOTDIR, KernelError } from '../errno.js';
+import { EACCES, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR, KernelError } from '../errno.js';
 import { GuestSystem } from '../system.js';
 import { Vfs, dynamicDir, file, link, staticDir, versionCompare, type VNode } from './vfs.js';
 
@@ -92,15 +92,46 @@ describe('lookup', () => {
   });
 
   // fs/namei.c: a trailing slash asks for a directory, so open("file/") fails with ENOTDIR.
-  test.fails('a trailing slash after a file name is ENOTDIR', () => {
+  test('a trailing slash after a file name is ENOTDIR', () => {
     const { vfs } = tree();
     expect(errnoOf(() => vfs.lookup(`${MEM}/block_size_bytes/`))).toBe(ENOTDIR);
+    expect(errnoOf(() => vfs.lookup(`${MEM}/block_size_bytes/.`))).toBe(ENOTDIR);
+    expect(errnoOf(() => vfs.lookup(`${MEM}/block_size_bytes/..`))).toBe(ENOTDIR);
+    expect(vfs.lookup(`${MEM}/memory9/`).kind).toBe('dir');
+  });
+
+  test('a trailing slash after a link follows it to a directory, but not to a file', () => {
+    const { vfs } = tree();
+    expect(vfs.lookup(`${MEM}/memory9/node0/`).kind).toBe('dir');
+    const root = staticDir({ a: link('b', () => vfs.lookup(`${MEM}/probe`)) });
+    expect(errnoOf(() => new Vfs(root).lookup('/a/'))).toBe(ENOTDIR);
   });
 
   // fs/namei.c follow_dotdot(): ".." goes to the parent directory.
-  test.fails('".." goes up one directory', () => {
+  test('".." goes up one directory', () => {
     const { vfs } = tree();
     expect(vfs.read(`${MEM}/memory9/../block_size_bytes`)).toBe('8000000\n');
+    expect(vfs.read(`${MEM}/memory9/../../memory/memory10/phys_index`)).toBe('0000000a\n');
+  });
+
+  test('".." at the root stays at the root', () => {
+    const { vfs } = tree();
+    expect(vfs.read(`/../..${MEM}/block_size_bytes`)).toBe('8000000\n');
+  });
+
+  test('".." after a link leaves the directory the link points to, not the one holding the link', () => {
+    const { vfs } = tree();
+    // memory9/node0 -> ../../node/node0, so node0/.. is /sys/devices/system/node.
+    expect(vfs.lookup(`${MEM}/memory9/node0/../node0/meminfo`).kind).toBe('file');
+    expect(errnoOf(() => vfs.lookup(`${MEM}/memory9/node0/../state`))).toBe(ENOENT);
+  });
+
+  test('a link loop is ELOOP', () => {
+    const root: Record<string, VNode> = {};
+    root['a'] = link('b', () => undefined);
+    root['b'] = link('a', () => undefined);
+    const vfs = new Vfs(staticDir(root));
+    expect(errnoOf(() => vfs.lookup('/a'))).toBe(ELOOP);
   });
 });
 
@@ -214,14 +245,27 @@ describe("the kernel's own files (procfs and debugfs are not kernfs)", () => {
 
   // fs/debugfs/file.c full_proxy_open() gives the proxy a read method only when the real fops have
   // one; without it fs/open.c leaves FMODE_CAN_READ clear and vfs_read() (fs/read_write.c:555)
-  // returns -EINVAL. The model's Vfs.read answers EACCES as for kernfs.
-  test.fails('debugfs: reading a write-only file (hotplug_oracle/add) is EINVAL', () => {
+  // returns -EINVAL.
+  test('debugfs: reading a write-only file (hotplug_oracle/add) is EINVAL, after a successful open', () => {
     expect(errnoOf(() => sys.vfs.read('/sys/kernel/debug/hotplug_oracle/add'))).toBe(EINVAL);
+    expect(sys.vfs.open('/sys/kernel/debug/hotplug_oracle/add', 'r').kind).toBe('file');
+  });
+
+  test('debugfs: writing a read-only file (kernel_page_tables) is EINVAL, after a successful open', () => {
+    const f = sys.vfs.open('/sys/kernel/debug/kernel_page_tables', 'w');
+    expect(errnoOf(() => sys.vfs.writeOpen(f, '1'))).toBe(EINVAL);
   });
 
   // fs/proc/inode.c:331 pde_write(): a proc file without proc_write returns -EIO (root may open it
-  // for writing). The model's Vfs.write answers EACCES.
-  test.fails('procfs: writing /proc/meminfo is EIO', () => {
+  // for writing).
+  test('procfs: writing /proc/meminfo is EIO, after a successful open', () => {
     expect(errnoOf(() => sys.vfs.write('/proc/meminfo', '1\n'))).toBe(EIO);
+    expect(sys.vfs.open('/proc/meminfo', 'w').kind).toBe('file');
+  });
+
+  test('sysfs: a write of no bytes returns before the store; procfs still answers EIO', () => {
+    expect(errnoOf(() => sys.vfs.write('/sys/devices/system/memory/auto_online_blocks', ''))).toBeUndefined();
+    expect(sys.vfs.read('/sys/devices/system/memory/auto_online_blocks')).toBe('offline\n');
+    expect(errnoOf(() => sys.vfs.write('/proc/meminfo', ''))).toBe(EIO);
   });
 });

@@ -4,12 +4,42 @@
  * state; files have show/store handlers that return text or throw the
  * errno a real write(2) would return.
  */
-import { EACCES, EINVAL, EISDIR, ENOENT, ENOTDIR, KernelError } from '../errno.js';
+import { EACCES, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR, KernelError } from '../errno.js';
+
+/**
+ * The filesystem a file belongs to; it decides how a missing show or store
+ * fails and what an empty write does:
+ * - sysfs (kernfs): kernfs_fop_open() refuses to open for a method the
+ *   attribute lacks (EACCES); sysfs_kf_write() returns 0 for a zero-length
+ *   write without calling the store.
+ * - debugfs: the proxy fops have only the real file's methods, so open
+ *   succeeds and vfs_read()/vfs_write() answer EINVAL.
+ * - procfs: root may open a read-only entry for writing; pde_write() answers
+ *   EIO.
+ */
+export type FsKind = 'sysfs' | 'debugfs' | 'procfs';
+
+interface FsRules {
+  /** The errno of a read or write the file has no method for. */
+  readonly missing: number;
+  /** Whether that errno comes from open(2) rather than from the read or write. */
+  readonly atOpen: boolean;
+  /** Whether a write of no bytes returns before the store is called. */
+  readonly emptyWriteSkipsStore: boolean;
+}
+
+const FS_RULES: Record<FsKind, FsRules> = {
+  sysfs: { missing: EACCES, atOpen: true, emptyWriteSkipsStore: true },
+  debugfs: { missing: EINVAL, atOpen: false, emptyWriteSkipsStore: false },
+  procfs: { missing: EIO, atOpen: false, emptyWriteSkipsStore: false },
+};
 
 export interface FileNode {
   readonly kind: 'file';
   show?: () => string;
   store?: (data: string) => void;
+  /** Where the file lives (sysfs when absent). */
+  readonly fs?: FsKind;
 }
 
 export interface DirNode {
@@ -29,10 +59,11 @@ export interface LinkNode {
 
 export type VNode = FileNode | DirNode | LinkNode;
 
-export function file(show?: () => string, store?: (data: string) => void): FileNode {
-  const f: FileNode = { kind: 'file' };
-  if (show) (f as { show?: () => string }).show = show;
-  if (store) (f as { store?: (d: string) => void }).store = store;
+export function file(show?: () => string, store?: (data: string) => void, fs?: FsKind): FileNode {
+  const f: { kind: 'file'; show?: () => string; store?: (d: string) => void; fs?: FsKind } = { kind: 'file' };
+  if (show) f.show = show;
+  if (store) f.store = store;
+  if (fs) f.fs = fs;
   return f;
 }
 
@@ -68,22 +99,67 @@ function follow(n: VNode | undefined): VNode | undefined {
   return cur;
 }
 
+/** Symbolic links one lookup may follow (MAXSYMLINKS). */
+const MAXSYMLINKS = 40;
+
+/** Where a walk stands: the directories from the root down to the current one, and the node reached. */
+interface Walk {
+  dirs: DirNode[];
+  node: VNode;
+}
+
 export class Vfs {
   constructor(readonly root: DirNode) {}
 
-  /** Resolves an absolute path; throws ENOENT/ENOTDIR like open(2). */
+  /**
+   * Resolves an absolute path as path_lookupat() does: "." stays, ".." goes
+   * to the parent (the root's parent is the root), links are followed
+   * through their targets, and a trailing slash wants a directory.
+   * Throws ENOENT, ENOTDIR or ELOOP.
+   */
   lookup(path: string): VNode {
     if (!path.startsWith('/')) throw new KernelError(ENOENT);
-    let node: VNode | undefined = this.root;
-    for (const part of path.split('/').filter((p) => p && p !== '.')) {
-      node = follow(node);
-      if (!node) throw new KernelError(ENOENT);
+    return this.walk([this.root], path, { links: 0 }).node;
+  }
+
+  /** Walks `path` from the directory `from` ends in (or the root, for an absolute path). */
+  private walk(from: DirNode[], path: string, count: { links: number }): Walk {
+    let dirs = path.startsWith('/') ? [this.root] : from.slice();
+    let node: VNode = dirs[dirs.length - 1]!;
+    for (const part of path.split('/')) {
+      // Anything after a file name, even a slash, asks for a directory.
       if (node.kind !== 'dir') throw new KernelError(ENOTDIR);
-      node = node.get(part);
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (dirs.length > 1) dirs.pop();
+        node = dirs[dirs.length - 1]!;
+        continue;
+      }
+      const child = node.get(part);
+      if (!child) throw new KernelError(ENOENT);
+      const reached: Walk = child.kind === 'link' ? this.followLink(dirs, child, count) : { dirs, node: child };
+      dirs = reached.dirs;
+      node = reached.node;
+      if (node.kind === 'dir') dirs = [...dirs, node];
     }
-    node = follow(node);
+    return { dirs: node.kind === 'dir' ? dirs.slice(0, -1) : dirs, node };
+  }
+
+  /**
+   * A link resolves through its target text, relative to the directory it
+   * sits in, so ".." after it leaves the target's directory; a target the
+   * tree does not hold falls back to the link's own resolver.
+   */
+  private followLink(dirs: DirNode[], l: LinkNode, count: { links: number }): Walk {
+    if (++count.links > MAXSYMLINKS) throw new KernelError(ELOOP);
+    try {
+      return this.walk(dirs, l.target, count);
+    } catch (e) {
+      if (!(e instanceof KernelError) || e.errno === ELOOP) throw e;
+    }
+    const node = follow(l);
     if (!node) throw new KernelError(ENOENT);
-    return node;
+    return { dirs, node };
   }
 
   exists(path: string): boolean {
@@ -95,18 +171,35 @@ export class Vfs {
     }
   }
 
-  read(path: string): string {
+  /** open(2) of a file for reading or writing; the errors come from the path and the filesystem's open. */
+  open(path: string, mode: 'r' | 'w'): FileNode {
     const n = this.lookup(path);
-    if (n.kind === 'dir') throw new KernelError(EISDIR);
-    if (n.kind !== 'file' || !n.show) throw new KernelError(n.kind === 'file' && n.store ? EACCES : EINVAL);
-    return n.show();
+    if (n.kind !== 'file') throw new KernelError(n.kind === 'dir' ? EISDIR : ENOENT);
+    const rules = FS_RULES[n.fs ?? 'sysfs'];
+    if (rules.atOpen && !(mode === 'r' ? n.show : n.store)) throw new KernelError(rules.missing);
+    return n;
+  }
+
+  /** read(2) of an open file: its whole content. */
+  readOpen(f: FileNode): string {
+    if (!f.show) throw new KernelError(FS_RULES[f.fs ?? 'sysfs'].missing);
+    return f.show();
+  }
+
+  /** write(2) of an open file. */
+  writeOpen(f: FileNode, data: string): void {
+    const rules = FS_RULES[f.fs ?? 'sysfs'];
+    if (!f.store) throw new KernelError(rules.missing);
+    if (data === '' && rules.emptyWriteSkipsStore) return;
+    f.store(data);
+  }
+
+  read(path: string): string {
+    return this.readOpen(this.open(path, 'r'));
   }
 
   write(path: string, data: string): void {
-    const n = this.lookup(path);
-    if (n.kind === 'dir') throw new KernelError(EISDIR);
-    if (n.kind !== 'file' || !n.store) throw new KernelError(EACCES);
-    n.store(data);
+    this.writeOpen(this.open(path, 'w'), data);
   }
 
   /** Entries of a directory, version-sorted as ls sorts them. */

@@ -40,10 +40,26 @@ describe('memparse', () => {
   });
 
   // lib/kstrtox.c _parse_integer_fixup_radix(): `_tolower(s[1]) == 'x'`, so 0X is hex as well.
-  // The model's regex accepts 0X but then converts it as octal ('0oX10') and throws a SyntaxError
-  // (cmdline.ts memparse).
-  test.fails('0X (capital X) is hexadecimal too', () => {
+  test('0X (capital X) is hexadecimal too', () => {
     expect(memparse('0X10')).toBe(16n);
+    expect(memparse('0XffK')).toBe(0xffn * K);
+  });
+
+  test('odd input never throws: simple_strtoull gives 0 or stops at the first bad character', () => {
+    expect(memparse('')).toBe(0n);
+    expect(memparse('foo')).toBe(0n);
+    expect(memparse('G')).toBe(0n);
+    expect(memparse('-1G')).toBe(0n);
+    // 0x without a hex digit after it is octal 0, stopping at the x.
+    expect(memparse('0x')).toBe(0n);
+    expect(memparse('0xg')).toBe(0n);
+    expect(memparse('0XM')).toBe(0n);
+  });
+
+  test('values wrap at 64 bits as the C arithmetic does', () => {
+    expect(memparse('0x10000000000000001')).toBe(1n);
+    expect(memparse('32E')).toBe(0n);
+    expect(memparse('15E')).toBe(15n << 60n);
   });
 
   test('a leading 0 is octal', () => {
@@ -77,9 +93,20 @@ describe('mem=', () => {
   });
 
   // arch/riscv/mm/init.c:214 early_mem(): memory_limit = min_t(u64, size, memory_limit), so the
-  // smallest of several mem= wins. The model keeps the last one (cmdline.ts parseCmdline, case 'mem').
-  test.fails('of several mem= the smallest wins (early_mem takes the minimum)', () => {
+  // smallest of several mem= wins.
+  test('of several mem= the smallest wins (early_mem takes the minimum)', () => {
     expect(parseCmdline('mem=1G mem=2G').memLimit).toBe(G);
+    expect(parseCmdline('mem=2G mem=1G mem=3G').memLimit).toBe(G);
+    expect(parseCmdline('mem=2G mem=1G').memSizes).toEqual([2n * G, G]);
+  });
+
+  test('mem= is rounded down to a page (size & PAGE_MASK)', () => {
+    expect(parseCmdline('mem=5000').memLimit).toBe(4096n);
+  });
+
+  test('mem= with a value memparse cannot read is a limit of 0 (which enforces nothing)', () => {
+    expect(parseCmdline('mem=').memLimit).toBe(0n);
+    expect(parseCmdline('mem=lots').memLimit).toBe(0n);
   });
 });
 
@@ -99,9 +126,8 @@ describe('no4lvl / no5lvl', () => {
   });
 
   // arch/riscv/kernel/pi/cmdline_early.c:41 match_noXlvl() uses strstr() on the whole command line,
-  // so the text anywhere (e.g. inside another option's value) selects the mode. The model only
-  // matches a whole word.
-  test.fails('no4lvl is found anywhere in the command line, as strstr() finds it', () => {
+  // so the text anywhere (e.g. inside another option's value) selects the mode.
+  test('no4lvl is found anywhere in the command line, as strstr() finds it', () => {
     expect(parseCmdline('init=/sbin/no4lvl-init').no4lvl).toBe(true);
   });
 });
@@ -129,29 +155,37 @@ describe('memhp_default_state=', () => {
 describe('memory_hotplug.* parameters', () => {
   test('defaults: memmap_on_memory off, contig-zones, ratio 301, NUMA aware, no movable_node', () => {
     const c = parseCmdline('');
-    expect(c.memmapOnMemory).toBe(false);
+    expect(c.memmapMode).toBe('off');
     expect(c.onlinePolicy).toBe('contig-zones');
     expect(c.autoMovableRatio).toBe(301);
     expect(c.autoMovableNumaAware).toBe(true);
     expect(c.movableNode).toBe(false);
   });
 
-  test('memmap_on_memory takes kstrtobool values and "force"', () => {
-    for (const v of ['1', 'y', 'Y', 'yes', 'on', 'force']) {
-      expect(parseCmdline(`memory_hotplug.memmap_on_memory=${v}`).memmapOnMemory).toBe(true);
+  test('memmap_on_memory takes kstrtobool values, and "force" or "FORCE" for force mode', () => {
+    for (const v of ['1', 'y', 'Y', 'yes', 'on']) {
+      expect(parseCmdline(`memory_hotplug.memmap_on_memory=${v}`).memmapMode).toBe('on');
     }
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=force').memmapMode).toBe('force');
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=FORCE').memmapMode).toBe('force');
     for (const v of ['0', 'n', 'N', 'no', 'off']) {
       expect(
-        parseCmdline(`memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=${v}`).memmapOnMemory,
-      ).toBe(false);
+        parseCmdline(`memory_hotplug.memmap_on_memory=force memory_hotplug.memmap_on_memory=${v}`).memmapMode,
+      ).toBe('off');
     }
   });
 
-  test('memmap_on_memory ignores a value kstrtobool rejects', () => {
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=maybe').memmapOnMemory).toBe(false);
-    expect(
-      parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapOnMemory,
-    ).toBe(true);
+  test('memmap_on_memory ignores a value set_memmap_mode rejects', () => {
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=maybe').memmapMode).toBe('off');
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapMode).toBe('on');
+    // sysfs_streq() matches "force" and "FORCE" only; "Force" is no kstrtobool value either.
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=Force').memmapMode).toBe('off');
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=').memmapMode).toBe('off');
+  });
+
+  test('dashes and underscores in parameter names are the same (parameq)', () => {
+    expect(parseCmdline('memory-hotplug.memmap-on-memory=1').memmapMode).toBe('on');
+    expect(parseCmdline('memhp-default-state=online').memhpDefaultState).toBe('online');
   });
 
   test('online_policy accepts contig-zones and auto-movable only', () => {
@@ -170,6 +204,15 @@ describe('memory_hotplug.* parameters', () => {
     expect(parseCmdline('memory_hotplug.auto_movable_ratio=abc').autoMovableRatio).toBe(301);
   });
 
+  test('auto_movable_ratio is read by kstrtouint base 0: hex, octal, a plus sign, 32 bits', () => {
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio=0x10').autoMovableRatio).toBe(16);
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio=010').autoMovableRatio).toBe(8);
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio=+5').autoMovableRatio).toBe(5);
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio=12x').autoMovableRatio).toBe(301);
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio=4294967296').autoMovableRatio).toBe(301);
+    expect(parseCmdline('memory_hotplug.auto_movable_ratio').autoMovableRatio).toBe(301);
+  });
+
   test('auto_movable_numa_aware is a bool; without a value it means true', () => {
     expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=0').autoMovableNumaAware).toBe(false);
     expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=N').autoMovableNumaAware).toBe(false);
@@ -184,17 +227,30 @@ describe('memory_hotplug.* parameters', () => {
   });
 
   // lib/kstrtox.c:348 kstrtobool() (6.12) also takes t/T as true and f/F as false, and "On"/"OF"
-  // in any case; parseBool in cmdline.ts only knows 1/y/Y/on and 0/n/N/of.
-  test.fails('bool parameters accept every kstrtobool spelling (true, false, ON, OFF)', () => {
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=true').memmapOnMemory).toBe(true);
+  // in any case.
+  test('bool parameters accept every kstrtobool spelling (true, false, ON, OFF)', () => {
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=true').memmapMode).toBe('on');
     expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=false').autoMovableNumaAware).toBe(false);
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=ON').memmapOnMemory).toBe(true);
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=ON').memmapMode).toBe('on');
+    expect(parseCmdline('memory_hotplug.auto_movable_numa_aware=OFF').autoMovableNumaAware).toBe(false);
+    expect(
+      parseCmdline('memory_hotplug.auto_movable_numa_aware=0 memory_hotplug.auto_movable_numa_aware=oN')
+        .autoMovableNumaAware,
+    ).toBe(true);
+  });
+
+  test('a bool parameter with an empty value is refused (kstrtobool(""))', () => {
+    expect(
+      parseCmdline('memory_hotplug.auto_movable_numa_aware=0 memory_hotplug.auto_movable_numa_aware=')
+        .autoMovableNumaAware,
+    ).toBe(false);
   });
 
   // kernel/params.c:136 parse_one(): a parameter given without "=value" is refused unless its ops
   // have KERNEL_PARAM_OPS_FL_NOARG; memmap_on_memory's memmap_mode_ops do not (mm/memory_hotplug.c).
-  test.fails('memory_hotplug.memmap_on_memory without a value is refused and stays off', () => {
-    expect(parseCmdline('memory_hotplug.memmap_on_memory').memmapOnMemory).toBe(false);
+  test('memory_hotplug.memmap_on_memory without a value is refused and stays off', () => {
+    expect(parseCmdline('memory_hotplug.memmap_on_memory').memmapMode).toBe('off');
+    expect(parseCmdline('memory_hotplug.memmap_on_memory=force memory_hotplug.memmap_on_memory').memmapMode).toBe('force');
   });
 });
 

@@ -130,15 +130,24 @@ describe('__insert_resource', () => {
     expect(a.children).toEqual([]);
   });
 
+  test('a partial overlap reports the sibling that overlaps partially, not the first one it meets', () => {
+    const root = iomemRoot();
+    const a = res(0x1000n, 0x1fffn, 'a');
+    const b = res(0x3000n, 0x3fffn, 'b');
+    root.insert(a);
+    root.insert(b);
+    expect(root.insert(res(0x800n, 0x37ffn, 'x'))).toBe(b);
+    expect(root.children).toEqual([a, b]);
+  });
+
   test('a range that does not fit the root is refused with the root', () => {
     const root = new Resource(0n, 0xffffn, 'PCI IO');
     expect(root.insert(res(0x8000n, 0x10000n, 'x'))).toBe(root);
   });
 
   // kernel/resource.c:874 __insert_resource(): when the conflicting resource has exactly the new
-  // one's range, the loop breaks and the new resource becomes its parent. The model descends into
-  // it instead (resource.ts insertResource, "or is identical to it").
-  test.fails('inserting a range identical to an existing one makes the new resource its parent', () => {
+  // one's range, the loop breaks and the new resource becomes its parent.
+  test('inserting a range identical to an existing one makes the new resource its parent', () => {
     const root = iomemRoot();
     const old = res(0x1000n, 0x1fffn, 'old');
     root.insert(old);
@@ -205,9 +214,8 @@ describe('/proc/iomem (r_show)', () => {
   });
 
   // kernel/resource.c:77/91 r_start()/r_next() walk every resource (next_resource(p, false)); only the
-  // indentation stops growing at MAX_IORES_LEVEL (r_show, line 108). The model stops descending at
-  // the fifth level and drops deeper resources from /proc/iomem (resource.ts formatIomem).
-  test.fails('resources nested deeper than MAX_IORES_LEVEL are still printed, indented 10 spaces', () => {
+  // indentation stops growing at MAX_IORES_LEVEL (r_show, line 108).
+  test('resources nested deeper than MAX_IORES_LEVEL are still printed, indented 10 spaces', () => {
     const root = iomemRoot();
     for (let d = 0; d < 7; d++) root.insert(res(0x1000n + BigInt(d), 0x1fffn - BigInt(d), `L${d}`));
     const lines = formatIomem(root).trimEnd().split('\n');

@@ -78,14 +78,18 @@ function insertResource(root: Resource, res: Resource): Resource | undefined {
     const conflict = parent.request(res);
     if (conflict === undefined) return undefined;
     if (conflict === parent) return conflict;
-    // Descend into a resource that contains the new one (or is identical to it).
-    if (conflict.start <= res.start && conflict.end >= res.end) {
+    if (conflict === res) return conflict;
+    // Descend into a resource that strictly contains the new one; an identical
+    // one becomes the new one's child instead.
+    const same = conflict.start === res.start && conflict.end === res.end;
+    if (!same && conflict.start <= res.start && conflict.end >= res.end) {
       parent = conflict;
       continue;
     }
     // The new one must cover every sibling it overlaps, which become its children.
     const overlapping = parent.children.filter((c) => c.end >= res.start && c.start <= res.end);
-    if (overlapping.some((c) => c.start < res.start || c.end > res.end)) return conflict;
+    const partial = overlapping.find((c) => c.start < res.start || c.end > res.end);
+    if (partial) return partial;
     parent.children = parent.children.filter((c) => !overlapping.includes(c));
     for (const c of overlapping) c.parent = res;
     res.children = overlapping;
@@ -96,16 +100,16 @@ function insertResource(root: Resource, res: Resource): Resource | undefined {
   }
 }
 
-/** /proc/iomem as r_show prints it. */
+/** /proc/iomem as r_show prints it: every resource, indentation capped at MAX_IORES_LEVEL. */
 export function formatIomem(root: Resource): string {
   const width = root.end < 0x10000n ? 4 : 8;
   const lines: string[] = [];
   const visit = (r: Resource, depth: number): void => {
     for (const c of r.children) {
       lines.push(
-        `${' '.repeat(depth * 2)}${c.start.toString(16).padStart(width, '0')}-${c.end.toString(16).padStart(width, '0')} : ${c.name}`,
+        `${' '.repeat(Math.min(depth, MAX_IORES_LEVEL) * 2)}${c.start.toString(16).padStart(width, '0')}-${c.end.toString(16).padStart(width, '0')} : ${c.name}`,
       );
-      if (depth + 1 < MAX_IORES_LEVEL) visit(c, depth + 1);
+      visit(c, depth + 1);
     }
   };
   visit(root, 0);

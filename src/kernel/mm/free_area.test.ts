@@ -450,9 +450,8 @@ describe('BuddyLists (free lists per migratetype)', () => {
 
   // mm/page_alloc.c can_steal_fallback(): order >= pageblock_order / 2 is C integer division, 9 / 2 = 4;
   // try_to_steal_block() then claims the pageblock when free + compatible pages >= 256. Here the
-  // pageblock has 256 free pages in order-4 blocks, so the kernel claims it. The model compares the
-  // order with 9 / 2 = 4.5 (free_area.ts, BuddyLists.alloc) and does not.
-  test.fails(
+  // pageblock has 256 free pages in order-4 blocks, so the kernel claims it.
+  test(
     'a steal of an order-4 block from a half-free pageblock claims the pageblock (pageblock_order / 2 == 4)',
     () => {
       const b = new BuddyLists();
@@ -463,10 +462,30 @@ describe('BuddyLists (free lists per migratetype)', () => {
     },
   );
 
+  test('a movable request claims an unmovable pageblock from an order-4 block, not from order 3', () => {
+    const b = new BuddyLists();
+    b.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
+    for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 32) b.add(p, p + 16);
+    expect(b.alloc(0, 'movable')).toBe(0);
+    expect(b.pageblockType(0)).toBe('movable');
+    const c = new BuddyLists();
+    c.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
+    for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 16) c.add(p, p + 8);
+    expect(c.alloc(0, 'movable')).toBe(0);
+    expect(c.pageblockType(0)).toBe('unmovable');
+  });
+
+  test('a kernel request does not claim a pageblock that is mostly movable pages in use', () => {
+    const b = new BuddyLists();
+    b.add(0, 16);
+    b.movableInUse = (s, e) => Math.min(e, PAGEBLOCK_NR_PAGES) - Math.max(s, 16);
+    expect(b.alloc(0, 'unmovable')).toBe(0);
+    expect(b.pageblockType(0)).toBe('movable');
+  });
+
   // mm/page_alloc.c __rmqueue(): when __rmqueue_claim() cannot claim (a movable request and only
-  // blocks below order 4), __rmqueue_steal() takes the *smallest* fallback block that fits. The model
-  // always steals from the largest block.
-  test.fails(
+  // blocks below order 4), __rmqueue_steal() takes the *smallest* fallback block that fits.
+  test(
     'a movable request that cannot claim steals the smallest unmovable block (__rmqueue_steal)',
     () => {
       const b = new BuddyLists();

@@ -230,10 +230,12 @@ export type MigrateType = 'unmovable' | 'movable';
 /**
  * A zone's free lists split by migratetype, as __rmqueue does it: an
  * allocation looks in the lists of its own type first (smallest order, lowest
- * address); failing that it steals the largest free block of the other type
- * and, for blocks of at least half a pageblock, claims the pageblocks, so
- * later allocations of its type find the rest there. Pageblocks are movable
- * unless a steal made them unmovable.
+ * address); failing that __rmqueue_claim tries the other type's blocks from
+ * the largest order down and claims their pageblocks when the block is big
+ * enough or at least half of its pageblock is free or alike, so later
+ * allocations of its type find the rest there; when nothing can be claimed,
+ * __rmqueue_steal takes the smallest block that fits and leaves the pageblock
+ * alone. Pageblocks are movable unless a claim made them unmovable.
  */
 export class BuddyLists {
   private readonly movable = new FreeArea();
@@ -342,19 +344,63 @@ export class BuddyLists {
     }
   }
 
-  /** __rmqueue(): own type first, then steal from the other (largest block first). */
+  /**
+   * Counts the in-use movable pages of [start, end) (move_freepages_block's
+   * movable_pages); the kernel wires it to its workload. Pages the model does
+   * not track are kernel pages.
+   */
+  movableInUse: (start: number, end: number) => number = () => 0;
+
+  /** __rmqueue(): own type first, then claim from the other type, then steal from it. */
   alloc(order: number, mt: MigrateType): number | undefined {
     const own = this.area(mt).alloc(order);
     if (own !== undefined) return own;
-    const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
-    const found = largestBlock(other);
-    if (found === undefined || found[1] < order) return undefined;
-    const [block, o] = found;
-    if (o >= PAGEBLOCK_ORDER / 2) {
-      this.setPageblockType(block, block + 2 ** o, mt);
-      return this.area(mt).alloc(order);
-    }
-    other.remove(block, block + 2 ** order);
-    return block;
+    return this.claim(order, mt) ?? this.steal(order, mt);
   }
+
+  /** __rmqueue_claim(): the other type's blocks, largest order first. */
+  private claim(order: number, mt: MigrateType): number | undefined {
+    const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
+    for (let co = MAX_PAGE_ORDER; co >= order; co--) {
+      const block = lowestBlockOfOrder(other, co);
+      if (block === undefined) continue;
+      if (!canStealFallback(co, mt)) break;
+      if (co >= PAGEBLOCK_ORDER) {
+        this.setPageblockType(block, block + 2 ** co, mt);
+        return this.area(mt).alloc(order);
+      }
+      // try_to_steal_block(): claim the pageblock if half of it is free or alike.
+      const s = block - (block % PAGEBLOCK_NR_PAGES);
+      const e = s + PAGEBLOCK_NR_PAGES;
+      const free = this.freeIn(s, e);
+      const movable = this.movableInUse(s, e);
+      // A kernel request counts every in-use page that is not movable as alike.
+      const alike = mt === 'movable' ? movable : PAGEBLOCK_NR_PAGES - free - movable;
+      if (free + alike >= PAGEBLOCK_NR_PAGES / 2) {
+        this.setPageblockType(s, e, mt);
+        return this.area(mt).alloc(order);
+      }
+    }
+    return undefined;
+  }
+
+  /** __rmqueue_steal(): the smallest block of the other type that fits; its pageblock keeps its type. */
+  private steal(order: number, mt: MigrateType): number | undefined {
+    const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
+    for (let co = order; co <= MAX_PAGE_ORDER; co++) {
+      const block = lowestBlockOfOrder(other, co);
+      if (block === undefined) continue;
+      other.remove(block, block + 2 ** order);
+      return block;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * can_steal_fallback(): big blocks, and every kernel request, may claim
+ * pageblocks. pageblock_order / 2 is integer division in C: 4.
+ */
+function canStealFallback(order: number, mt: MigrateType): boolean {
+  return order >= Math.floor(PAGEBLOCK_ORDER / 2) || mt === 'unmovable';
 }

@@ -342,10 +342,28 @@ describe('top-down allocation (memblock_find_in_range_node)', () => {
 
   // mm/memblock.c:296 memblock_find_in_range_node() replaces `end` by current_limit only for
   // MEMBLOCK_ALLOC_ACCESSIBLE/NOLEAKTRACE; an explicit end (memblock_phys_alloc_range) is not clamped.
-  test.fails('an explicit end above memblock.current_limit is not clamped to it', () => {
+  test('an explicit end above memblock.current_limit is not clamped to it', () => {
     const mb = new Memblock();
     mb.add(0x80000000, 16 * MiB);
     mb.currentLimit = 0x80800000;
     expect(mb.alloc(0x1000, 0x1000, 0, 0x80c00000)).toBe(0x80bff000);
+  });
+
+  // mm/memblock.c memblock_alloc_internal(): memblock_alloc_try_nid() and friends clamp max_addr to
+  // current_limit, then retry without the lower bound when nothing fits above it.
+  test('allocTryNid clamps an explicit end to current_limit', () => {
+    const mb = new Memblock();
+    mb.add(0x80000000, 16 * MiB);
+    mb.currentLimit = 0x80800000;
+    expect(mb.allocTryNid(0x1000, 0x1000, 0, 0x80c00000)).toBe(0x807ff000);
+    expect(mb.allocTryNid(0x1000, 0x1000)).toBe(0x807fe000);
+  });
+
+  test('allocTryNid retries from 0 when nothing fits between min and max', () => {
+    const mb = new Memblock();
+    mb.add(0x80000000, 16 * MiB);
+    mb.reserve(0x80800000, 8 * MiB);
+    expect(mb.allocTryNid(0x1000, 0x1000, 0x80800000, 0x81000000)).toBe(0x807ff000);
+    expect(mb.alloc(0x1000, 0x1000, 0x80800000, 0x81000000)).toBe(0);
   });
 });

@@ -104,11 +104,16 @@ export class MemblockType {
   }
 }
 
+/** memblock_alloc*() end: up to memblock.current_limit. */
+export const MEMBLOCK_ALLOC_ACCESSIBLE = 0;
+/** memblock_alloc*() end: anywhere in physical memory. */
+export const MEMBLOCK_ALLOC_ANYWHERE = Number.MAX_SAFE_INTEGER;
+
 export class Memblock {
   readonly memory = new MemblockType('memory');
   readonly reserved = new MemblockType('reserved');
   /** memblock.current_limit: top-down allocations stay below it. */
-  currentLimit = Number.MAX_SAFE_INTEGER;
+  currentLimit = MEMBLOCK_ALLOC_ANYWHERE;
 
   add(base: number, size: number, nid = MAX_NUMNODES): void {
     this.memory.addRange(base, size, nid, MEMBLOCK_NONE);
@@ -184,10 +189,15 @@ export class Memblock {
     return out.reverse();
   }
 
-  /** memblock_find_in_range_node, top-down. Returns 0 when nothing fits (as the kernel does). */
+  /**
+   * memblock_find_in_range_node, top-down. MEMBLOCK_ALLOC_ACCESSIBLE as the
+   * end means memblock.current_limit; an explicit end is used as given.
+   * Returns 0 when nothing fits (as the kernel does).
+   */
   findInRange(size: number, align: number, start: number, end: number): number {
+    if (end === MEMBLOCK_ALLOC_ACCESSIBLE) end = this.currentLimit;
     start = Math.max(start, 4096);
-    end = Math.min(end, this.currentLimit);
+    end = Math.max(start, end);
     for (const [fs, fe] of this.freeRangesReverse()) {
       const ts = Math.min(Math.max(fs, start), end);
       const te = Math.min(Math.max(fe, start), end);
@@ -198,10 +208,25 @@ export class Memblock {
     return 0;
   }
 
-  /** memblock_phys_alloc_range / memblock_alloc: find top-down and reserve. 0 means failure. */
-  alloc(size: number, align: number, start = 0, end = Number.MAX_SAFE_INTEGER, nid = MAX_NUMNODES): number {
+  /**
+   * memblock_phys_alloc_range / memblock_alloc_range_nid: find top-down and
+   * reserve. 0 means failure.
+   */
+  alloc(size: number, align: number, start = 0, end = MEMBLOCK_ALLOC_ACCESSIBLE, nid = MAX_NUMNODES): number {
     const found = this.findInRange(size, align, start, end);
     if (found) this.reserve(found, size, nid);
     return found;
+  }
+
+  /**
+   * memblock_alloc_try_nid (memblock_alloc_internal): allocations the kernel
+   * will use through the linear map never end above current_limit, and when
+   * nothing fits above `min` it tries again from 0.
+   */
+  allocTryNid(size: number, align: number, min = 0, max = MEMBLOCK_ALLOC_ACCESSIBLE, nid = MAX_NUMNODES): number {
+    if (max > this.currentLimit) max = this.currentLimit;
+    const found = this.alloc(size, align, min, max, nid);
+    if (found || !min) return found;
+    return this.alloc(size, align, 0, max, nid);
   }
 }

@@ -9,6 +9,7 @@ import { E2BIG, EBUSY, EEXIST, EINVAL, KernelError } from '../errno.js';
 import { GuestSystem } from '../system.js';
 import { PAGES_PER_SECTION } from './sparse.js';
 import { ZONE_MOVABLE } from './zone.js';
+import { memoryBlockMemmapOnMemoryPages } from './memory_hotplug.js';
 
 const MEM = '/sys/devices/system/memory';
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
@@ -397,13 +398,20 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
     expect(boot().vfs.read('/sys/module/memory_hotplug/parameters/memmap_on_memory')).toBe('N\n');
   });
 
-  // mm/memory_hotplug.c get_memmap_mode(): MEMMAP_ON_MEMORY_FORCE reads back as "force\n"; the model
-  // keeps only a boolean (cmdline.ts memmapOnMemory, tree.ts) and shows "Y".
-  test.fails('memmap_on_memory=force reads back as "force"', () => {
+  // mm/memory_hotplug.c get_memmap_mode(): MEMMAP_ON_MEMORY_FORCE reads back as "force\n".
+  test('memmap_on_memory=force reads back as "force"', () => {
     expect(
       boot('memory_hotplug.memmap_on_memory=force').vfs.read(
         '/sys/module/memory_hotplug/parameters/memmap_on_memory',
       ),
     ).toBe('force\n');
+  });
+
+  // A 128 MiB block's memmap is 512 pages, already a whole pageblock: force mode wastes nothing.
+  test('force mode supports memmap_on_memory and pageblock-aligns the memmap pages (0 wasted here)', () => {
+    const sys = boot('memory_hotplug.memmap_on_memory=force');
+    expect(sys.vfs.read(`${ORACLE}/info`)).toContain('mhp_supports_memmap_on_memory=1\n');
+    expect(memoryBlockMemmapOnMemoryPages(sys.kernel)).toBe(512);
+    expect(sys.kernel.log.dmesg()).toContain('] Memory hotplug will waste 0 pages in each memory block\n');
   });
 });

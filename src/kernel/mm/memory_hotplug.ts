@@ -478,16 +478,26 @@ export function requestRegion(root: Resource, start: bigint, size: bigint, name:
   }
 }
 
-/** memory_block_memmap_on_memory_pages(). */
-export function memoryBlockMemmapOnMemoryPages(): number {
-  return Math.ceil(((memoryBlockSizeBytes() / 4096) * 64) / 4096);
+/** memory_block_memmap_size(): the struct pages of one memory block, in bytes. */
+export function memoryBlockMemmapSize(): number {
+  return (memoryBlockSizeBytes() / 4096) * 64;
+}
+
+/**
+ * memory_block_memmap_on_memory_pages(): force mode rounds up to whole
+ * pageblocks, wasting the difference, so unaligned memmaps still qualify.
+ */
+export function memoryBlockMemmapOnMemoryPages(k: Kernel): number {
+  const pages = Math.ceil(memoryBlockMemmapSize() / 4096);
+  if (k.params.memmapMode === 'force') return Math.ceil(pages / PAGEBLOCK_NR_PAGES) * PAGEBLOCK_NR_PAGES;
+  return pages;
 }
 
 /** mhp_supports_memmap_on_memory(). */
 export function mhpSupportsMemmapOnMemory(k: Kernel): boolean {
-  if (!k.params.memmapOnMemory) return false;
-  const vmemmapSize = (memoryBlockSizeBytes() / 4096) * 64;
-  const pages = memoryBlockMemmapOnMemoryPages();
+  if (k.params.memmapMode === 'off') return false;
+  const vmemmapSize = memoryBlockMemmapSize();
+  const pages = memoryBlockMemmapOnMemoryPages(k);
   if (vmemmapSize % 4096 !== 0) return false;
   if (pages % PAGEBLOCK_NR_PAGES !== 0) return false;
   if (pages === memoryBlockSizeBytes() / 4096) return false;
@@ -557,7 +567,7 @@ function mergeSystemRamResource(k: Kernel, res: Resource): void {
 function createAltmapsAndMemoryBlocks(k: Kernel, nid: number, group: MemoryGroup | undefined, startPfn: number, nrPages: number): number {
   const blockPages = memoryBlockSizeBytes() / 4096;
   for (let cur = startPfn; cur < startPfn + nrPages; cur += blockPages) {
-    const altmap = newAltmap(cur, cur + blockPages - 1, memoryBlockMemmapOnMemoryPages());
+    const altmap = newAltmap(cur, cur + blockPages - 1, memoryBlockMemmapOnMemoryPages(k));
     let ret = archAddMemory(k, nid, cur, blockPages, altmap);
     if (ret < 0) {
       removeMemoryBlocksAndAltmaps(k, startPfn, cur - startPfn);

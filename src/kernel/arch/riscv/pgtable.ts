@@ -60,7 +60,11 @@ export class KernelPageTables {
     return this.levels - 1;
   }
 
-  /** The kernel's name for a hardware level in this mode (ptdump's column). */
+  /**
+   * The kernel's name for a hardware level in this mode (ptdump's column):
+   * ptdump_init() names the folded levels "PGD", so sv39's root (walked as
+   * the PUD level) prints as PGD.
+   */
   levelName(level: number): string {
     const names5 = ['PTE', 'PMD', 'PUD', 'P4D', 'PGD'];
     if (this.levels === 5) return names5[level]!;

@@ -19,7 +19,7 @@ import { ZONE_DMA32, ZONE_NORMAL } from '../../mm/zone.js';
 import { allocPages, adjustManagedPageCount } from '../../mm/page_alloc.js';
 import { Resource, IORESOURCE_BUSY, IORESOURCE_MEM, IORESOURCE_SYSTEM_RAM } from '../../kernel/resource.js';
 import { MemoryBlock } from '../../drivers/base/memory.js';
-import { buildAllZonelists } from '../../mm/memory_hotplug.js';
+import { buildAllZonelists, memoryBlockMemmapOnMemoryPages, memoryBlockMemmapSize } from '../../mm/memory_hotplug.js';
 import { pteHi, pteLo } from '../../../hw/pte.js';
 import { LEVEL_PAGES, tableIndex } from './pgtable.js';
 import { setMemoryProt } from './pageattr.js';
@@ -95,10 +95,14 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
     env.fdtPlacement === 'ramEnd' ? rdown(base + ram - opts.fdtSize, SZ_2M) : rdown(Math.min(base + ram, 3072 * MiB) - MiB, SZ_2M);
 
   // ---- setup_bootmem() --------------------------------------------------------------
-  const limit = k.cmdline.memLimit;
-  if (limit !== undefined) {
-    log.log(5, `Memory limited to ${n(limit >> 20n)}MB`);
-    mb.enforceMemoryLimit(rdown(n(limit), PAGE));
+  // early_mem(): memory_limit starts at KERN_VIRT_SIZE and takes the minimum of each mem=.
+  if (k.cmdline.memSizes.length) {
+    let limit = L.kernVirtSize;
+    for (const size of k.cmdline.memSizes) {
+      if (size < limit) limit = size;
+      log.log(5, `Memory limited to ${n(limit >> 20n)}MB`);
+    }
+    mb.enforceMemoryLimit(n(limit));
   }
   const vmlinuxStart = n(L.paSymbol(sym._start));
   const vmlinuxEnd = rup(n(L.paSymbol(sym._end)), SZ_2M);
@@ -157,6 +161,11 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   mb.alloc(cl, SMP_CACHE_BYTES);
   mb.alloc(cl, SMP_CACHE_BYTES);
   setupPerCpuAreas(k);
+  // parse_args(): set_memmap_mode() says what force mode wastes.
+  if (k.params.memmapMode === 'force') {
+    const waste = memoryBlockMemmapOnMemoryPages(k) - Math.ceil(memoryBlockMemmapSize() / PAGE);
+    log.info(`Memory hotplug will waste ${waste} pages in each memory block`);
+  }
   vfsCachesInitEarly(k);
   swiotlbInit(k);
 
@@ -199,7 +208,8 @@ function swiotlbInit(k: Kernel): void {
   let slabs = Math.ceil(bytes / 2 ** IO_TLB_SHIFT / IO_TLB_SEGSIZE) * IO_TLB_SEGSIZE;
   const nareas = nextPow2(Math.min(k.machine.smp, k.profile.nrCpus));
   if (slabs < nareas * IO_TLB_SEGSIZE) slabs = nareas * IO_TLB_SEGSIZE;
-  mb.alloc(slabs << IO_TLB_SHIFT, PAGE, 0, 0xffffffff);
+  // memblock_alloc_low(): memblock_alloc_try_nid below ARCH_LOW_ADDRESS_LIMIT.
+  mb.allocTryNid(slabs << IO_TLB_SHIFT, PAGE, 0, 0xffffffff);
   mb.alloc(rup(24 * slabs, PAGE), PAGE);
   mb.alloc(16 * nareas, SMP_CACHE_BYTES);
 }
@@ -272,7 +282,7 @@ function sparseInit(k: Kernel, pgdatPa: number): void {
   for (const _ of roots) mb.alloc(4096, SMP_CACHE_BYTES);
   const nsec = sec1 - sec0 + 1;
   const goal = rdown(pgdatPa, 1 << 27);
-  if (!mb.alloc(MEM_SECTION_USAGE_SIZE * nsec, SMP_CACHE_BYTES, goal, goal + (1 << 27))) {
+  if (!mb.allocTryNid(MEM_SECTION_USAGE_SIZE * nsec, SMP_CACHE_BYTES, goal, goal + (1 << 27))) {
     mb.alloc(MEM_SECTION_USAGE_SIZE * nsec, SMP_CACHE_BYTES);
   }
   // sparse_buffer_init(): one allocation for every present section's memmap.

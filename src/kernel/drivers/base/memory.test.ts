@@ -98,8 +98,8 @@ describe('state', () => {
   });
 
   // fs/sysfs/file.c:137 sysfs_kf_write(): a write of zero bytes returns 0 without calling the store
-  // method. The model hands '' to state_store, which answers EINVAL.
-  test.fails('an empty write succeeds and changes nothing (sysfs_kf_write with count 0)', () => {
+  // method.
+  test('an empty write succeeds and changes nothing (sysfs_kf_write with count 0)', () => {
     const sys = withBlocks();
     expect(errnoOf(() => write(sys, 32, 'state', ''))).toBeUndefined();
     expect(read(sys, 32, 'state')).toBe('offline\n');
@@ -151,9 +151,8 @@ describe('online', () => {
       expect(errnoOf(() => write(sys, 32, 'online', bad))).toBe(EINVAL);
   });
 
-  // lib/kstrtox.c:353 kstrtobool() (6.12) takes t/T as true and f/F as false; memory.ts onlineStore()
-  // knows only 1/y/Y/on and 0/n/N/of.
-  test.fails('"true" onlines and "false" offlines (kstrtobool t/f)', () => {
+  // lib/kstrtox.c:353 kstrtobool() (6.12) takes t/T as true and f/F as false.
+  test('"true" onlines and "false" offlines (kstrtobool t/f)', () => {
     const sys = withBlocks();
     write(sys, 32, 'online', 'true');
     expect(read(sys, 32, 'state')).toBe('online\n');

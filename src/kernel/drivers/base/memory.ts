@@ -5,6 +5,7 @@
 import type { Kernel } from '../../kernel.js';
 import { EINVAL, EBUSY, KernelError } from '../../errno.js';
 import type { OnlineType } from '../../kernel/cmdline.js';
+import { kstrtobool } from '../../lib/kstrtox.js';
 import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/sparse.js';
 import type { Zone } from '../../mm/zone.js';
 import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
@@ -185,11 +186,8 @@ export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): void {
 
 /** The device core's online_store(): kstrtobool, then device_online/offline; "already" is success. */
 export function onlineStore(k: Kernel, mem: MemoryBlock, buf: string): void {
-  const s = buf.endsWith('\n') ? buf.slice(0, -1) : buf;
-  let val: boolean;
-  if (/^(1|y|Y|on)/.test(s) || /^(On|oN|ON)/.test(s)) val = true;
-  else if (/^(0|n|N|of|Of|oF|OF)/.test(s)) val = false;
-  else throw new KernelError(EINVAL);
+  const val = kstrtobool(buf);
+  if (val === undefined) throw new KernelError(EINVAL);
   const ret = val ? deviceOnline(k, mem) : deviceOffline(k, mem);
   if (ret < 0) throw new KernelError(-ret);
 }
