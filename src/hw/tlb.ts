@@ -265,9 +265,12 @@ export class Tlb {
 
   /** Drops everything without counting an sfence (reset, satp write with a bare mode, ...). */
   flushAll(): void {
-    this.valid.fill(0);
-    this.classCount.fill(0);
-    this.validCount = 0;
+    // An empty TLB has nothing to clear (the kernel flushes after every section it touches).
+    if (this.validCount !== 0) {
+      this.valid.fill(0);
+      this.classCount.fill(0);
+      this.validCount = 0;
+    }
   }
 
   private invalidate(e: number): void {

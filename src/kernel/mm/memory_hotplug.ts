@@ -389,26 +389,25 @@ function hex010end(endPfn: number): string {
   return '0x' + ((BigInt(endPfn) << 12n) - 1n).toString(16).padStart(8, '0');
 }
 
-/** walk_system_ram_range(): pages of the range covered by busy System RAM resources. */
+/** walk_system_ram_range(): pages of the range covered by busy System RAM resources (at any depth). */
 function systemRamPages(k: Kernel, startPfn: number, nrPages: number): number {
   const start = BigInt(startPfn) << 12n;
   const end = (BigInt(startPfn + nrPages) << 12n) - 1n;
+  return Number(systemRamBytes(k.iomem, start, end) >> 12n);
+}
+
+function systemRamBytes(r: Resource, start: bigint, end: bigint): bigint {
   let bytes = 0n;
-  // find_next_iomem_res() looks at every level: busy System RAM may sit inside a driver's region.
-  const visit = (r: Resource): void => {
-    for (const c of r.children) {
-      if (c.end < start || c.start > end) continue;
-      if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0) {
-        const s = c.start > start ? c.start : start;
-        const e = c.end < end ? c.end : end;
-        bytes += e - s + 1n;
-      } else {
-        visit(c);
-      }
+  for (const c of r.children) {
+    if (c.end < start) continue;
+    if (c.start > end) break;
+    if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0) {
+      bytes += (c.end < end ? c.end : end) - (c.start > start ? c.start : start) + 1n;
+    } else {
+      bytes += systemRamBytes(c, start, end);
     }
-  };
-  visit(k.iomem);
-  return Number(bytes >> 12n);
+  }
+  return bytes;
 }
 
 // ---- add_memory ---------------------------------------------------------------------------------

@@ -62,10 +62,8 @@ export class KernelLayout {
   /** vmemmap_start_pfn: the pfn whose struct page sits at VMEMMAP_START. */
   vmemmapStartPfn = 0x80000;
 
-  /** VMEMMAP_START as a page number. */
-  get vmemmapStartVpn(): number {
-    return Number(this.vmemmapStart >> 12n);
-  }
+  /** VMEMMAP_START as a page number (hot: computed once). */
+  readonly vmemmapStartVpn: number;
 
   constructor(
     readonly mode: PagingMode,
@@ -99,6 +97,7 @@ export class KernelLayout {
     const modulesLowest = profile.kernelLinkAddr - SZ_2G;
     const shadowSize = 1n << (this.vaBits - 1n - KASAN_SHADOW_SCALE_SHIFT);
     this.pageEnd = (modulesLowest - shadowSize) & ~(this.pgdirSize - 1n) & MASK64;
+    this.vmemmapStartVpn = Number(this.vmemmapStart >> 12n);
   }
 
   /** va_pa_offset of the linear map. */
