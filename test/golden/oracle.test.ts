@@ -4,6 +4,11 @@
  * compare.py compares must be identical (kernel_page_tables sections and
  * markers, memory-block files, /proc/iomem, directory listings, the errno of
  * every write, MemTotal and its change between steps).
+ *
+ * Exempt, because software the model does not run decides them: the ptdump lines of the Fixmap, PCI I/O,
+ * vmalloc() and Modules/BPF sections (see ptdumpSections), and in /proc/meminfo everything but MemTotal
+ * (MemFree and MemAvailable count pages of the recording's init program; Cached, Slab, KernelStack and
+ * the other run-time counters come from the kernel profile's meminfoRuntimeKb).
  */
 import { describe, expect, test } from 'vitest';
 import { readdirSync } from 'node:fs';

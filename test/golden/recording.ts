@@ -187,6 +187,12 @@ export function initrdSize(rec: Recording): number | undefined {
   return reserved;
 }
 
+/**
+ * The parts of kernel_page_tables that memory layout determines: every section marker, and the lines of
+ * the vmemmap, linear-map and kernel-mapping sections. Exempt: the lines of the Fixmap, PCI I/O, vmalloc()
+ * and Modules/BPF sections, which run-time allocations of software the model does not run fill (the FDT
+ * and early console fixmaps, vmalloc'd stacks and ioremaps, the PCI I/O window's page).
+ */
 export function ptdumpSections(lines: string[]): { kept: string[]; markers: string[] } {
   let keep = false;
   const kept: string[] = [];
