@@ -48,7 +48,8 @@ export function benchHotplug1T(append: string): [number, number] {
     // add_memory() onlines every block movable (memhp_default_state), offline_and_remove_memory() undoes both.
     addMemory(k, 0, start, TiB, MHP_NONE);
     const heap1 = process.memoryUsage().heapUsed;
-    if (k.memoryBlocks.get(first + blocks - 1)?.state !== 'online') throw new Error('blocks did not come online');
+    if (k.memoryBlocks.get(first + blocks - 1)?.state !== 'online')
+      throw new Error('blocks did not come online');
     offlineAndRemoveMemory(k, start, TiB);
     const dt = performance.now() - t0;
     if (i >= WARMUP) {
@@ -57,7 +58,8 @@ export function benchHotplug1T(append: string): [number, number] {
     }
     if (i === 0) {
       const v = checkInvariants(sys, '1 TiB cycle');
-      if (v.length) throw new Error(`invariants broken after the 1 TiB cycle: ${v[0]!.invariant} ${v[0]!.detail}`);
+      if (v.length)
+        throw new Error(`invariants broken after the 1 TiB cycle: ${v[0]!.invariant} ${v[0]!.detail}`);
     }
   }
   return [best, heap];

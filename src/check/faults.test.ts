@@ -3,7 +3,8 @@ import { GuestSystem } from '../kernel/system.js';
 import { addMemory, MHP_NONE, removeMemory, offlineAndRemoveMemory } from '../kernel/mm/memory_hotplug.js';
 import { injectAlong, type FaultOutcome } from './faults.js';
 
-const boot = (append: string): GuestSystem => new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append, initrdSize: 0x7f000 });
+const boot = (append: string): GuestSystem =>
+  new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append, initrdSize: 0x7f000 });
 
 function summary(out: FaultOutcome[]): Record<string, number> {
   const s: Record<string, number> = {};
@@ -67,7 +68,15 @@ describe('fault injection: the N-th page allocation fails', () => {
       addMemory(s.kernel, 0, 0x100000000n, 0x40000000n, MHP_NONE);
       return s;
     };
-    expect(injectAlong(prepared, (s) => removeMemory(s.kernel, 0x100000000n, 0x40000000n), 'remove')).toEqual([]);
-    expect(injectAlong(prepared, (s) => offlineAndRemoveMemory(s.kernel, 0x100000000n, 0x40000000n), 'offline_and_remove')).toEqual([]);
+    expect(injectAlong(prepared, (s) => removeMemory(s.kernel, 0x100000000n, 0x40000000n), 'remove')).toEqual(
+      [],
+    );
+    expect(
+      injectAlong(
+        prepared,
+        (s) => offlineAndRemoveMemory(s.kernel, 0x100000000n, 0x40000000n),
+        'offline_and_remove',
+      ),
+    ).toEqual([]);
   });
 });

@@ -59,7 +59,9 @@ export function snapshot(sys: GuestSystem): string {
       .join('\n'),
   );
   for (const z of k.pgdat.zones) {
-    parts.push(`${z.name} ${z.zoneStartPfn} ${z.spannedPages} ${z.presentPages} ${z.managedPages} ${JSON.stringify([...z.free.extents()])}`);
+    parts.push(
+      `${z.name} ${z.zoneStartPfn} ${z.spannedPages} ${z.presentPages} ${z.managedPages} ${JSON.stringify([...z.free.extents()])}`,
+    );
   }
   parts.push(`totalram ${k.totalramPages} max_pfn ${k.maxPfn}`);
   parts.push(`tables ${[...k.pt.tablePages].sort((a, b) => a - b).join(',')}`);

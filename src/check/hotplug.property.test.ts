@@ -14,7 +14,13 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { GuestSystem } from '../kernel/system.js';
 import { KernelBug, KernelError } from '../kernel/errno.js';
-import { addMemory, MHP_MEMMAP_ON_MEMORY, MHP_NONE, offlineAndRemoveMemory, removeMemory } from '../kernel/mm/memory_hotplug.js';
+import {
+  addMemory,
+  MHP_MEMMAP_ON_MEMORY,
+  MHP_NONE,
+  offlineAndRemoveMemory,
+  removeMemory,
+} from '../kernel/mm/memory_hotplug.js';
 import { stateStore, onlineStore } from '../kernel/drivers/base/memory.js';
 import { checkInvariants, formatViolation } from './invariants.js';
 import { snapshot } from './faults.js';
@@ -36,7 +42,15 @@ type Op =
   | { t: 'free'; pick: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('add' as const), block: fc.integer({ min: FIRST - 2, max: FIRST + 40 }), n: fc.integer({ min: 1, max: 12 }), memmap: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('add' as const),
+      block: fc.integer({ min: FIRST - 2, max: FIRST + 40 }),
+      n: fc.integer({ min: 1, max: 12 }),
+      memmap: fc.boolean(),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -45,11 +59,52 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       size: fc.constantFrom(0n, 0x100000n, 0xc000000n, 0x8000000n),
     }),
   },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('online' as const), pick: fc.nat(), type: fc.constantFrom('online' as const, 'online_kernel' as const, 'online_movable' as const, '1' as const) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('offline' as const), pick: fc.nat(), how: fc.constantFrom('state' as const, 'online0' as const) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('removeAdded' as const), pick: fc.nat(), andOffline: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('remove' as const), block: fc.integer({ min: FIRST - 1, max: FIRST + 40 }), n: fc.integer({ min: 1, max: 10 }), andOffline: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('alloc' as const), pages: fc.integer({ min: 1, max: 64 }), movable: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('online' as const),
+      pick: fc.nat(),
+      type: fc.constantFrom(
+        'online' as const,
+        'online_kernel' as const,
+        'online_movable' as const,
+        '1' as const,
+      ),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('offline' as const),
+      pick: fc.nat(),
+      how: fc.constantFrom('state' as const, 'online0' as const),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('removeAdded' as const),
+      pick: fc.nat(),
+      andOffline: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('remove' as const),
+      block: fc.integer({ min: FIRST - 1, max: FIRST + 40 }),
+      n: fc.integer({ min: 1, max: 10 }),
+      andOffline: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('alloc' as const),
+      pages: fc.integer({ min: 1, max: 64 }),
+      movable: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('free' as const), pick: fc.nat() }) },
 );
 
@@ -69,7 +124,12 @@ function cutsALargeLeaf(sys: GuestSystem, start: bigint, size: bigint): boolean 
 }
 
 function runSequence(mode: string, ops: Op[]): void {
-  const sys = new GuestSystem({ ramBytes: 8n << 30n, smp: 2, append: `mem=2G ${mode} memory_hotplug.memmap_on_memory=1`, initrdSize: 0x7f000 });
+  const sys = new GuestSystem({
+    ramBytes: 8n << 30n,
+    smp: 2,
+    append: `mem=2G ${mode} memory_hotplug.memmap_on_memory=1`,
+    initrdSize: 0x7f000,
+  });
   const k = sys.kernel;
   const added: Array<[bigint, bigint]> = [];
   const held: number[] = [];
@@ -143,12 +203,16 @@ function runSequence(mode: string, ops: Op[]): void {
         expect(k.sparse.all().some((sec) => sec.online && sec.startPfn + 32768 > ramEndPfn)).toBe(true);
         return;
       }
-      if (e instanceof KernelBug) throw new Error(`unexpected kernel BUG after ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v))}: ${e.where}`);
+      if (e instanceof KernelBug)
+        throw new Error(
+          `unexpected kernel BUG after ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v))}: ${e.where}`,
+        );
       if (!(e instanceof KernelError)) throw e;
       failed = true;
     }
     const label = JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v));
-    if (failed && op.t !== 'remove' && op.t !== 'removeAdded') expect(snapshot(sys), `failed ${label} changed the model`).toBe(before);
+    if (failed && op.t !== 'remove' && op.t !== 'removeAdded')
+      expect(snapshot(sys), `failed ${label} changed the model`).toBe(before);
     // Migrated pages move; keep the handles pointing at the pages that hold the tags.
     held.splice(0, held.length, ...k.workload.pages().map((p) => p.pfn));
     const v = checkInvariants(sys, label);
@@ -161,7 +225,10 @@ function runSequence(mode: string, ops: Op[]): void {
 describe('random hot-plug sequences keep the invariants', () => {
   for (const mode of ['', 'no5lvl', 'no4lvl']) {
     test(`${mode || 'sv57'}`, () => {
-      fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), (ops) => runSequence(mode, ops)), { numRuns: 350 });
+      fc.assert(
+        fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), (ops) => runSequence(mode, ops)),
+        { numRuns: 350 },
+      );
     });
   }
 });

@@ -72,14 +72,19 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
       const vpn = linearVpn(k, probe);
       const hit = k.pt.lookup(vpn);
       if (!hit.leaf) {
-        v('linear-map-covers-present-memory', hexPa(probe), `present memory (section ${s.nr}) has no linear mapping at va ${hexVa(vpn)}`);
+        v(
+          'linear-map-covers-present-memory',
+          hexPa(probe),
+          `present memory (section ${s.nr}) has no linear mapping at va ${hexVa(vpn)}`,
+        );
         break;
       }
       const lo = k.pt.readLo(hit.tablePfn, hit.index);
       const hi = k.pt.readHi(hit.tablePfn, hit.index);
       const span = LEVEL_PAGES[hit.level]!;
       const got = ptePpn(lo, hi) + (vpn % span);
-      if (got !== probe) v('linear-map-covers-present-memory', hexPa(probe), `va ${hexVa(vpn)} maps pa ${hexPa(got)}`);
+      if (got !== probe)
+        v('linear-map-covers-present-memory', hexPa(probe), `va ${hexVa(vpn)} maps pa ${hexPa(got)}`);
     }
   }
   const { tables, leaves } = reachable(k);
@@ -92,11 +97,20 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
     if (vpn >= linStart && vpn < linEnd) {
       const pages = LEVEL_PAGES[level]!;
       const expectPfn = vpn - offsetPages;
-      if (expectPfn !== pfn) v('linear-map-is-linear', hexVa(vpn), `linear-map leaf maps pa ${hexPa(pfn)}, not ${hexPa(expectPfn)}`);
+      if (expectPfn !== pfn)
+        v(
+          'linear-map-is-linear',
+          hexVa(vpn),
+          `linear-map leaf maps pa ${hexPa(pfn)}, not ${hexPa(expectPfn)}`,
+        );
       for (let sec = pfnToSectionNr(pfn); sec <= pfnToSectionNr(pfn + pages - 1); sec++) {
         const ms = k.sparse.get(sec);
         if (!ms || !ms.present) {
-          v('linear-map-covers-only-present-memory', hexPa(sectionNrToPfn(sec)), `section ${sec} is not present but the linear map still maps it (leaf at ${hexVa(vpn)})`);
+          v(
+            'linear-map-covers-only-present-memory',
+            hexPa(sectionNrToPfn(sec)),
+            `section ${sec} is not present but the linear map still maps it (leaf at ${hexVa(vpn)})`,
+          );
           break;
         }
       }
@@ -111,7 +125,11 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
     const [vs, ve] = memmapVpnRange(k, sectionNrToPfn(s.nr), PAGES_PER_SECTION);
     for (const probe of [vs, ve - 1]) {
       if (!k.pt.lookup(probe).leaf) {
-        v('vmemmap-mapped-for-present-sections', hexVa(probe), `section ${s.nr} has a memmap but its struct pages are not mapped`);
+        v(
+          'vmemmap-mapped-for-present-sections',
+          hexVa(probe),
+          `section ${s.nr} has a memmap but its struct pages are not mapped`,
+        );
         break;
       }
     }
@@ -119,35 +137,62 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
 
   // 3. Page-table pages: none leaked, none free while referenced; vmemmap backing likewise.
   for (const pfn of k.pt.tablePages) {
-    if (!tables.has(pfn)) v('no-leaked-page-table-pages', hexPa(pfn), 'a page the kernel took for a page table is no longer referenced (leaked)');
+    if (!tables.has(pfn))
+      v(
+        'no-leaked-page-table-pages',
+        hexPa(pfn),
+        'a page the kernel took for a page table is no longer referenced (leaked)',
+      );
   }
   for (const pfn of tables) {
-    if (isFreeInBuddy(k, pfn)) v('no-freed-page-table-in-use', hexPa(pfn), 'a referenced page-table page is free in the buddy allocator');
+    if (isFreeInBuddy(k, pfn))
+      v(
+        'no-freed-page-table-in-use',
+        hexPa(pfn),
+        'a referenced page-table page is free in the buddy allocator',
+      );
   }
   for (const [pfn] of k.pt.vmemmapBlocks) {
-    if (!inFlight.has(pfn)) v('no-leaked-vmemmap-pages', hexPa(pfn), 'vmemmap backing memory is allocated but no longer mapped (leaked)');
-    if (isFreeInBuddy(k, pfn)) v('no-freed-vmemmap-in-use', hexPa(pfn), 'mapped vmemmap backing memory is free in the buddy allocator');
+    if (!inFlight.has(pfn))
+      v(
+        'no-leaked-vmemmap-pages',
+        hexPa(pfn),
+        'vmemmap backing memory is allocated but no longer mapped (leaked)',
+      );
+    if (isFreeInBuddy(k, pfn))
+      v(
+        'no-freed-vmemmap-in-use',
+        hexPa(pfn),
+        'mapped vmemmap backing memory is free in the buddy allocator',
+      );
   }
 
   // 4. Buddy free lists and zone counters add up.
   let managed = 0;
   for (const z of k.pgdat.zones) {
     managed += z.managedPages;
-    if (z.free.freePages > z.managedPages) v('zone-counters', `zone ${z.name}`, `free ${z.free.freePages} pages > managed ${z.managedPages}`);
+    if (z.free.freePages > z.managedPages)
+      v('zone-counters', `zone ${z.name}`, `free ${z.free.freePages} pages > managed ${z.managedPages}`);
     if (z.presentPages < 0 || z.managedPages < 0) v('zone-counters', `zone ${z.name}`, 'negative page count');
     for (const [s, e] of z.free.extents()) {
       const last = pfnToSectionNr(e - 1);
       for (let sec = pfnToSectionNr(s); sec <= last; sec++) {
         const ms = k.sparse.get(sec);
         if (!ms || !ms.online || ms.zoneIdx !== z.idx) {
-          v('free-pages-in-online-sections', hexPa(Math.max(s, sectionNrToPfn(sec))), `free pages of zone ${z.name} in section ${sec}, which is not online in that zone`);
+          v(
+            'free-pages-in-online-sections',
+            hexPa(Math.max(s, sectionNrToPfn(sec))),
+            `free pages of zone ${z.name} in section ${sec}, which is not online in that zone`,
+          );
           break;
         }
       }
-      if (k.bootReserved.freeIn(s, e) > 0) v('free-pages-not-reserved', hexPa(s), 'a PG_reserved boot page is on a free list');
+      if (k.bootReserved.freeIn(s, e) > 0)
+        v('free-pages-not-reserved', hexPa(s), 'a PG_reserved boot page is on a free list');
     }
   }
-  if (managed !== k.totalramPages) v('zone-counters', 'totalram', `zones manage ${managed} pages, totalram_pages says ${k.totalramPages}`);
+  if (managed !== k.totalramPages)
+    v('zone-counters', 'totalram', `zones manage ${managed} pages, totalram_pages says ${k.totalramPages}`);
 
   // 5. The hardware agrees: hart 0's MMU walk finds what the kernel believes.
   const cfg = { mode: k.mode, rootPpn: k.pt.rootPfn };
@@ -155,19 +200,30 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
     const pfn = sectionNrToPfn(s.nr);
     const r = walkVa(k.mem, cfg, BigInt(linearVpn(k, pfn)) << 12n, 'load');
     if (!r.ok || r.ppn !== pfn) {
-      v('hardware-walk-agrees', hexPa(pfn), r.ok ? `hart 0 translates __va to ${hexPa(r.ppn)}` : `hart 0 faults (${r.cause}) on __va of present memory`);
+      v(
+        'hardware-walk-agrees',
+        hexPa(pfn),
+        r.ok
+          ? `hart 0 translates __va to ${hexPa(r.ppn)}`
+          : `hart 0 faults (${r.cause}) on __va of present memory`,
+      );
     }
   }
 
   // 6. No hart holds a stale translation (a missing flush).
   for (const h of sys.board.harts) {
     for (const st of h.tlb.staleEntries(k.mem)) {
-      v('no-stale-tlb-entries', hexVa(st.vpn), `hart ${h.id} caches a translation the page tables no longer give (${st.reason})`);
+      v(
+        'no-stale-tlb-entries',
+        hexVa(st.vpn),
+        `hart ${h.id} caches a translation the page tables no longer give (${st.reason})`,
+      );
     }
   }
 
   // 7. Migration kept every workload page's content.
-  for (const pfn of k.workload.corrupted(k)) v('migration-preserves-content', hexPa(pfn), 'a workload page lost its content tag');
+  for (const pfn of k.workload.corrupted(k))
+    v('migration-preserves-content', hexPa(pfn), 'a workload page lost its content tag');
   return out;
 }
 

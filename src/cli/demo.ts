@@ -48,7 +48,9 @@ export function runDemo(out: Writable): number {
     return r.stdout;
   };
   const k = session.system.kernel;
-  say(`riscv-hotplug demo: Linux ${k.profile.release} memory hot(un)plug on a RISC-V QEMU virt machine (${k.mode.name})`);
+  say(
+    `riscv-hotplug demo: Linux ${k.profile.release} memory hot(un)plug on a RISC-V QEMU virt machine (${k.mode.name})`,
+  );
   say(`machine: ${DEMO_ARGS.join(' ')}`);
   say('');
   say('1. At boot the guest has 4 GiB in memory blocks of 128 MiB, all online:');
@@ -75,12 +77,18 @@ export function runDemo(out: Writable): number {
   run('grep MemTotal /proc/meminfo');
   const ptEnd = run('cat /sys/kernel/debug/kernel_page_tables', true);
   const left = lineDiff(ptBefore, ptEnd);
-  say(left.length ? `    page tables differ from boot:\n${left.map((l) => '    ' + l).join('\n')}` : '    kernel_page_tables is identical to the one at boot.');
+  say(
+    left.length
+      ? `    page tables differ from boot:\n${left.map((l) => '    ' + l).join('\n')}`
+      : '    kernel_page_tables is identical to the one at boot.',
+  );
   say('');
   say('5. Invariant report:');
   const v = checkInvariants(session.system, 'demo');
   if (!v.length) {
-    say('    all invariants hold: the linear map covers exactly the present memory, every present section has');
+    say(
+      '    all invariants hold: the linear map covers exactly the present memory, every present section has',
+    );
     say('    its vmemmap, no page-table page leaked, free lists and zone counters add up, the MMU walk of');
     say('    every hart agrees with the kernel, and no TLB holds a stale entry.');
   } else {

@@ -65,7 +65,11 @@ function show(io: InteractiveIo, r: LineResult): void {
 }
 
 /** Runs until the input ends, `exit`, or Ctrl-A X. Resolves to the exit status. */
-export function interactive(machine: MachineOptions, io: InteractiveIo, onAfterCommand?: (s: Session) => void): Promise<number> {
+export function interactive(
+  machine: MachineOptions,
+  io: InteractiveIo,
+  onAfterCommand?: (s: Session) => void,
+): Promise<number> {
   const session = new Session(machine);
   let monitor = false;
   const rl = readline.createInterface({
@@ -112,7 +116,9 @@ export function interactive(machine: MachineOptions, io: InteractiveIo, onAfterC
         return;
       }
       if (!monitor && text === 'help') {
-        io.output.write('guest: cat FILE, ls [DIR], echo [-n] TEXT [> FILE], grep PATTERN FILE, dmesg; "(qemu) CMD" for the monitor\n');
+        io.output.write(
+          'guest: cat FILE, ls [DIR], echo [-n] TEXT [> FILE], grep PATTERN FILE, dmesg; "(qemu) CMD" for the monitor\n',
+        );
       } else {
         const r = session.execute(monitor && !text.startsWith('(qemu)') ? `(qemu) ${text}` : line);
         if (r) show(io, r);

@@ -29,7 +29,9 @@ script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmes
 
 function printResult(r: LineResult, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ cmd: r.cmd, stdout: r.stdout, stderr: r.stderr, errno: r.errno, kmsg: r.kmsg }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ cmd: r.cmd, stdout: r.stdout, stderr: r.stderr, errno: r.errno, kmsg: r.kmsg }) + '\n',
+    );
     return;
   }
   for (const l of r.kmsg) process.stderr.write(l + '\n');
@@ -55,7 +57,9 @@ async function runCommand(argv: string[]): Promise<number> {
       const v = checkInvariants(session.system, r.cmd);
       if (v.length) {
         progress.done();
-        process.stderr.write(`riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}:\n`);
+        process.stderr.write(
+          `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}:\n`,
+        );
         for (const x of v.slice(0, 20)) process.stderr.write('  ' + formatViolation(x) + '\n');
         if (v.length > 20) process.stderr.write(`  ... and ${v.length - 20} more\n`);
         if (opts.sysroot) writeSysroot(session.system.vfs, opts.sysroot);
@@ -108,10 +112,17 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'demo') return runDemo(process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
-      if (opts.script !== undefined) throw new UsageError(`riscv-hotplug: to run a script use: riscv-hotplug run [OPTIONS] ${opts.script}`);
-      return await interactive(opts, { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true }, (s) => {
-        if (opts.sysroot) writeSysroot(s.system.vfs, opts.sysroot);
-      });
+      if (opts.script !== undefined)
+        throw new UsageError(
+          `riscv-hotplug: to run a script use: riscv-hotplug run [OPTIONS] ${opts.script}`,
+        );
+      return await interactive(
+        opts,
+        { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true },
+        (s) => {
+          if (opts.sysroot) writeSysroot(s.system.vfs, opts.sysroot);
+        },
+      );
     }
     throw new UsageError(`riscv-hotplug: unknown command '${cmd ?? ''}' (see riscv-hotplug --help)`);
   } catch (e) {

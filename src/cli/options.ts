@@ -40,7 +40,16 @@ export interface RunOptions extends MachineOptions {
 
 export const DEFAULT_MACHINE = { m: '4G,slots=4,maxmem=16G', smp: 2 } as const;
 
-const SUFFIX: Record<string, bigint> = { '': 1n << 20n, b: 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n, p: 1n << 50n, e: 1n << 60n };
+const SUFFIX: Record<string, bigint> = {
+  '': 1n << 20n,
+  b: 1n,
+  k: 1n << 10n,
+  m: 1n << 20n,
+  g: 1n << 30n,
+  t: 1n << 40n,
+  p: 1n << 50n,
+  e: 1n << 60n,
+};
 
 /** QEMU's -m size: a plain number means MiB; suffixes K M G T (fractions allowed, e.g. 1.5G). */
 export function parseMemSize(text: string, what = '-m'): bigint {
@@ -66,7 +75,8 @@ export function parseMemOption(value: string): { ramBytes: bigint; slots: number
       size = parseMemSize(p.slice(5));
     } else if (p.startsWith('slots=')) {
       slots = Number(p.slice(6));
-      if (!Number.isInteger(slots) || slots < 0) throw new UsageError(`qemu-system-riscv64: -m: invalid slots '${p.slice(6)}'`);
+      if (!Number.isInteger(slots) || slots < 0)
+        throw new UsageError(`qemu-system-riscv64: -m: invalid slots '${p.slice(6)}'`);
     } else if (p.startsWith('maxmem=')) {
       maxmem = parseMemSize(p.slice(7), 'maxmem');
     } else {
@@ -74,9 +84,12 @@ export function parseMemOption(value: string): { ramBytes: bigint; slots: number
     }
   }
   if (size === undefined) throw new UsageError(`qemu-system-riscv64: -m ${value}: missing size`);
-  if (size % 4096n !== 0n || size === 0n) throw new UsageError(`qemu-system-riscv64: -m ${value}: invalid RAM size`);
+  if (size % 4096n !== 0n || size === 0n)
+    throw new UsageError(`qemu-system-riscv64: -m ${value}: invalid RAM size`);
   if (maxmem !== undefined && maxmem < size) {
-    throw new UsageError(`qemu-system-riscv64: invalid value of maxmem: maximum memory size (0x${maxmem.toString(16)}) must be at least the initial memory size (0x${size.toString(16)})`);
+    throw new UsageError(
+      `qemu-system-riscv64: invalid value of maxmem: maximum memory size (0x${maxmem.toString(16)}) must be at least the initial memory size (0x${size.toString(16)})`,
+    );
   }
   return { ramBytes: size, slots, maxmem: maxmem ?? size };
 }
@@ -153,7 +166,8 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '-M':
       case '-machine': {
         const v = val();
-        if (!/^virt(,|$)/.test(v)) throw new UsageError(`qemu-system-riscv64: -M ${v}: only the virt machine is modelled`);
+        if (!/^virt(,|$)/.test(v))
+          throw new UsageError(`qemu-system-riscv64: -M ${v}: only the virt machine is modelled`);
         break;
       }
       case '-nographic':
@@ -164,8 +178,10 @@ export function parseRunArgs(argv: string[]): RunOptions {
         val();
         break;
       default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`riscv-hotplug: unknown option '${a}' (see riscv-hotplug --help)`);
-        if (o.script !== undefined) throw new UsageError(`riscv-hotplug: only one script may be given (got '${o.script}' and '${a}')`);
+        if (a.startsWith('-') && a !== '-')
+          throw new UsageError(`riscv-hotplug: unknown option '${a}' (see riscv-hotplug --help)`);
+        if (o.script !== undefined)
+          throw new UsageError(`riscv-hotplug: only one script may be given (got '${o.script}' and '${a}')`);
         o.script = a;
     }
   }

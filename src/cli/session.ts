@@ -56,7 +56,12 @@ export class Session {
         smp: machine.smp,
         append: machine.append,
         initrdSize,
-        qemu: { memory: machine.memText, smp: machine.smpText, objects: machine.objects, devices: machine.devices },
+        qemu: {
+          memory: machine.memText,
+          smp: machine.smpText,
+          objects: machine.objects,
+          devices: machine.devices,
+        },
       });
     } catch (e) {
       if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
@@ -128,7 +133,10 @@ export class Session {
         // backed): a store/load access fault in S-mode, which the real kernel does not survive.
         this.dead = true;
         const pa = '0x' + (BigInt(e.pfn) << 12n).toString(16).padStart(16, '0');
-        this.system.kernel.log.log(1, `Unable to handle kernel access to physical address ${pa} (access fault): no memory there`);
+        this.system.kernel.log.log(
+          1,
+          `Unable to handle kernel access to physical address ${pa} (access fault): no memory there`,
+        );
         this.system.kernel.log.log(0, 'Kernel panic - not syncing: Fatal exception');
         res.stderr = `kernel panic: the kernel accessed physical address ${pa}, where the machine has no memory\n`;
       } else if (e instanceof KernelBug) {
@@ -146,12 +154,20 @@ export class Session {
 }
 
 export function readScript(path: string | undefined): string {
-  if (path === undefined) throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
+  if (path === undefined)
+    throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (code ?? 'error');
+    const why =
+      code === 'ENOENT'
+        ? 'No such file or directory'
+        : code === 'EACCES'
+          ? 'Permission denied'
+          : code === 'EISDIR'
+            ? 'Is a directory'
+            : (code ?? 'error');
     throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${why}`);
   }
 }

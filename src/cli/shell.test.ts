@@ -225,7 +225,10 @@ describe('echo', () => {
       status: 1,
     });
     expect(runShell(ctx, 'echo 1 > /debug/info').stderr).toBe('bash: echo: write error: Invalid argument\n');
-    expect(runShell(ctx, 'cat /debug/add')).toMatchObject({ stderr: 'cat: /debug/add: Invalid argument\n', errno: EINVAL });
+    expect(runShell(ctx, 'cat /debug/add')).toMatchObject({
+      stderr: 'cat: /debug/add: Invalid argument\n',
+      errno: EINVAL,
+    });
   });
 
   test('> without a file name is a syntax error', () => {
@@ -263,9 +266,21 @@ describe('echo', () => {
 
   test('2> sends the error messages to a file; >> writes like >', () => {
     const { ctx, writes } = setup();
-    const root = staticDir({ dev: staticDir({ null: file(() => '', () => undefined) }), sys: ctx.vfs.root });
+    const root = staticDir({
+      dev: staticDir({
+        null: file(
+          () => '',
+          () => undefined,
+        ),
+      }),
+      sys: ctx.vfs.root,
+    });
     const vfs = new Vfs(root);
-    expect(runShell({ ...ctx, vfs }, 'cat /nope 2>/dev/null')).toMatchObject({ stdout: '', stderr: '', status: 1 });
+    expect(runShell({ ...ctx, vfs }, 'cat /nope 2>/dev/null')).toMatchObject({
+      stdout: '',
+      stderr: '',
+      status: 1,
+    });
     expect(runShell(ctx, `cat /nope 2>${M}/probe`).stderr).toBe('');
     expect(runShell(ctx, `echo online >>${M}/memory9/state`).status).toBe(0);
     expect(writes).toEqual(['probe="cat: /nope: No such file or directory\\n"', 'memory9/state="online\\n"']);

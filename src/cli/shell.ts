@@ -64,7 +64,8 @@ function lex(line: string): Token[] {
     const c = line[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) literal(line[++i]!);
+      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!))
+        literal(line[++i]!);
       else literal(c);
       continue;
     }
@@ -152,7 +153,8 @@ export function expandGlob(vfs: Vfs, word: string, wild?: boolean[]): string[] {
       } catch {
         entries = [];
       }
-      for (const e of entries) if (re.test(e.name)) next.push(base === '/' ? `/${e.name}` : `${base}/${e.name}`);
+      for (const e of entries)
+        if (re.test(e.name)) next.push(base === '/' ? `/${e.name}` : `${base}/${e.name}`);
     }
     paths = next;
   }
@@ -325,7 +327,8 @@ export function runShell(ctx: ShellContext, line: string): ShellResult {
         ctx.vfs.writeOpen(stdoutTo.node, out);
       } catch (e) {
         const { errno, text } = errText(e);
-        res.stderr += cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
+        res.stderr +=
+          cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
         res.errno = errno;
         res.status = 1;
       }

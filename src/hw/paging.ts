@@ -82,6 +82,7 @@ export function encodeSatp(s: Satp): bigint {
 
 export function decodeSatp(v: bigint): Satp {
   const mode = Number((v >> 60n) & 0xfn);
-  if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10) throw new RangeError(`satp MODE ${mode} not supported`);
+  if (mode !== 0 && mode !== 8 && mode !== 9 && mode !== 10)
+    throw new RangeError(`satp MODE ${mode} not supported`);
   return { mode, asid: Number((v >> 44n) & 0xffffn), ppn: Number(v & ((1n << 44n) - 1n)) };
 }

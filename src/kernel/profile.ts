@@ -91,12 +91,14 @@ export interface MeminfoRuntime {
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 function hex(v: Json | undefined, what: string): bigint {
-  if (typeof v !== 'string' || !/^0x[0-9a-f]+$/i.test(v)) throw new Error(`kernel profile: ${what} must be a hex string`);
+  if (typeof v !== 'string' || !/^0x[0-9a-f]+$/i.test(v))
+    throw new Error(`kernel profile: ${what} must be a hex string`);
   return BigInt(v);
 }
 
 function obj(v: Json | undefined, what: string): { [key: string]: Json } {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`kernel profile: ${what} must be an object`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`kernel profile: ${what} must be an object`);
   return v;
 }
 
@@ -106,7 +108,8 @@ function str(v: Json | undefined, what: string): string {
 }
 
 function num(v: Json | undefined, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`kernel profile: ${what} must be a whole number`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new Error(`kernel profile: ${what} must be a whole number`);
   return v;
 }
 
@@ -127,21 +130,34 @@ function meminfoRuntime(o: { [key: string]: Json }): MeminfoRuntime {
 function bootEnvironment(v: Json | undefined): BootEnvironment {
   const o = v === undefined ? {} : obj(v, 'bootEnvironment');
   const placement = o['fdtPlacement'] ?? 'below3GiB';
-  if (placement !== 'below3GiB' && placement !== 'ramEnd') throw new Error('kernel profile: bootEnvironment.fdtPlacement must be below3GiB or ramEnd');
+  if (placement !== 'below3GiB' && placement !== 'ramEnd')
+    throw new Error('kernel profile: bootEnvironment.fdtPlacement must be below3GiB or ramEnd');
   const stems = o['dtAliasStems'] ?? [];
-  if (!Array.isArray(stems) || stems.some((x) => typeof x !== 'string')) throw new Error('kernel profile: bootEnvironment.dtAliasStems must be a list of strings');
+  if (!Array.isArray(stems) || stems.some((x) => typeof x !== 'string'))
+    throw new Error('kernel profile: bootEnvironment.dtAliasStems must be a list of strings');
   const bool = (key: string): boolean => {
     const b = o[key] ?? false;
-    if (typeof b !== 'boolean') throw new Error(`kernel profile: bootEnvironment.${key} must be true or false`);
+    if (typeof b !== 'boolean')
+      throw new Error(`kernel profile: bootEnvironment.${key} must be true or false`);
     return b;
   };
   return {
     qemu: o['qemu'] === undefined ? '7.2' : str(o['qemu'], 'bootEnvironment.qemu'),
-    initrdOffsetCap: o['initrdOffsetCap'] === undefined ? 0x8000000n : hex(o['initrdOffsetCap'], 'bootEnvironment.initrdOffsetCap'),
+    initrdOffsetCap:
+      o['initrdOffsetCap'] === undefined
+        ? 0x8000000n
+        : hex(o['initrdOffsetCap'], 'bootEnvironment.initrdOffsetCap'),
     fdtPlacement: placement,
-    fdtTotalSize: o['fdtTotalSize'] === undefined ? undefined : hex(o['fdtTotalSize'], 'bootEnvironment.fdtTotalSize'),
-    dtUnflattenedBase: o['dtUnflattenedBase'] === undefined ? 21104 : num(o['dtUnflattenedBase'], 'bootEnvironment.dtUnflattenedBase'),
-    dtUnflattenedPerCpu: o['dtUnflattenedPerCpu'] === undefined ? 2264 : num(o['dtUnflattenedPerCpu'], 'bootEnvironment.dtUnflattenedPerCpu'),
+    fdtTotalSize:
+      o['fdtTotalSize'] === undefined ? undefined : hex(o['fdtTotalSize'], 'bootEnvironment.fdtTotalSize'),
+    dtUnflattenedBase:
+      o['dtUnflattenedBase'] === undefined
+        ? 21104
+        : num(o['dtUnflattenedBase'], 'bootEnvironment.dtUnflattenedBase'),
+    dtUnflattenedPerCpu:
+      o['dtUnflattenedPerCpu'] === undefined
+        ? 2264
+        : num(o['dtUnflattenedPerCpu'], 'bootEnvironment.dtUnflattenedPerCpu'),
     dtAliasStems: stems as string[],
     cpuZicbom: bool('cpuZicbom'),
     pciHostEcam: bool('pciHostEcam'),
@@ -209,10 +225,19 @@ export function parseKernelProfile(json: unknown): KernelProfile {
       name: str(fw['name'], 'firmware.name'),
     },
     bootRuntimeFootprint: {
-      unmovablePagesBeforePgtableCacheInit: num(foot['unmovablePagesBeforePgtableCacheInit'], 'bootRuntimeFootprint.unmovablePagesBeforePgtableCacheInit'),
+      unmovablePagesBeforePgtableCacheInit: num(
+        foot['unmovablePagesBeforePgtableCacheInit'],
+        'bootRuntimeFootprint.unmovablePagesBeforePgtableCacheInit',
+      ),
       usedBytes: hex(foot['usedBytes'], 'bootRuntimeFootprint.usedBytes'),
-      unmovablePageblocksOffset: hex(foot['unmovablePageblocksOffset'], 'bootRuntimeFootprint.unmovablePageblocksOffset'),
-      unmovablePageblocksSize: hex(foot['unmovablePageblocksSize'], 'bootRuntimeFootprint.unmovablePageblocksSize'),
+      unmovablePageblocksOffset: hex(
+        foot['unmovablePageblocksOffset'],
+        'bootRuntimeFootprint.unmovablePageblocksOffset',
+      ),
+      unmovablePageblocksSize: hex(
+        foot['unmovablePageblocksSize'],
+        'bootRuntimeFootprint.unmovablePageblocksSize',
+      ),
     },
     meminfoRuntimeKb: meminfoRuntime(obj(root['meminfoRuntimeKb'], 'meminfoRuntimeKb')),
     bootEnvironment: bootEnvironment(root['bootEnvironment']),

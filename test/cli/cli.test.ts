@@ -13,7 +13,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'riscv-hotplug');
 
 function run(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', cwd: root, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    input,
+    encoding: 'utf8',
+    cwd: root,
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,12 +31,21 @@ function script(text: string): string {
 
 describe('riscv-hotplug run', () => {
   test('--json prints one object per script line with cmd, stdout, stderr and errno', () => {
-    const s = script('# a comment\ncat /sys/devices/system/memory/block_size_bytes\necho -n 0x80000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/add\n\nls /sys/devices/system/memory\n');
+    const s = script(
+      '# a comment\ncat /sys/devices/system/memory/block_size_bytes\necho -n 0x80000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/add\n\nls /sys/devices/system/memory\n',
+    );
     const r = run(['run', '--json', '-m', '8G', '-append', 'mem=2G', s]);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { cmd: string; stdout: string; stderr: string; errno: number });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { cmd: string; stdout: string; stderr: string; errno: number });
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatchObject({ cmd: 'cat /sys/devices/system/memory/block_size_bytes', stdout: '8000000\n', errno: 0 });
+    expect(lines[0]).toMatchObject({
+      cmd: 'cat /sys/devices/system/memory/block_size_bytes',
+      stdout: '8000000\n',
+      errno: 0,
+    });
     expect(lines[1]).toMatchObject({ errno: 17, stderr: 'bash: echo: write error: File exists\n' });
     expect(lines[2]!.stdout).toContain('memory16/\n');
   });
@@ -54,7 +68,18 @@ describe('riscv-hotplug run', () => {
         '(qemu) info memory-devices',
       ].join('\n'),
     );
-    const r = run(['run', '-m', '16G,slots=3,maxmem=32G', '-smp', '8', '-object', 'memory-backend-ram,id=vmem0,size=2G', '-device', 'virtio-mem-pci,id=vm0,memdev=vmem0,node=0', s]);
+    const r = run([
+      'run',
+      '-m',
+      '16G,slots=3,maxmem=32G',
+      '-smp',
+      '8',
+      '-object',
+      'memory-backend-ram,id=vmem0,size=2G',
+      '-device',
+      'virtio-mem-pci,id=vm0,memdev=vmem0,node=0',
+      s,
+    ]);
     expect(r.status).toBe(0);
     expect(r.stderr).not.toContain('bash:');
     expect(r.stdout).toContain('Memory device [virtio-mem]: "vm0"');
@@ -92,13 +117,17 @@ describe('riscv-hotplug run', () => {
     );
     const r = run(['run', '--check', '-m', '8G', '-append', 'mem=2G no5lvl', s]);
     expect(r.status).toBe(4);
-    expect(r.stderr).toContain('invariant linear-map-covers-present-memory violated after "echo -n 0x108000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/remove" at 0x100000000');
+    expect(r.stderr).toContain(
+      'invariant linear-map-covers-present-memory violated after "echo -n 0x108000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/remove" at 0x100000000',
+    );
     expect(r.stdout).not.toContain('not reached');
   });
 
   test('--sysroot mirrors the memory files so the real lsmem reads the model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rh-sysroot-'));
-    const s = script('echo -n 0x100000000 0x40000000 > /sys/kernel/debug/hotplug_oracle/add\necho online_movable > /sys/devices/system/memory/memory33/state\n');
+    const s = script(
+      'echo -n 0x100000000 0x40000000 > /sys/kernel/debug/hotplug_oracle/add\necho online_movable > /sys/devices/system/memory/memory33/state\n',
+    );
     const r = run(['run', '-m', '8G', '-append', 'mem=2G', '--sysroot', dir, s]);
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'sys/devices/system/memory/memory33/state'), 'utf8')).toBe('online\n');
@@ -137,10 +166,14 @@ describe('interactive session through a pseudo-terminal', () => {
       ['\r', 'offline'],
       ['exit\r', ''],
     ];
-    const r = spawnSync('python3', [join(root, 'test', 'cli', 'pty-drive.py'), JSON.stringify(steps), '--', process.execPath, bin], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      'python3',
+      [join(root, 'test', 'cli', 'pty-drive.py'), JSON.stringify(steps), '--', process.execPath, bin],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.stdout).toContain('8000000');
     expect(r.stdout).toContain('base memory: 4294967296');
     expect(r.stdout).toContain('auto_online_blocks');

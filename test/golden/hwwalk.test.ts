@@ -39,9 +39,16 @@ function check(sys: GuestSystem): number {
     const last = walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, end - 4096n, 'load');
     expect(last.ok, `load at the end of ${m[1]}`).toBe(true);
     // Merged runs need not be physically contiguous in the vmemmap; the linear and kernel maps are.
-    if (!section.includes('vmemmap') && last.ok) expect(BigInt(last.ppn) << 12n).toBe(pa + (end - start) - 4096n);
-    expect(walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, start, 'store').ok, `store at ${m[1]}`).toBe(writable);
-    expect(walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, start, 'fetch').ok, `fetch at ${m[1]}`).toBe(exec);
+    if (!section.includes('vmemmap') && last.ok)
+      expect(BigInt(last.ppn) << 12n).toBe(pa + (end - start) - 4096n);
+    expect(
+      walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, start, 'store').ok,
+      `store at ${m[1]}`,
+    ).toBe(writable);
+    expect(
+      walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, start, 'fetch').ok,
+      `fetch at ${m[1]}`,
+    ).toBe(exec);
     checked++;
   }
   return checked;

@@ -14,14 +14,26 @@ import { describe, expect, test } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { buildScript, initrdSize, machineArgs, memTotal, parseRecording, ptdumpSections, type Check } from './recording.js';
+import {
+  buildScript,
+  initrdSize,
+  machineArgs,
+  memTotal,
+  parseRecording,
+  ptdumpSections,
+  type Check,
+} from './recording.js';
 import { parseRunArgs } from '../../src/cli/options.js';
 import { Session, type LineResult } from '../../src/cli/session.js';
 import { GOLDEN_RECORDINGS } from './recordings.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'oracle');
 
-function compare(check: Check, got: LineResult | undefined, state: { mem?: [number | undefined, number | undefined] }): [boolean, unknown, unknown] {
+function compare(
+  check: Check,
+  got: LineResult | undefined,
+  state: { mem?: [number | undefined, number | undefined] },
+): [boolean, unknown, unknown] {
   const out = (got?.stdout ?? '').split('\n');
   if (out[out.length - 1] === '') out.pop();
   switch (check.kind) {
@@ -34,18 +46,30 @@ function compare(check: Check, got: LineResult | undefined, state: { mem?: [numb
       if (check.what.startsWith('grep Mem /proc/meminfo')) {
         // MemFree and MemAvailable count pages held by the recording's own init program and page
         // cache, which the model does not run; they are exempt. The labels and MemTotal must match.
-        const mask = (xs: string[]): string[] => xs.map((l) => (l.startsWith('MemTotal:') ? l : l.split(':')[0]!));
+        const mask = (xs: string[]): string[] =>
+          xs.map((l) => (l.startsWith('MemTotal:') ? l : l.split(':')[0]!));
         return [JSON.stringify(mask(check.expected)) === JSON.stringify(mask(out)), check.expected, out];
       }
       return [JSON.stringify(check.expected) === JSON.stringify(out), check.expected, out];
     }
     case 'set': {
-      const norm = (xs: string[]): string[] => xs.filter((x) => x.trim()).map((x) => x.replace(/\/$/, '')).sort();
-      return [JSON.stringify(norm(check.expected)) === JSON.stringify(norm(out)), norm(check.expected), norm(out)];
+      const norm = (xs: string[]): string[] =>
+        xs
+          .filter((x) => x.trim())
+          .map((x) => x.replace(/\/$/, ''))
+          .sort();
+      return [
+        JSON.stringify(norm(check.expected)) === JSON.stringify(norm(out)),
+        norm(check.expected),
+        norm(out),
+      ];
     }
     case 'blockset': {
       const e = check.expected.map((l) => l.split(' ')[0]!).sort();
-      const g = out.filter((x) => /^memory\d+\/?$/.test(x)).map((x) => x.replace(/\/$/, '')).sort();
+      const g = out
+        .filter((x) => /^memory\d+\/?$/.test(x))
+        .map((x) => x.replace(/\/$/, ''))
+        .sort();
       return [JSON.stringify(e) === JSON.stringify(g), e, g];
     }
     case 'meminfo': {
@@ -77,7 +101,8 @@ describe('real-kernel recordings', () => {
       const bad: string[] = [];
       for (const { line, check } of script.checks) {
         const [ok, e, g] = compare(check, results[line], state);
-        if (!ok) bad.push(`${check.what}\n  expected: ${JSON.stringify(e)}\n  got:      ${JSON.stringify(g)}`);
+        if (!ok)
+          bad.push(`${check.what}\n  expected: ${JSON.stringify(e)}\n  got:      ${JSON.stringify(g)}`);
       }
       expect(bad.slice(0, 5).join('\n')).toBe('');
       expect(script.checks.length).toBeGreaterThan(10);

@@ -29,8 +29,28 @@ export interface BuiltScript {
   checks: Array<{ line: number; check: Check }>;
 }
 
-const SKIP = new Set(['time', 'info', 'ptwalk', 'consolelevel', 'exists', 'dmesg', 'sleep', 'poweroff', 'settle', 'touch']);
-const HMP_COMPARED = ['info memory-devices', 'info memory_size_summary', 'qom-set ', 'qom-get ', 'device_add ', 'device_del ', 'object_add ', 'object_del '];
+const SKIP = new Set([
+  'time',
+  'info',
+  'ptwalk',
+  'consolelevel',
+  'exists',
+  'dmesg',
+  'sleep',
+  'poweroff',
+  'settle',
+  'touch',
+]);
+const HMP_COMPARED = [
+  'info memory-devices',
+  'info memory_size_summary',
+  'qom-set ',
+  'qom-get ',
+  'device_add ',
+  'device_del ',
+  'object_add ',
+  'object_del ',
+];
 const SKIP_CAT = new Set([
   '/proc/zoneinfo',
   '/proc/buddyinfo',
@@ -115,7 +135,11 @@ export function buildScript(rec: Recording): BuiltScript {
     } else if (op === 'cat' && args.length) {
       const exp = block(c.out, `cat ${args[0]}`);
       if (SKIP_CAT.has(args[0]!) || !exp) continue;
-      emit(`cat ${args[0]}`, { kind: args[0] === '/proc/meminfo' ? 'meminfo' : 'exact', what: c.cmd, expected: exp });
+      emit(`cat ${args[0]}`, {
+        kind: args[0] === '/proc/meminfo' ? 'meminfo' : 'exact',
+        what: c.cmd,
+        expected: exp,
+      });
     } else if (op === 'grep' && args.length >= 2) {
       const exp = block(c.out, `grep ${args[0]} ${args[1]}`);
       if (exp) emit(`grep ${args[0]} ${args[1]}`, { kind: 'exact', what: c.cmd, expected: exp });
@@ -130,7 +154,12 @@ export function buildScript(rec: Recording): BuiltScript {
         const name = l.split(' ')[0]!;
         const f = memblockFields(l);
         for (const a of ATTRS) {
-          if (a in f) emit(`cat ${MEMDIR}/${name}/${a}`, { kind: 'exact', what: `memblocks ${name}/${a}`, expected: [f[a]!] });
+          if (a in f)
+            emit(`cat ${MEMDIR}/${name}/${a}`, {
+              kind: 'exact',
+              what: `memblocks ${name}/${a}`,
+              expected: [f[a]!],
+            });
         }
       }
     } else if (op === 'host' && args[0] === 'hmp') {

@@ -271,12 +271,31 @@ export class MachineDevices implements MemoryDeviceMachine {
   /** Every device on a PCI bus, host bridge excluded, in bus/slot order, as a guest enumerates them. */
   pciFunctions(): PciFunctionInfo[] {
     const out: PciFunctionInfo[] = [];
-    for (const bus of [this.pcie0, ...this.rootPorts.map((rp) => rp.secondary).filter((b): b is PciBus => b !== undefined)]) {
+    for (const bus of [
+      this.pcie0,
+      ...this.rootPorts.map((rp) => rp.secondary).filter((b): b is PciBus => b !== undefined),
+    ]) {
       bus.devices.forEach((d, devfn) => {
         if (!d || d instanceof GpexRoot) return;
         const address = `0000:${bus.busNumber.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
-        if (d instanceof PcieRootPort) out.push({ address, bus: bus.busNumber, devfn, kind: 'root-port', secondaryBus: d.secondary?.busNumber ?? -1, device: d });
-        else if (d instanceof VirtioMemPci) out.push({ address, bus: bus.busNumber, devfn, kind: 'virtio-mem-pci', secondaryBus: -1, device: d });
+        if (d instanceof PcieRootPort)
+          out.push({
+            address,
+            bus: bus.busNumber,
+            devfn,
+            kind: 'root-port',
+            secondaryBus: d.secondary?.busNumber ?? -1,
+            device: d,
+          });
+        else if (d instanceof VirtioMemPci)
+          out.push({
+            address,
+            bus: bus.busNumber,
+            devfn,
+            kind: 'virtio-mem-pci',
+            secondaryBus: -1,
+            device: d,
+          });
       });
     }
     return out.sort((a, b) => a.bus * 256 + a.devfn - (b.bus * 256 + b.devfn));

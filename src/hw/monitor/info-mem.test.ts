@@ -5,12 +5,20 @@ import { bumpAllocator, mapPage } from '../ptbuilder.js';
 import { PTE_A, PTE_D, PTE_G, PTE_R, PTE_W, PTE_X } from '../pte.js';
 import { gva2gpa, infoMem } from './info-mem.js';
 
-function machine(): { mem: PhysMem; root: number; map: (vpn: number, ppn: number, level: number, flags: number) => void } {
+function machine(): {
+  mem: PhysMem;
+  root: number;
+  map: (vpn: number, ppn: number, level: number, flags: number) => void;
+} {
   const mem = new PhysMem();
   mem.addRegion({ name: 'ram', kind: 'ram', basePfn: 0x80000, pages: 1 << 16 });
   const alloc = bumpAllocator(mem, 0x80000);
   const root = alloc();
-  return { mem, root, map: (vpn, ppn, level, flags) => mapPage(mem, SV48, root, vpn, level, ppn, flags, alloc) };
+  return {
+    mem,
+    root,
+    map: (vpn, ppn, level, flags) => mapPage(mem, SV48, root, vpn, level, ppn, flags, alloc),
+  };
 }
 
 describe('info mem', () => {

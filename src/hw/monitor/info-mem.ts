@@ -26,14 +26,18 @@ const hex16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 
 export function infoMem(mem: PhysMem, mode: PagingMode | undefined, rootPpn: number): string {
   if (!mode) return 'No translation or protection\n';
-  const lines = ['      vaddr            paddr            size         attr', '---------------- ---------------- ---------------- -------'];
+  const lines = [
+    '      vaddr            paddr            size         attr',
+    '---------------- ---------------- ---------------- -------',
+  ];
   const vaBits = BigInt(mode.vaBits);
   let run: { va: bigint; pa: bigint; size: bigint; attr: number } | undefined;
   const flush = (): void => {
     if (run) lines.push(`${hex16(run.va)} ${hex16(run.pa)} ${hex16(run.size)} ${attrText(run.attr)}`);
     run = undefined;
   };
-  const canonical = (va: bigint): bigint => (va >> (vaBits - 1n)) & 1n ? va | (((1n << 64n) - 1n) ^ ((1n << vaBits) - 1n)) : va;
+  const canonical = (va: bigint): bigint =>
+    (va >> (vaBits - 1n)) & 1n ? va | (((1n << 64n) - 1n) ^ ((1n << vaBits) - 1n)) : va;
   const visit = (ppn: number, level: number, base: bigint): void => {
     const shift = BigInt(12 + 9 * level);
     for (let i = 0; i < 512; i++) {
@@ -62,7 +66,12 @@ export function infoMem(mem: PhysMem, mode: PagingMode | undefined, rootPpn: num
 }
 
 /** gva2gpa through a hart's translation regime (no TLB involved, as QEMU's debug walk). */
-export function gva2gpa(mem: PhysMem, mode: PagingMode | undefined, rootPpn: number, va: bigint): bigint | undefined {
+export function gva2gpa(
+  mem: PhysMem,
+  mode: PagingMode | undefined,
+  rootPpn: number,
+  va: bigint,
+): bigint | undefined {
   if (!mode) return va;
   const r = walkVa(mem, { mode, rootPpn, mxr: true, ad: 'svadu' }, va, 'load');
   if (!r.ok) return undefined;

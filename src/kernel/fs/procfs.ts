@@ -84,7 +84,13 @@ export function procBuddyinfo(k: Kernel): string {
   let out = '';
   for (const z of k.pgdat.zones) {
     if (!z.isPopulated()) continue;
-    out += `Node 0, zone ${z.name.padStart(8)} ` + z.free.counts().map((c) => String(c).padStart(6) + ' ').join('') + '\n';
+    out +=
+      `Node 0, zone ${z.name.padStart(8)} ` +
+      z.free
+        .counts()
+        .map((c) => String(c).padStart(6) + ' ')
+        .join('') +
+      '\n';
   }
   return out;
 }

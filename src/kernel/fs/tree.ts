@@ -59,7 +59,8 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
         ['auto_online_blocks', autoOnline],
         ['block_size_bytes', blockSize],
       ];
-      for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, memoryBlockDir(k, mem, nodeDirRef)]);
+      for (const mem of blocksSorted(k))
+        entries.push([`memory${mem.id}`, memoryBlockDir(k, mem, nodeDirRef)]);
       entries.push(['uevent', file(() => '')]);
       return entries;
     },
@@ -87,10 +88,17 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
   const hasNormal = (): boolean => k.pgdat.zones.some((z) => z.idx <= ZONE_NORMAL && z.isPopulated());
   const node0 = dynamicDir(() => {
     const entries: Array<[string, VNode]> = [];
-    for (let c = 0; c < k.machine.smp; c++) entries.push([`cpu${c}`, link(`../../cpu/cpu${c}`, () => undefined)]);
+    for (let c = 0; c < k.machine.smp; c++)
+      entries.push([`cpu${c}`, link(`../../cpu/cpu${c}`, () => undefined)]);
     entries.push(['cpulist', file(() => cpuList(k.machine.smp) + '\n')]);
     entries.push(['meminfo', file(() => nodeMeminfo(k))]);
-    for (const mem of blocksSorted(k)) entries.push([`memory${mem.id}`, link(`../../memory/memory${mem.id}`, () => built.vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`))]);
+    for (const mem of blocksSorted(k))
+      entries.push([
+        `memory${mem.id}`,
+        link(`../../memory/memory${mem.id}`, () =>
+          built.vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`),
+        ),
+      ]);
     entries.push(['uevent', file(() => '')]);
     return entries;
   });
@@ -119,13 +127,20 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
     auto_movable_numa_aware: file(() => (k.params.autoMovableNumaAware ? 'Y\n' : 'N\n')),
     auto_movable_ratio: file(() => `${k.params.autoMovableRatio}\n`),
     // get_memmap_mode(): force mode reads back as "force", the others as a bool.
-    memmap_on_memory: file(() => (k.params.memmapMode === 'force' ? 'force\n' : k.params.memmapMode === 'on' ? 'Y\n' : 'N\n')),
+    memmap_on_memory: file(() =>
+      k.params.memmapMode === 'force' ? 'force\n' : k.params.memmapMode === 'on' ? 'Y\n' : 'N\n',
+    ),
     online_policy: file(() => k.params.onlinePolicy + '\n'),
   });
 
   const root = staticDir({
     // Where shell redirections send what nobody wants to see (2>/dev/null).
-    dev: staticDir({ null: file(() => '', () => undefined) }),
+    dev: staticDir({
+      null: file(
+        () => '',
+        () => undefined,
+      ),
+    }),
     proc: staticDir({
       buddyinfo: file(() => procBuddyinfo(k), undefined, 'procfs'),
       cmdline: file(() => k.cmdline.raw + '\n', undefined, 'procfs'),
@@ -166,7 +181,11 @@ function nodeMeminfo(k: Kernel): string {
   const total = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0);
   const free = k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
   const f = (label: string, pages: number): string => `Node 0 ${label}${String(pages * 4).padStart(8)} kB`;
-  return [f('MemTotal:       ', total), f('MemFree:        ', free), f('MemUsed:        ', total - free)].join('\n') + '\n';
+  return (
+    [f('MemTotal:       ', total), f('MemFree:        ', free), f('MemUsed:        ', total - free)].join(
+      '\n',
+    ) + '\n'
+  );
 }
 
 void ZONE_MOVABLE;

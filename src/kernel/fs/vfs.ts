@@ -77,7 +77,10 @@ export function staticDir(entries: Record<string, VNode>): DirNode {
 }
 
 /** A directory whose entries come from a function each time it is read. */
-export function dynamicDir(entries: () => Array<[string, VNode]> | Map<string, VNode>, lookup?: (name: string) => VNode | undefined): DirNode {
+export function dynamicDir(
+  entries: () => Array<[string, VNode]> | Map<string, VNode>,
+  lookup?: (name: string) => VNode | undefined,
+): DirNode {
   return {
     kind: 'dir',
     list: () => [...(entries instanceof Function ? entries() : entries)].map(([n]) => n),
@@ -137,7 +140,8 @@ export class Vfs {
       }
       const child = node.get(part);
       if (!child) throw new KernelError(ENOENT);
-      const reached: Walk = child.kind === 'link' ? this.followLink(dirs, child, count) : { dirs, node: child };
+      const reached: Walk =
+        child.kind === 'link' ? this.followLink(dirs, child, count) : { dirs, node: child };
       dirs = reached.dirs;
       node = reached.node;
       if (node.kind === 'dir') dirs = [...dirs, node];
@@ -211,7 +215,11 @@ export class Vfs {
       .map((name) => {
         const child = n.get(name);
         const target = follow(child);
-        return { name, isDir: target?.kind === 'dir' && child?.kind !== 'link', isLink: child?.kind === 'link' };
+        return {
+          name,
+          isDir: target?.kind === 'dir' && child?.kind !== 'link',
+          isLink: child?.kind === 'link',
+        };
       })
       .sort((a, b) => versionCompare(a.name, b.name));
   }

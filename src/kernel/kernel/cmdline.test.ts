@@ -177,7 +177,9 @@ describe('memory_hotplug.* parameters', () => {
 
   test('memmap_on_memory ignores a value set_memmap_mode rejects', () => {
     expect(parseCmdline('memory_hotplug.memmap_on_memory=maybe').memmapMode).toBe('off');
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapMode).toBe('on');
+    expect(
+      parseCmdline('memory_hotplug.memmap_on_memory=1 memory_hotplug.memmap_on_memory=2').memmapMode,
+    ).toBe('on');
     // sysfs_streq() matches "force" and "FORCE" only; "Force" is no kstrtobool value either.
     expect(parseCmdline('memory_hotplug.memmap_on_memory=Force').memmapMode).toBe('off');
     expect(parseCmdline('memory_hotplug.memmap_on_memory=').memmapMode).toBe('off');
@@ -250,7 +252,9 @@ describe('memory_hotplug.* parameters', () => {
   // have KERNEL_PARAM_OPS_FL_NOARG; memmap_on_memory's memmap_mode_ops do not (mm/memory_hotplug.c).
   test('memory_hotplug.memmap_on_memory without a value is refused and stays off', () => {
     expect(parseCmdline('memory_hotplug.memmap_on_memory').memmapMode).toBe('off');
-    expect(parseCmdline('memory_hotplug.memmap_on_memory=force memory_hotplug.memmap_on_memory').memmapMode).toBe('force');
+    expect(
+      parseCmdline('memory_hotplug.memmap_on_memory=force memory_hotplug.memmap_on_memory').memmapMode,
+    ).toBe('force');
   });
 });
 

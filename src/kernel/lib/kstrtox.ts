@@ -10,7 +10,10 @@ export const U64 = (1n << 64n) - 1n;
  * the first character that is not one. The value wraps at 64 bits as in C;
  * `overflow` says it did.
  */
-function parseInteger(text: string, base: number): { value: bigint; digits: number; end: number; overflow: boolean } {
+function parseInteger(
+  text: string,
+  base: number,
+): { value: bigint; digits: number; end: number; overflow: boolean } {
   const x = text[0] === '0' && text[1]?.toLowerCase() === 'x';
   if (base === 0) base = text[0] !== '0' ? 10 : x && /^[0-9a-f]$/i.test(text[2] ?? '') ? 16 : 8;
   let i = base === 16 && x ? 2 : 0;
@@ -54,4 +57,3 @@ export function kstrtoull(v: string, base = 0): bigint | undefined {
   const rest = s.slice(r.end);
   return rest === '' || rest === '\n' ? r.value : undefined;
 }
-

@@ -451,16 +451,13 @@ describe('BuddyLists (free lists per migratetype)', () => {
   // mm/page_alloc.c can_steal_fallback(): order >= pageblock_order / 2 is C integer division, 9 / 2 = 4;
   // try_to_steal_block() then claims the pageblock when free + compatible pages >= 256. Here the
   // pageblock has 256 free pages in order-4 blocks, so the kernel claims it.
-  test(
-    'a steal of an order-4 block from a half-free pageblock claims the pageblock (pageblock_order / 2 == 4)',
-    () => {
-      const b = new BuddyLists();
-      for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 32) b.add(p, p + 16);
-      expect(b.counts()[4]).toBe(16);
-      b.alloc(0, 'unmovable');
-      expect(b.pageblockType(0)).toBe('unmovable');
-    },
-  );
+  test('a steal of an order-4 block from a half-free pageblock claims the pageblock (pageblock_order / 2 == 4)', () => {
+    const b = new BuddyLists();
+    for (let p = 0; p < PAGEBLOCK_NR_PAGES; p += 32) b.add(p, p + 16);
+    expect(b.counts()[4]).toBe(16);
+    b.alloc(0, 'unmovable');
+    expect(b.pageblockType(0)).toBe('unmovable');
+  });
 
   test('a movable request claims an unmovable pageblock from an order-4 block, not from order 3', () => {
     const b = new BuddyLists();
@@ -485,14 +482,11 @@ describe('BuddyLists (free lists per migratetype)', () => {
 
   // mm/page_alloc.c __rmqueue(): when __rmqueue_claim() cannot claim (a movable request and only
   // blocks below order 4), __rmqueue_steal() takes the *smallest* fallback block that fits.
-  test(
-    'a movable request that cannot claim steals the smallest unmovable block (__rmqueue_steal)',
-    () => {
-      const b = new BuddyLists();
-      b.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
-      b.add(8, 16); // order 3 at 8
-      b.add(600, 601); // order 0 at 600
-      expect(b.alloc(0, 'movable')).toBe(600);
-    },
-  );
+  test('a movable request that cannot claim steals the smallest unmovable block (__rmqueue_steal)', () => {
+    const b = new BuddyLists();
+    b.setPageblockType(0, 2 * PAGEBLOCK_NR_PAGES, 'unmovable');
+    b.add(8, 16); // order 3 at 8
+    b.add(600, 601); // order 0 at 600
+    expect(b.alloc(0, 'movable')).toBe(600);
+  });
 });

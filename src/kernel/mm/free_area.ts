@@ -77,7 +77,8 @@ export class FreeArea {
   add(start: number, end: number): void {
     if (end <= start) return;
     const i = this.find(start);
-    if (i < this.starts.length && this.starts[i]! < end) throw new Error(`double free of pfn 0x${start.toString(16)}`);
+    if (i < this.starts.length && this.starts[i]! < end)
+      throw new Error(`double free of pfn 0x${start.toString(16)}`);
     this.total += end - start;
     const joinsPrev = i > 0 && this.ends[i - 1] === start;
     const joinsNext = i < this.starts.length && this.starts[i] === end;

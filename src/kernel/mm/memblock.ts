@@ -58,7 +58,8 @@ export class MemblockType {
       if (end > r.base && end < rend) cuts.push(end);
       cuts.sort((a, b) => a - b);
       for (let i = 0; i + 1 < cuts.length; i++) {
-        if (cuts[i + 1]! > cuts[i]!) out.push({ base: cuts[i]!, size: cuts[i + 1]! - cuts[i]!, flags: r.flags, nid: r.nid });
+        if (cuts[i + 1]! > cuts[i]!)
+          out.push({ base: cuts[i]!, size: cuts[i + 1]! - cuts[i]!, flags: r.flags, nid: r.nid });
       }
     }
     this.regions = out;
@@ -223,7 +224,13 @@ export class Memblock {
    * will use through the linear map never end above current_limit, and when
    * nothing fits above `min` it tries again from 0.
    */
-  allocTryNid(size: number, align: number, min = 0, max = MEMBLOCK_ALLOC_ACCESSIBLE, nid = MAX_NUMNODES): number {
+  allocTryNid(
+    size: number,
+    align: number,
+    min = 0,
+    max = MEMBLOCK_ALLOC_ACCESSIBLE,
+    nid = MAX_NUMNODES,
+  ): number {
     if (max > this.currentLimit) max = this.currentLimit;
     const found = this.alloc(size, align, min, max, nid);
     if (found || !min) return found;

@@ -51,7 +51,13 @@ function hexll(v: bigint): string {
 // ---- adding pages: __add_pages / __remove_pages --------------------------------------
 
 /** __add_pages(): sparse_add_section for each section of the range; stops at the first failure (earlier sections stay). */
-export function __addPages(k: Kernel, nid: number, pfn: number, nrPages: number, altmap: VmemAltmap | undefined): number {
+export function __addPages(
+  k: Kernel,
+  nid: number,
+  pfn: number,
+  nrPages: number,
+  altmap: VmemAltmap | undefined,
+): number {
   const end = pfn + nrPages;
   if (altmap) {
     // The altmap must lie at the start of the range and fit in it.
@@ -61,7 +67,7 @@ export function __addPages(k: Kernel, nid: number, pfn: number, nrPages: number,
     }
     altmap.alloc = 0;
   }
-  for (let p = pfn; p < end; ) {
+  for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
     const err = sparseAddSection(k, nid, p, cur, altmap);
     if (err) return err;
@@ -73,10 +79,12 @@ export function __addPages(k: Kernel, nid: number, pfn: number, nrPages: number,
 /** __remove_pages(). */
 export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: VmemAltmap | undefined): void {
   const end = pfn + nrPages;
-  for (let p = pfn; p < end; ) {
+  for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
     if (!sparseRemoveSection(k, p, cur, altmap)) {
-      k.log.warn(`WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`);
+      k.log.warn(
+        `WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`,
+      );
     }
     p += cur;
   }
@@ -206,9 +214,10 @@ function autoMovableCanOnlineMovable(k: Kernel, group: MemoryGroup | undefined, 
   for (const g of k.memoryGroups.values()) {
     if (!g.isDynamic || g === group) continue;
     const ratio = k.params.autoMovableRatio;
-    reqKernelEarly += Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages > 0
-      ? Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages
-      : 0;
+    reqKernelEarly +=
+      Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages > 0
+        ? Math.floor((g.presentMovablePages * 100) / ratio) - g.presentKernelPages
+        : 0;
     groupMovable += g.presentMovablePages;
   }
   if (kernelEarly <= reqKernelEarly) return false;
@@ -219,7 +228,12 @@ function autoMovableCanOnlineMovable(k: Kernel, group: MemoryGroup | undefined, 
   return movable <= Math.floor((k.params.autoMovableRatio * kernelEarly) / 100);
 }
 
-function autoMovableZoneForPfn(k: Kernel, group: MemoryGroup | undefined, pfn: number, nrPages: number): Zone {
+function autoMovableZoneForPfn(
+  k: Kernel,
+  group: MemoryGroup | undefined,
+  pfn: number,
+  nrPages: number,
+): Zone {
   let onlinePages = 0;
   let maxPages: number;
   const kernelZone = (): Zone => defaultKernelZoneForPfn(k, pfn, nrPages);
@@ -271,7 +285,13 @@ export function buildAllZonelists(k: Kernel): void {
 // ---- online / offline ------------------------------------------------------------------------
 
 /** online_pages(): the pages join the buddy allocator in max-order chunks. */
-export function onlinePages(k: Kernel, pfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
+export function onlinePages(
+  k: Kernel,
+  pfn: number,
+  nrPages: number,
+  zone: Zone,
+  group: MemoryGroup | undefined,
+): number {
   if (!nrPages || pfn % PAGEBLOCK_NR_PAGES !== 0 || (pfn + nrPages) % PAGES_PER_SECTION !== 0) return -EINVAL;
   movePfnRangeToZone(k, zone, pfn, nrPages);
   const arg = { startPfn: pfn, nrPages, zone };
@@ -288,7 +308,9 @@ export function onlinePages(k: Kernel, pfn: number, nrPages: number, zone: Zone,
     const ms = k.sparse.get(s);
     if (ms) ms.online = true;
   }
-  const ranges = k.onlinePageCallback ? k.onlinePageCallback(pfn, nrPages) : [[pfn, pfn + nrPages] as [number, number]];
+  const ranges = k.onlinePageCallback
+    ? k.onlinePageCallback(pfn, nrPages)
+    : [[pfn, pfn + nrPages] as [number, number]];
   let freed = 0;
   for (const [s, e] of ranges) {
     zone.free.add(s, e);
@@ -301,7 +323,8 @@ export function onlinePages(k: Kernel, pfn: number, nrPages: number, zone: Zone,
   return 0;
 }
 
-export type MemoryAction = 'going-online' | 'cancel-online' | 'online' | 'going-offline' | 'cancel-offline' | 'offline';
+export type MemoryAction =
+  'going-online' | 'cancel-online' | 'online' | 'going-offline' | 'cancel-offline' | 'offline';
 
 export interface MemoryNotify {
   startPfn: number;
@@ -322,7 +345,12 @@ export function memoryNotify(k: Kernel, action: MemoryAction, arg: MemoryNotify)
 }
 
 /** adjust_present_page_count(). */
-export function adjustPresentPageCount(k: Kernel, zone: Zone, group: MemoryGroup | undefined, nrPages: number): void {
+export function adjustPresentPageCount(
+  k: Kernel,
+  zone: Zone,
+  group: MemoryGroup | undefined,
+  nrPages: number,
+): void {
   zone.presentPages += nrPages;
   k.pgdat.nodePresentPages += nrPages;
   if (group) {
@@ -332,7 +360,13 @@ export function adjustPresentPageCount(k: Kernel, zone: Zone, group: MemoryGroup
 }
 
 /** offline_pages(). */
-export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone: Zone, group: MemoryGroup | undefined): number {
+export function offlinePages(
+  k: Kernel,
+  startPfn: number,
+  nrPages: number,
+  zone: Zone,
+  group: MemoryGroup | undefined,
+): number {
   const endPfn = startPfn + nrPages;
   // The kernel reports why with pr_debug, which prints only under dynamic debug; the model keeps it for --check reports.
   const fail = (ret: number, reason: string): number => {
@@ -341,7 +375,8 @@ export function offlinePages(k: Kernel, startPfn: number, nrPages: number, zone:
   };
   if (!nrPages || startPfn % PAGEBLOCK_NR_PAGES !== 0 || endPfn % PAGES_PER_SECTION !== 0) return -EINVAL;
   if (systemRamPages(k, startPfn, nrPages) !== nrPages) return fail(-EINVAL, 'memory holes');
-  if (pageZone(k, startPfn) !== zone || pageZone(k, endPfn - 1) !== zone) return fail(-EINVAL, 'multizone range');
+  if (pageZone(k, startPfn) !== zone || pageZone(k, endPfn - 1) !== zone)
+    return fail(-EINVAL, 'multizone range');
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
   const unmovable = isolateRangeForOffline(k, startPfn, endPfn);
   if (unmovable !== undefined) {
@@ -440,7 +475,9 @@ export function mhpRangeAllowed(k: Kernel, start: bigint, size: bigint): boolean
 export function checkHotplugMemoryRange(k: Kernel, start: bigint, size: bigint): number {
   const bs = BigInt(memoryBlockSizeBytes());
   if (!size || start % bs !== 0n || size % bs !== 0n) {
-    k.log.err(`Block size [${hexll(bs)}] unaligned hotplug range: start ${hexll(start)}, size ${hexll(size)}`);
+    k.log.err(
+      `Block size [${hexll(bs)}] unaligned hotplug range: start ${hexll(start)}, size ${hexll(size)}`,
+    );
     return -EINVAL;
   }
   return 0;
@@ -460,7 +497,13 @@ function registerMemoryResource(k: Kernel, start: bigint, size: bigint, name: st
  * __request_region(): a busy region may nest inside a non-busy parent that
  * covers it, never overlap a busy one.
  */
-export function requestRegion(root: Resource, start: bigint, size: bigint, name: string, flags: number): Resource | undefined {
+export function requestRegion(
+  root: Resource,
+  start: bigint,
+  size: bigint,
+  name: string,
+  flags: number,
+): Resource | undefined {
   const end = start + size - 1n;
   if (end < start) return undefined;
   const res = new Resource(start, end, name, flags);
@@ -504,7 +547,13 @@ export function mhpSupportsMemmapOnMemory(k: Kernel): boolean {
 }
 
 /** add_memory_resource(). Returns 0 or -errno. */
-export function addMemoryResource(k: Kernel, nid: number, res: Resource, mhpFlags: number, group: MemoryGroup | undefined): number {
+export function addMemoryResource(
+  k: Kernel,
+  nid: number,
+  res: Resource,
+  mhpFlags: number,
+  group: MemoryGroup | undefined,
+): number {
   const start = res.start;
   const size = res.end - res.start + 1n;
   const ret = checkHotplugMemoryRange(k, start, size);
@@ -563,7 +612,13 @@ function mergeSystemRamResource(k: Kernel, res: Resource): void {
 }
 
 /** create_altmaps_and_memory_blocks(): one altmap per memory block, each block's memmap on itself. */
-function createAltmapsAndMemoryBlocks(k: Kernel, nid: number, group: MemoryGroup | undefined, startPfn: number, nrPages: number): number {
+function createAltmapsAndMemoryBlocks(
+  k: Kernel,
+  nid: number,
+  group: MemoryGroup | undefined,
+  startPfn: number,
+  nrPages: number,
+): number {
   const blockPages = memoryBlockSizeBytes() / 4096;
   for (let cur = startPfn; cur < startPfn + nrPages; cur += blockPages) {
     const altmap = newAltmap(cur, cur + blockPages - 1, memoryBlockMemmapOnMemoryPages(k));
@@ -598,7 +653,8 @@ export function memoryBlocksIn(k: Kernel, startPfn: number, nrPages: number): Me
   const first = Math.floor(startPfn / blockPages);
   const last = Math.floor((startPfn + nrPages - 1) / blockPages);
   if (last - first > k.memoryBlocks.size) {
-    for (const m of [...k.memoryBlocks.values()].sort((a, b) => a.id - b.id)) if (m.id >= first && m.id <= last) out.push(m);
+    for (const m of [...k.memoryBlocks.values()].sort((a, b) => a.id - b.id))
+      if (m.id >= first && m.id <= last) out.push(m);
     return out;
   }
   for (let id = first; id <= last; id++) {
@@ -618,7 +674,10 @@ export function addMemory(
   resourceName = 'System RAM',
   group?: MemoryGroup,
 ): void {
-  if (resourceName !== 'System RAM' && !(resourceName.startsWith('System RAM (') && resourceName.endsWith(')'))) {
+  if (
+    resourceName !== 'System RAM' &&
+    !(resourceName.startsWith('System RAM (') && resourceName.endsWith(')'))
+  ) {
     throw new KernelError(EINVAL);
   }
   const res = registerMemoryResource(k, start, size, resourceName);
@@ -674,7 +733,7 @@ function pa(v: bigint): string {
 function releaseMemRegionAdjustable(k: Kernel, start: bigint, size: bigint): void {
   const end = start + size - 1n;
   let parent = k.iomem;
-  for (let i = 0; i < parent.children.length; ) {
+  for (let i = 0; i < parent.children.length;) {
     const res = parent.children[i]!;
     if (res.start >= end) break;
     if (res.start > start || res.end < end) {
@@ -724,7 +783,8 @@ export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): 
   for (let i = 0; i < blocks.length; i++) {
     const mem = blocks[i]!;
     const ms = k.sparse.get(mem.id);
-    const type: OnlineType = ms && ms.online && ms.zoneIdx === ZONE_MOVABLE ? 'online_movable' : 'online_kernel';
+    const type: OnlineType =
+      ms && ms.online && ms.zoneIdx === ZONE_MOVABLE ? 'online_movable' : 'online_kernel';
     const r = deviceOffline(k, mem);
     if (r === 0) onlineTypes[i] = type;
     if (r < 0) {
@@ -747,4 +807,3 @@ export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): 
     throw new KernelError(-rc);
   }
 }
-

@@ -18,7 +18,9 @@ export function pageZone(k: Kernel, pfn: number): Zone | undefined {
 
 function zonelist(k: Kernel, gfp: Gfp): Zone[] {
   const z = k.pgdat.zones;
-  return gfp === 'movable' ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!] : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+  return gfp === 'movable'
+    ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
+    : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
 }
 
 /** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */

@@ -16,7 +16,10 @@ export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: numb
   if (!zone) return startPfn;
   // Free pages and pages a driver holds "fake offline" (virtio-mem) may leave; anything else must be movable.
   const free = zone.free.piecesIn(startPfn, endPfn);
-  const gone = k.fakeOffline.extentCount === 0 ? free : free.concat(k.fakeOffline.piecesIn(startPfn, endPfn)).sort((a, b) => a[0] - b[0]);
+  const gone =
+    k.fakeOffline.extentCount === 0
+      ? free
+      : free.concat(k.fakeOffline.piecesIn(startPfn, endPfn)).sort((a, b) => a[0] - b[0]);
   // The common case: the whole range is free.
   if (gone.length === 1 && gone[0]![0] <= startPfn && gone[0]![1] >= endPfn) return undefined;
   let pfn = startPfn;

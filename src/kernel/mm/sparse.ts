@@ -113,7 +113,13 @@ import { memmapVpnRange, vmemmapPopulate, type VmemAltmap, type VmemmapContext }
 import { vmemmapFree } from '../arch/riscv/init.js';
 
 /** populate_section_memmap() for hot-added memory (the buddy allocator or the altmap backs it). */
-function populateSectionMemmap(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined, ctx: VmemmapContext): boolean {
+function populateSectionMemmap(
+  k: Kernel,
+  pfn: number,
+  nr: number,
+  altmap: VmemAltmap | undefined,
+  ctx: VmemmapContext,
+): boolean {
   const [start, end] = memmapVpnRange(k, pfn, nr);
   return vmemmapPopulate(k, start, end, ctx, altmap) === 0;
 }
@@ -137,7 +143,13 @@ function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltma
 }
 
 /** sparse_add_section(): activate one (whole) section: populate its memmap and mark it present. Returns 0 or -errno. */
-export function sparseAddSection(k: Kernel, nid: number, pfn: number, nr: number, altmap: VmemAltmap | undefined): number {
+export function sparseAddSection(
+  k: Kernel,
+  nid: number,
+  pfn: number,
+  nr: number,
+  altmap: VmemAltmap | undefined,
+): number {
   const nrSec = pfnToSectionNr(pfn);
   const existing = k.sparse.get(nrSec);
   // fill_subsection_map(): a subsection that is already active.
@@ -154,7 +166,12 @@ export function sparseAddSection(k: Kernel, nid: number, pfn: number, nr: number
 }
 
 /** sparse_remove_section(): WARNs and does nothing for a section without a memmap. */
-export function sparseRemoveSection(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): boolean {
+export function sparseRemoveSection(
+  k: Kernel,
+  pfn: number,
+  nr: number,
+  altmap: VmemAltmap | undefined,
+): boolean {
   const ms = k.sparse.get(pfnToSectionNr(pfn));
   if (!ms || !ms.valid) return false;
   sectionDeactivate(k, pfn, nr, altmap);

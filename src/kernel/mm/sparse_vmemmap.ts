@@ -63,7 +63,12 @@ function allocBlockZero(k: Kernel, ctx: VmemmapContext): number | undefined {
 }
 
 /** vmemmap_alloc_block_buf(): altmap first, else sparse buffer, else the allocator. */
-function allocBlockBuf(k: Kernel, bytes: number, ctx: VmemmapContext, altmap: VmemAltmap | undefined): number | undefined {
+function allocBlockBuf(
+  k: Kernel,
+  bytes: number,
+  ctx: VmemmapContext,
+  altmap: VmemAltmap | undefined,
+): number | undefined {
   const nrPfns = bytes / 4096;
   if (altmap) {
     const pfn = vmemAltmapNextPfn(altmap);
@@ -83,7 +88,12 @@ function allocBlockBuf(k: Kernel, bytes: number, ctx: VmemmapContext, altmap: Vm
 }
 
 /** Walks down to the entry at `level` for vpn, populating missing tables (vmemmap_{pgd,p4d,pud,pmd}_populate). */
-function populateTo(k: Kernel, vpn: number, level: number, ctx: VmemmapContext): { table: number; index: number } | undefined {
+function populateTo(
+  k: Kernel,
+  vpn: number,
+  level: number,
+  ctx: VmemmapContext,
+): { table: number; index: number } | undefined {
   let table = k.pt.rootPfn;
   for (let l = k.pt.rootLevel; l > level; l--) {
     const idx = tableIndex(vpn, l);
@@ -103,7 +113,13 @@ function populateTo(k: Kernel, vpn: number, level: number, ctx: VmemmapContext):
 }
 
 /** vmemmap_populate_basepages(): one 4 KiB page per PTE. */
-function populateBasepages(k: Kernel, start: number, end: number, ctx: VmemmapContext, altmap: VmemAltmap | undefined): number {
+function populateBasepages(
+  k: Kernel,
+  start: number,
+  end: number,
+  ctx: VmemmapContext,
+  altmap: VmemAltmap | undefined,
+): number {
   for (let vpn = start; vpn < end; vpn++) {
     const pte = populateTo(k, vpn, 0, ctx);
     if (!pte) return -12;
@@ -118,7 +134,13 @@ function populateBasepages(k: Kernel, start: number, end: number, ctx: VmemmapCo
 }
 
 /** vmemmap_populate_hugepages() (riscv's vmemmap_populate). start/end are vpns of the vmemmap. */
-export function vmemmapPopulate(k: Kernel, start: number, end: number, ctx: VmemmapContext, altmap: VmemAltmap | undefined): number {
+export function vmemmapPopulate(
+  k: Kernel,
+  start: number,
+  end: number,
+  ctx: VmemmapContext,
+  altmap: VmemAltmap | undefined,
+): number {
   for (let addr = start, next = 0; addr < end; addr = next) {
     next = Math.min((Math.floor(addr / 512) + 1) * 512, end);
     const pmd = populateTo(k, addr, 1, ctx);

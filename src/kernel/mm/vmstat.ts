@@ -26,7 +26,8 @@ export function minFreeKbytes(k: Kernel): number {
   const lowmemKb = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0) * 4;
   let minFree = Math.min(Math.max(intSqrt(lowmemKb * 16), 128), 262144);
   const populated = k.pgdat.zones.filter((z) => z.isPopulated()).length;
-  let recommended = PAGEBLOCK_NR_PAGES * populated * 2 + PAGEBLOCK_NR_PAGES * populated * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES;
+  let recommended =
+    PAGEBLOCK_NR_PAGES * populated * 2 + PAGEBLOCK_NR_PAGES * populated * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES;
   recommended = Math.min(recommended, Math.floor(lowmemKb / 4 / 20));
   if (recommended * 4 > minFree) minFree = recommended * 4;
   return minFree;
@@ -38,7 +39,10 @@ export function zoneWatermarks(k: Kernel, zone: Zone): Watermarks {
   const share = lowmemPages ? Math.floor((pagesMin * zone.managedPages) / lowmemPages) : 0;
   // ZONE_MOVABLE is treated like highmem: a small fixed minimum, but the gaps still scale with its share.
   const min = zone.idx === 2 ? Math.min(Math.max(Math.floor(zone.managedPages / 1024), 32), 128) : share;
-  const tmp = Math.max(Math.floor(share / 4), Math.floor((zone.managedPages * WATERMARK_SCALE_FACTOR) / 10000));
+  const tmp = Math.max(
+    Math.floor(share / 4),
+    Math.floor((zone.managedPages * WATERMARK_SCALE_FACTOR) / 10000),
+  );
   return { min, low: min + tmp, high: min + 2 * tmp, promo: min + 3 * tmp };
 }
 

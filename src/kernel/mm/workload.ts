@@ -87,7 +87,12 @@ export class Workload {
     const out: Array<{ pfn: number; kind: WorkloadKind; tag: number }> = [];
     for (const [nr, s] of [...this.sections.entries()].sort((a, b) => a[0] - b[0])) {
       for (let i = 0; i < PAGES_PER_SECTION; i++) {
-        if (s.kind[i]) out.push({ pfn: nr * PAGES_PER_SECTION + i, kind: s.kind[i] === PAGE_MOVABLE ? 'movable' : 'unmovable', tag: s.tag[i]! });
+        if (s.kind[i])
+          out.push({
+            pfn: nr * PAGES_PER_SECTION + i,
+            kind: s.kind[i] === PAGE_MOVABLE ? 'movable' : 'unmovable',
+            tag: s.tag[i]!,
+          });
       }
     }
     return out;
@@ -96,7 +101,7 @@ export class Workload {
   /** Movable workload pages in [start, end). */
   movableIn(start: number, end: number): number {
     let n = 0;
-    for (let pfn = start; pfn < end; ) {
+    for (let pfn = start; pfn < end;) {
       const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
       const s = this.slot(pfn, false);
       if (s) for (let p = pfn; p < secEnd; p++) if (s.kind[p % PAGES_PER_SECTION] === PAGE_MOVABLE) n++;
@@ -109,7 +114,7 @@ export class Workload {
   firstUnmovable(start: number, end: number): number | undefined {
     if (start >= end) return undefined;
     if (this.sections.size === 0) return start;
-    for (let pfn = start; pfn < end; ) {
+    for (let pfn = start; pfn < end;) {
       const s = this.slot(pfn, false);
       const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
       if (!s) return pfn;
@@ -129,7 +134,9 @@ export class Workload {
     let moved = 0;
     const nrFirst = pfnToSectionNr(start);
     const nrLast = pfnToSectionNr(end - 1);
-    for (const nr of [...this.sections.keys()].filter((n) => n >= nrFirst && n <= nrLast).sort((a, b) => a - b)) {
+    for (const nr of [...this.sections.keys()]
+      .filter((n) => n >= nrFirst && n <= nrLast)
+      .sort((a, b) => a - b)) {
       const s = this.sections.get(nr);
       if (!s) continue;
       for (let i = 0; i < PAGES_PER_SECTION; i++) {

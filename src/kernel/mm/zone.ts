@@ -59,7 +59,11 @@ export class Zone {
 }
 
 export class PgData {
-  readonly zones: Zone[] = [new Zone(ZONE_DMA32, 'DMA32'), new Zone(ZONE_NORMAL, 'Normal'), new Zone(ZONE_MOVABLE, 'Movable')];
+  readonly zones: Zone[] = [
+    new Zone(ZONE_DMA32, 'DMA32'),
+    new Zone(ZONE_NORMAL, 'Normal'),
+    new Zone(ZONE_MOVABLE, 'Movable'),
+  ];
   nodeStartPfn = 0;
   nodeSpannedPages = 0;
   nodePresentPages = 0;

@@ -78,7 +78,9 @@ export function createLinearMappingRange(
     const level = bestMapSize(k, pfn, vpn, endPfn - pfn);
     pages = LEVEL_PAGES[level]!;
     if (!k.pt.createMapping(vpn, pfn, level, prot ?? pgprotFromVa(k, vpn), alloc)) {
-      throw new KernelBug('arch/riscv/mm/init.c (page-table allocation failed in create_linear_mapping_range)');
+      throw new KernelBug(
+        'arch/riscv/mm/init.c (page-table allocation failed in create_linear_mapping_range)',
+      );
     }
   }
 }
@@ -89,7 +91,13 @@ export function archGetMappableRange(k: Kernel): { start: bigint; end: bigint } 
 }
 
 /** arch_add_memory(). Returns 0 or -errno. */
-export function archAddMemory(k: Kernel, nid: number, startPfn: number, nrPages: number, altmap: VmemAltmap | undefined): number {
+export function archAddMemory(
+  k: Kernel,
+  nid: number,
+  startPfn: number,
+  nrPages: number,
+  altmap: VmemAltmap | undefined,
+): number {
   createLinearMappingRange(k, startPfn, startPfn + nrPages, PAGE_KERNEL, lateTableAllocator(k));
   const ret = __addPages(k, nid, startPfn, nrPages, altmap);
   if (ret) {
@@ -103,14 +111,24 @@ export function archAddMemory(k: Kernel, nid: number, startPfn: number, nrPages:
 }
 
 /** arch_remove_memory(). */
-export function archRemoveMemory(k: Kernel, startPfn: number, nrPages: number, altmap: VmemAltmap | undefined): void {
+export function archRemoveMemory(
+  k: Kernel,
+  startPfn: number,
+  nrPages: number,
+  altmap: VmemAltmap | undefined,
+): void {
   __removePages(k, startPfn, nrPages, altmap);
   removeLinearMapping(k, startPfn, nrPages);
   k.flushTlbAll();
 }
 
 /** vmemmap_free(): tear down the vmemmap of [startVpn, endVpn) and free its backing. */
-export function vmemmapFree(k: Kernel, startVpn: number, endVpn: number, altmap: VmemAltmap | undefined): void {
+export function vmemmapFree(
+  k: Kernel,
+  startVpn: number,
+  endVpn: number,
+  altmap: VmemAltmap | undefined,
+): void {
   removePgdMapping(k, startVpn, endVpn, true, altmap);
 }
 
@@ -170,7 +188,14 @@ function freeTablePage(k: Kernel, pfn: number): void {
   else freePages(k, pfn, 0);
 }
 
-function removePteMapping(k: Kernel, table: number, addr: number, end: number, isVmemmap: boolean, altmap: VmemAltmap | undefined): void {
+function removePteMapping(
+  k: Kernel,
+  table: number,
+  addr: number,
+  end: number,
+  isVmemmap: boolean,
+  altmap: VmemAltmap | undefined,
+): void {
   for (let a = addr; a < end; a++) {
     const e = { table, index: tableIndex(a, 0) };
     const l = lo(k, e);
@@ -188,7 +213,14 @@ function freePteTable(k: Kernel, ptePfn: number, pmd: EntryRef): void {
   k.pt.clear(pmd.table, pmd.index);
 }
 
-function removePmdMapping(k: Kernel, table: number, addr: number, end: number, isVmemmap: boolean, altmap: VmemAltmap | undefined): void {
+function removePmdMapping(
+  k: Kernel,
+  table: number,
+  addr: number,
+  end: number,
+  isVmemmap: boolean,
+  altmap: VmemAltmap | undefined,
+): void {
   for (let a = addr, next = 0; a < end; a = next) {
     next = addrEnd(a, end, PMD_PAGES);
     const pmd = { table, index: tableIndex(a, 1) };
@@ -217,7 +249,14 @@ function freePmdTable(k: Kernel, pmdPfn: number, pud: EntryRef): void {
  * remove_pud_mapping(). With 4+ levels pud_base is a real table; with Sv39 the
  * PUD is folded into the entry above and `pudBase` is that entry itself.
  */
-function removePudMapping(k: Kernel, pudBase: EntryRef, addr: number, end: number, isVmemmap: boolean, altmap: VmemAltmap | undefined): void {
+function removePudMapping(
+  k: Kernel,
+  pudBase: EntryRef,
+  addr: number,
+  end: number,
+  isVmemmap: boolean,
+  altmap: VmemAltmap | undefined,
+): void {
   const l4 = k.layout.l4;
   for (let a = addr, next = 0; a < end; a = next) {
     next = addrEnd(a, end, PUD_PAGES);
@@ -245,7 +284,14 @@ function freePudTable(k: Kernel, pudPfn: number, p4d: EntryRef): void {
   k.pt.clear(p4d.table, p4d.index);
 }
 
-function removeP4dMapping(k: Kernel, p4dBase: EntryRef, addr: number, end: number, isVmemmap: boolean, altmap: VmemAltmap | undefined): void {
+function removeP4dMapping(
+  k: Kernel,
+  p4dBase: EntryRef,
+  addr: number,
+  end: number,
+  isVmemmap: boolean,
+  altmap: VmemAltmap | undefined,
+): void {
   const l5 = k.layout.l5;
   const l4 = k.layout.l4;
   for (let a = addr, next = 0; a < end; a = next) {
@@ -270,7 +316,13 @@ function removeP4dMapping(k: Kernel, p4dBase: EntryRef, addr: number, end: numbe
 }
 
 /** remove_pgd_mapping(): the walk over [va, end), then one flush of every TLB. */
-export function removePgdMapping(k: Kernel, va: number, end: number, isVmemmap: boolean, altmap: VmemAltmap | undefined): void {
+export function removePgdMapping(
+  k: Kernel,
+  va: number,
+  end: number,
+  isVmemmap: boolean,
+  altmap: VmemAltmap | undefined,
+): void {
   const l5 = k.layout.l5;
   const top = k.pt.rootLevel;
   const pgdSpan = LEVEL_PAGES[top]!;

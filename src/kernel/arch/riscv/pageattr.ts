@@ -37,12 +37,20 @@ function walkPresent(
   k: Kernel,
   start: number,
   end: number,
-  onEntry: (table: number, idx: number, level: number, vpn: number, next: number, lo: number, hi: number) => number | undefined,
+  onEntry: (
+    table: number,
+    idx: number,
+    level: number,
+    vpn: number,
+    next: number,
+    lo: number,
+    hi: number,
+  ) => number | undefined,
 ): void {
   const pt = k.pt;
   const visit = (table: number, level: number, s: number, e: number): void => {
     const span = LEVEL_PAGES[level]!;
-    for (let vpn = s; vpn < e; ) {
+    for (let vpn = s; vpn < e;) {
       const next = Math.min(vpn - (vpn % span) + span, e);
       const idx = tableIndex(vpn, level);
       const lo = pt.readLo(table, idx);
@@ -66,7 +74,8 @@ function splitLinearMapping(k: Kernel, start: number, end: number): void {
     if (vpn % span === 0 && next - vpn >= span) return undefined;
     // Split the leaf into 512 entries of the level below, same protection.
     const child = allocPages(k, 0);
-    if (child === undefined) throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
+    if (child === undefined)
+      throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
     k.mem.zero(child);
     pt.tablePages.add(child);
     const pfn = ptePpn(lo, hi);

@@ -111,7 +111,13 @@ export class KernelPageTables {
    * an existing leaf entry is left alone. Returns false when a table
    * allocation failed (the kernel would BUG; callers turn it into -ENOMEM).
    */
-  createMapping(vpn: number, pfn: number, leafLevel: number, prot: number, alloc: PageTableAllocator): boolean {
+  createMapping(
+    vpn: number,
+    pfn: number,
+    leafLevel: number,
+    prot: number,
+    alloc: PageTableAllocator,
+  ): boolean {
     let table = this.rootPfn;
     for (let level = this.rootLevel; level > leafLevel; level--) {
       const idx = tableIndex(vpn, level);

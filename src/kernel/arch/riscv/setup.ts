@@ -19,7 +19,11 @@ import { ZONE_DMA32, ZONE_NORMAL } from '../../mm/zone.js';
 import { allocPages, adjustManagedPageCount } from '../../mm/page_alloc.js';
 import { Resource, IORESOURCE_BUSY, IORESOURCE_MEM, IORESOURCE_SYSTEM_RAM } from '../../kernel/resource.js';
 import { MemoryBlock } from '../../drivers/base/memory.js';
-import { buildAllZonelists, memoryBlockMemmapOnMemoryPages, memoryBlockMemmapSize } from '../../mm/memory_hotplug.js';
+import {
+  buildAllZonelists,
+  memoryBlockMemmapOnMemoryPages,
+  memoryBlockMemmapSize,
+} from '../../mm/memory_hotplug.js';
 import { pteHi, pteLo } from '../../../hw/pte.js';
 import { LEVEL_PAGES, tableIndex } from './pgtable.js';
 import { setMemoryProt } from './pageattr.js';
@@ -92,7 +96,9 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   const kernelPhys = n(k.profile.loadPhys);
   const initrdStart = kernelPhys + Math.min(Math.floor(ram / 2), n(env.initrdOffsetCap));
   const fdtPa =
-    env.fdtPlacement === 'ramEnd' ? rdown(base + ram - opts.fdtSize, SZ_2M) : rdown(Math.min(base + ram, 3072 * MiB) - MiB, SZ_2M);
+    env.fdtPlacement === 'ramEnd'
+      ? rdown(base + ram - opts.fdtSize, SZ_2M)
+      : rdown(Math.min(base + ram, 3072 * MiB) - MiB, SZ_2M);
 
   // ---- setup_bootmem() --------------------------------------------------------------
   // early_mem(): memory_limit starts at KERN_VIRT_SIZE and takes the minimum of each mem=.
@@ -122,9 +128,16 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   const fw = k.profile.firmware;
   mb.reserve(n(fw.reservedBase), n(fw.reservedSize));
   log.info(
-    `OF: reserved mem: 0x${fw.reservedBase.toString(16).padStart(16, '0')}..0x${(fw.reservedBase + fw.reservedSize - 1n)
+    `OF: reserved mem: 0x${fw.reservedBase.toString(16).padStart(16, '0')}..0x${(
+      fw.reservedBase +
+      fw.reservedSize -
+      1n
+    )
       .toString(16)
-      .padStart(16, '0')} (${n(fw.reservedSize) / 1024} KiB) map non-reusable ${fw.name}@${fw.reservedBase.toString(16)}`,
+      .padStart(
+        16,
+        '0',
+      )} (${n(fw.reservedSize) / 1024} KiB) map non-reusable ${fw.name}@${fw.reservedBase.toString(16)}`,
   );
   mb.reserve(fdtPa, opts.fdtSize);
 
@@ -306,7 +319,8 @@ function sparseInit(k: Kernel, pgdatPa: number): void {
     ms.present = true;
     ms.early = true;
     const [vs, ve] = memmapVpnRange(k, sectionNrToPfn(s), PAGES_PER_SECTION);
-    if (vmemmapPopulate(k, vs, ve, { early: source }, undefined)) throw new KernelBug('mm/sparse.c: sparse_init');
+    if (vmemmapPopulate(k, vs, ve, { early: source }, undefined))
+      throw new KernelBug('mm/sparse.c: sparse_init');
     ms.hasMemMap = true;
   }
   // sparse_buffer_fini(): what is left of the buffer goes back.
@@ -341,11 +355,12 @@ function zoneSizesInit(k: Kernel): void {
   }
   k.log.info('Movable zone start for each node');
   k.log.info('Early memory node ranges');
-  for (const r of mb.memory.regions) k.log.info(`  node   0: [mem ${hexmem(r.base)}-${hexmem(r.base + r.size - 1)}]`);
+  for (const r of mb.memory.regions)
+    k.log.info(`  node   0: [mem ${hexmem(r.base)}-${hexmem(r.base + r.size - 1)}]`);
   k.pgdat.nodeStartPfn = startPfn;
   k.pgdat.nodeSpannedPages = endPfn - startPfn;
   for (const r of mb.memory.regions) {
-    for (let pfn = r.base / PAGE; pfn < (r.base + r.size) / PAGE; ) {
+    for (let pfn = r.base / PAGE; pfn < (r.base + r.size) / PAGE;) {
       const zone = pfn < dma32End ? dma : normal;
       const stop = Math.min((r.base + r.size) / PAGE, pfn < dma32End ? dma32End : Infinity);
       zone.presentPages += stop - pfn;
@@ -368,21 +383,58 @@ function initResources(k: Kernel): void {
   const num = mb.memory.regions.length + mb.reserved.regions.length + 1;
   const memRes = mb.alloc(num * SIZEOF_RESOURCE, SMP_CACHE_BYTES);
   const pa = (v: bigint): bigint => L.paSymbol(v);
-  const kimage = new Resource(pa(sym._text), pa(sym.__bss_stop) - 1n, 'Kernel image', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+  const kimage = new Resource(
+    pa(sym._text),
+    pa(sym.__bss_stop) - 1n,
+    'Kernel image',
+    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+  );
   k.iomem.request(kimage);
-  kimage.request(new Resource(pa(sym._text), pa(sym._etext) - 1n, 'Kernel code', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
-  kimage.request(new Resource(pa(sym.__start_rodata), pa(sym.__end_rodata) - 1n, 'Kernel rodata', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
-  kimage.request(new Resource(pa(sym._data), pa(sym._edata) - 1n, 'Kernel data', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
-  kimage.request(new Resource(pa(sym.__bss_start), pa(sym.__bss_stop) - 1n, 'Kernel bss', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
+  kimage.request(
+    new Resource(pa(sym._text), pa(sym._etext) - 1n, 'Kernel code', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY),
+  );
+  kimage.request(
+    new Resource(
+      pa(sym.__start_rodata),
+      pa(sym.__end_rodata) - 1n,
+      'Kernel rodata',
+      IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+    ),
+  );
+  kimage.request(
+    new Resource(pa(sym._data), pa(sym._edata) - 1n, 'Kernel data', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY),
+  );
+  kimage.request(
+    new Resource(
+      pa(sym.__bss_start),
+      pa(sym.__bss_stop) - 1n,
+      'Kernel bss',
+      IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+    ),
+  );
   // Reserved regions outside memory get their own top-level resource; those inside are left to the initcall.
   let used = 0;
   for (const r of mb.reserved.regions) {
     if (mb.memory.isCovered(r.base)) continue;
-    k.iomem.insert(new Resource(BigInt(rdown(r.base, PAGE)), BigInt(rup(r.base + r.size, PAGE) - 1), 'Reserved', IORESOURCE_MEM | IORESOURCE_BUSY));
+    k.iomem.insert(
+      new Resource(
+        BigInt(rdown(r.base, PAGE)),
+        BigInt(rup(r.base + r.size, PAGE) - 1),
+        'Reserved',
+        IORESOURCE_MEM | IORESOURCE_BUSY,
+      ),
+    );
     used++;
   }
   for (const r of mb.memory.regions) {
-    k.iomem.insert(new Resource(BigInt(r.base), BigInt(r.base + r.size - 1), 'System RAM', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
+    k.iomem.insert(
+      new Resource(
+        BigInt(r.base),
+        BigInt(r.base + r.size - 1),
+        'System RAM',
+        IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
+      ),
+    );
     used++;
   }
   // The part of the array it did not need goes back to memblock.
@@ -416,7 +468,8 @@ function setupPerCpuAreas(k: Kernel): void {
 function vfsCachesInitEarly(k: Kernel): void {
   const mb = k.memblock;
   let nrKernel = 0;
-  for (const [s, e] of mb.freeRangesReverse()) nrKernel += Math.max(0, Math.floor(e / PAGE) - Math.ceil(s / PAGE));
+  for (const [s, e] of mb.freeRangesReverse())
+    nrKernel += Math.max(0, Math.floor(e / PAGE) - Math.ceil(s / PAGE));
   const nk = rup(nrKernel, 256);
   let scD = 13;
   let scI = 14;
@@ -429,8 +482,12 @@ function vfsCachesInitEarly(k: Kernel): void {
   mb.alloc(dent * 8, SMP_CACHE_BYTES);
   mb.alloc(inod * 8, SMP_CACHE_BYTES);
   const order = (bytes: number): number => Math.max(0, Math.ceil(Math.log2(bytes / PAGE)));
-  k.log.info(`Dentry cache hash table entries: ${dent} (order: ${order(dent * 8)}, ${dent * 8} bytes, linear)`);
-  k.log.info(`Inode-cache hash table entries: ${inod} (order: ${order(inod * 8)}, ${inod * 8} bytes, linear)`);
+  k.log.info(
+    `Dentry cache hash table entries: ${dent} (order: ${order(dent * 8)}, ${dent * 8} bytes, linear)`,
+  );
+  k.log.info(
+    `Inode-cache hash table entries: ${inod} (order: ${order(inod * 8)}, ${inod * 8} bytes, linear)`,
+  );
 }
 
 /** memblock_free_all(): every free page joins the buddy allocator; reserved ones stay PG_reserved. */
@@ -449,7 +506,7 @@ function memblockFreeAll(k: Kernel): void {
     let cur = m.base / PAGE;
     const end = (m.base + m.size) / PAGE;
     const addFree = (s: number, e: number): void => {
-      for (let p = s; p < e; ) {
+      for (let p = s; p < e;) {
         const zone = k.pgdat.zoneOf(p)!;
         const stop = Math.min(e, zone.zoneEndPfn);
         zone.free.add(p, stop);
@@ -497,7 +554,10 @@ function fillRuntimeFootprint(k: Kernel, reservationEnd: number): void {
   // The freed init section is reused by boot-time allocations before /init runs.
   const L = k.layout;
   const sym = k.profile.symbols;
-  zone.free.removeAllIn(Math.ceil(n(L.paSymbol(sym.__init_begin)) / PAGE), Math.floor(n(L.paSymbol(sym.__init_end)) / PAGE));
+  zone.free.removeAllIn(
+    Math.ceil(n(L.paSymbol(sym.__init_begin)) / PAGE),
+    Math.floor(n(L.paSymbol(sym.__init_end)) / PAGE),
+  );
 }
 
 /**

@@ -124,7 +124,12 @@ function memoryBlockOffline(k: Kernel, mem: MemoryBlock): number {
 }
 
 /** memory_block_change_state(). */
-function memoryBlockChangeState(k: Kernel, mem: MemoryBlock, to: 'online' | 'offline', from: 'online' | 'offline'): number {
+function memoryBlockChangeState(
+  k: Kernel,
+  mem: MemoryBlock,
+  to: 'online' | 'offline',
+  from: 'online' | 'offline',
+): number {
   if (mem.state !== from) return -EINVAL;
   if (to === 'offline') mem.state = 'going-offline';
   const ret = to === 'online' ? memoryBlockOnline(k, mem) : memoryBlockOffline(k, mem);

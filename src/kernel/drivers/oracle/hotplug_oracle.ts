@@ -6,14 +6,27 @@
  */
 import type { Kernel } from '../../kernel.js';
 import { EINVAL, KernelBug, KernelError } from '../../errno.js';
-import { MHP_MEMMAP_ON_MEMORY, MHP_NONE, addMemory, mhpSupportsMemmapOnMemory, offlineAndRemoveMemory, removeMemory } from '../../mm/memory_hotplug.js';
+import {
+  MHP_MEMMAP_ON_MEMORY,
+  MHP_NONE,
+  addMemory,
+  mhpSupportsMemmapOnMemory,
+  offlineAndRemoveMemory,
+  removeMemory,
+} from '../../mm/memory_hotplug.js';
 import { u64 } from '../../arch/riscv/layout.js';
 import { ptePpn, PTE_V } from '../../../hw/pte.js';
 import { memoryBlockSizeBytes } from '../base/memory.js';
 import { SECTION_SIZE_BITS } from '../../mm/sparse.js';
 
 export type OracleOp = 'add' | 'add_memmap' | 'add_driver_managed' | 'remove' | 'offline_and_remove';
-export const ORACLE_OPS: readonly OracleOp[] = ['add', 'add_memmap', 'add_driver_managed', 'remove', 'offline_and_remove'];
+export const ORACLE_OPS: readonly OracleOp[] = [
+  'add',
+  'add_memmap',
+  'add_driver_managed',
+  'remove',
+  'offline_and_remove',
+];
 
 const hx = (v: bigint): string => '0x' + v.toString(16);
 
@@ -54,7 +67,8 @@ export class HotplugOracle {
     try {
       [start, size] = oracleParse(buf);
     } catch (e) {
-      if (e instanceof KernelError) k.log.info(`hotplug_oracle: ${op}: cannot parse "START SIZE" (${-e.errno})`);
+      if (e instanceof KernelError)
+        k.log.info(`hotplug_oracle: ${op}: cannot parse "START SIZE" (${-e.errno})`);
       throw e;
     }
     const t0 = k.log.clockNs;
@@ -178,7 +192,13 @@ export class HotplugOracle {
       const pa = BigInt(ptePpn(lo, hi)) << 12n;
       const flags = BigInt(lo & 0x3ff) | ((BigInt(hi >>> 0) >> 22n) << 54n);
       if ((lo & 0xe) !== 0) {
-        if (run && run.lvl === lvl && run.vaEnd === va && run.flags === flags && run.pa + (run.vaEnd - run.va) === pa) {
+        if (
+          run &&
+          run.lvl === lvl &&
+          run.vaEnd === va &&
+          run.flags === flags &&
+          run.pa + (run.vaEnd - run.va) === pa
+        ) {
           run.vaEnd = u64(run.vaEnd + size);
           run.n++;
         } else {

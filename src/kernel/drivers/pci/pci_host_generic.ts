@@ -48,13 +48,20 @@ export class PciHostGeneric {
   ) {
     const base64 = ((0x80000000n + ramBytes + 16n * GiB - 1n) / (16n * GiB)) * (16n * GiB);
     this.mmio32 = new Resource(MMIO32_BASE, MMIO32_BASE + MMIO32_SIZE - 1n, 'pci@30000000', IORESOURCE_MEM);
-    this.mmio64 = new Resource(base64, base64 + 16n * GiB - 1n, 'pci@30000000', IORESOURCE_MEM | IORESOURCE_MEM_64 | IORESOURCE_PREFETCH);
+    this.mmio64 = new Resource(
+      base64,
+      base64 + 16n * GiB - 1n,
+      'pci@30000000',
+      IORESOURCE_MEM | IORESOURCE_MEM_64 | IORESOURCE_PREFETCH,
+    );
   }
 
   /** Probe at boot: claim ECAM and the windows, size and assign everything found on the buses. */
   probe(): void {
     const io = this.k.iomem;
-    io.request(new Resource(ECAM_BASE, ECAM_BASE + ECAM_SIZE - 1n, 'PCI ECAM', IORESOURCE_MEM | IORESOURCE_BUSY));
+    io.request(
+      new Resource(ECAM_BASE, ECAM_BASE + ECAM_SIZE - 1n, 'PCI ECAM', IORESOURCE_MEM | IORESOURCE_BUSY),
+    );
     io.request(this.mmio32);
     io.request(this.mmio64);
     const fns = this.machine.pciFunctions();
@@ -65,8 +72,20 @@ export class PciHostGeneric {
       if (f.kind === 'root-port') {
         const bus = `PCI Bus 0000:${f.secondaryBus.toString(16).padStart(2, '0')}`;
         todo.push({ owner: f.address, name: f.address, size: ROOT_PORT_BAR0, pref64: false });
-        todo.push({ owner: f.address, name: bus, size: HOTPLUG_WINDOW, pref64: false, bridgeBus: f.secondaryBus });
-        todo.push({ owner: f.address, name: bus, size: HOTPLUG_WINDOW, pref64: true, bridgeBus: f.secondaryBus });
+        todo.push({
+          owner: f.address,
+          name: bus,
+          size: HOTPLUG_WINDOW,
+          pref64: false,
+          bridgeBus: f.secondaryBus,
+        });
+        todo.push({
+          owner: f.address,
+          name: bus,
+          size: HOTPLUG_WINDOW,
+          pref64: true,
+          bridgeBus: f.secondaryBus,
+        });
       } else {
         todo.push({ owner: f.address, name: f.address, size: VIRTIO_BAR1, pref64: false });
         todo.push({ owner: f.address, name: f.address, size: VIRTIO_BAR4, pref64: true });
@@ -78,7 +97,12 @@ export class PciHostGeneric {
       const key = a.pref64 ? 'pref' : 'mem';
       const start = (next[key] + a.size - 1n) & ~(a.size - 1n);
       next[key] = start + a.size;
-      const r = new Resource(start, start + a.size - 1n, a.name, IORESOURCE_MEM | (a.pref64 ? IORESOURCE_PREFETCH | IORESOURCE_MEM_64 : 0));
+      const r = new Resource(
+        start,
+        start + a.size - 1n,
+        a.name,
+        IORESOURCE_MEM | (a.pref64 ? IORESOURCE_PREFETCH | IORESOURCE_MEM_64 : 0),
+      );
       (a.pref64 ? this.mmio64 : this.mmio32).request(r);
       a.resource = r;
       if (a.bridgeBus !== undefined) {
@@ -100,7 +124,12 @@ export class PciHostGeneric {
   private assignBehindPort(f: PciFunctionInfo): void {
     const w = this.busWindows.get(f.bus);
     if (!w) return;
-    const bar4 = new Resource(w.pref.start, w.pref.start + VIRTIO_BAR4 - 1n, f.address, IORESOURCE_MEM | IORESOURCE_PREFETCH | IORESOURCE_MEM_64);
+    const bar4 = new Resource(
+      w.pref.start,
+      w.pref.start + VIRTIO_BAR4 - 1n,
+      f.address,
+      IORESOURCE_MEM | IORESOURCE_PREFETCH | IORESOURCE_MEM_64,
+    );
     const bar1 = new Resource(w.mem.start, w.mem.start + VIRTIO_BAR1 - 1n, f.address, IORESOURCE_MEM);
     w.pref.request(bar4);
     w.mem.request(bar1);

@@ -83,17 +83,29 @@ export class VirtioBus {
 
   /** Entries of /sys/bus. */
   sysBus(): Array<[string, VNode]> {
-    const virtioDevices = dynamicDir(() => this.bound.map((b): [string, VNode] => [`virtio${b.index}`, link(`../../../devices/pci0000:00/${b.dev.pciAddress}/virtio${b.index}`, () => undefined)]));
+    const virtioDevices = dynamicDir(() =>
+      this.bound.map((b): [string, VNode] => [
+        `virtio${b.index}`,
+        link(`../../../devices/pci0000:00/${b.dev.pciAddress}/virtio${b.index}`, () => undefined),
+      ]),
+    );
     const virtio = staticDir({
       devices: virtioDevices,
-      drivers: dynamicDir(() => (this.bound.length || this.machine.virtioMemDevices().length ? [['virtio_mem', staticDir({ uevent: file(() => '') })]] : [['virtio_mem', staticDir({ uevent: file(() => '') })]])),
+      drivers: dynamicDir(() =>
+        this.bound.length || this.machine.virtioMemDevices().length
+          ? [['virtio_mem', staticDir({ uevent: file(() => '') })]]
+          : [['virtio_mem', staticDir({ uevent: file(() => '') })]],
+      ),
       drivers_autoprobe: file(() => '1\n'),
       drivers_probe: file(),
       uevent: file(),
     });
     const pciDevices = dynamicDir(() => {
       const names = ['0000:00:00.0', ...this.machine.pciDeviceAddresses()];
-      return names.map((n): [string, VNode] => [n, link(`../../../devices/pci0000:00/${n}`, () => undefined)]);
+      return names.map((n): [string, VNode] => [
+        n,
+        link(`../../../devices/pci0000:00/${n}`, () => undefined),
+      ]);
     });
     const pci = staticDir({
       devices: pciDevices,

@@ -28,7 +28,11 @@ import {
 import { memoryBlockSizeBytes } from '../base/memory.js';
 import { IORESOURCE_EXCLUSIVE, IORESOURCE_SYSTEM_RAM, type Resource } from '../../kernel/resource.js';
 import { ZONE_MOVABLE } from '../../mm/zone.js';
-import type { VirtioMemConfig, VirtioMemRequest, VirtioMemResponseType } from '../../../hw/devices/virtio-mem.js';
+import type {
+  VirtioMemConfig,
+  VirtioMemRequest,
+  VirtioMemResponseType,
+} from '../../../hw/devices/virtio-mem.js';
 import { adjustManagedPageCount, pageZone } from '../../mm/page_alloc.js';
 
 const ETXTBSY = 26;
@@ -93,7 +97,8 @@ export class VirtioMemDriver {
   /** Work the memory notifier or a failed step asked to redo later (virtio_mem_retry / the retry timer). */
   retryPending = false;
   private running = false;
-  private readonly notifier = (action: MemoryAction, arg: MemoryNotify): number => this.memoryNotifierCb(action, arg);
+  private readonly notifier = (action: MemoryAction, arg: MemoryNotify): number =>
+    this.memoryNotifierCb(action, arg);
 
   constructor(
     private readonly k: Kernel,
@@ -109,7 +114,8 @@ export class VirtioMemDriver {
 
   private dbg(text: string): void {
     // virtio_mem.dyndbg=+p on the command line turns the driver's dev_dbg lines on.
-    if (this.k.cmdline.raw.includes('virtio_mem.dyndbg=+p')) this.k.log.log(7, `virtio_mem ${this.name}: ${text}`);
+    if (this.k.cmdline.raw.includes('virtio_mem.dyndbg=+p'))
+      this.k.log.log(7, `virtio_mem ${this.name}: ${text}`);
   }
 
   private warn(text: string): void {
@@ -143,8 +149,10 @@ export class VirtioMemDriver {
   private initHotplug(): number {
     const mbs = BigInt(memoryBlockSizeBytes());
     const range = mhpGetPluggableRange(this.k);
-    if (this.addr % mbs !== 0n) this.warn('The alignment of the physical start address can make some memory unusable.');
-    if ((this.addr + this.regionSize) % mbs !== 0n) this.warn('The alignment of the physical end address can make some memory unusable.');
+    if (this.addr % mbs !== 0n)
+      this.warn('The alignment of the physical start address can make some memory unusable.');
+    if ((this.addr + this.regionSize) % mbs !== 0n)
+      this.warn('The alignment of the physical end address can make some memory unusable.');
     if (this.addr < range.start || this.addr + this.regionSize - 1n > range.end) {
       this.warn('Some device memory is not addressable/pluggable. This can make some memory unusable.');
     }
@@ -168,7 +176,13 @@ export class VirtioMemDriver {
     if (this.inSbm) this.info(`subblock size: ${hx(this.sbSize)}`);
     else this.info(`big block size: ${hx(this.bbSize)}`);
     // virtio_mem_create_resource(): the whole region, exclusive but not busy so add_memory() nests in it.
-    const parent = requestRegion(this.k.iomem, this.addr, this.regionSize, this.name, IORESOURCE_SYSTEM_RAM | IORESOURCE_EXCLUSIVE);
+    const parent = requestRegion(
+      this.k.iomem,
+      this.addr,
+      this.regionSize,
+      this.name,
+      IORESOURCE_SYSTEM_RAM | IORESOURCE_EXCLUSIVE,
+    );
     if (!parent) {
       this.warn('could not reserve device region');
       this.info('reloading the driver is not supported');
@@ -226,7 +240,10 @@ export class VirtioMemDriver {
           this.refreshConfig();
         }
         if (!rc && this.requestedSize !== this.pluggedSize) {
-          rc = this.requestedSize > this.pluggedSize ? this.plugRequest(this.requestedSize - this.pluggedSize) : this.unplugRequest(this.pluggedSize - this.requestedSize);
+          rc =
+            this.requestedSize > this.pluggedSize
+              ? this.plugRequest(this.requestedSize - this.pluggedSize)
+              : this.unplugRequest(this.pluggedSize - this.requestedSize);
         }
         if (rc === -EAGAIN) continue;
         if (rc === -EBUSY || rc === -ETXTBSY || rc === -ENOMEM) this.retryPending = true;
@@ -308,7 +325,15 @@ export class VirtioMemDriver {
     this.dbg(`adding memory: ${hx(addr)} - ${hx(addr + size - 1n)}`);
     this.offlineSize += size;
     try {
-      addMemory(this.k, this.group.id, addr, size, MHP_MERGE_RESOURCE | MHP_NID_IS_MGID, 'System RAM (virtio_mem)', this.group);
+      addMemory(
+        this.k,
+        this.group.id,
+        addr,
+        size,
+        MHP_MERGE_RESOURCE | MHP_NID_IS_MGID,
+        'System RAM (virtio_mem)',
+        this.group,
+      );
       return 0;
     } catch (e) {
       if (!(e instanceof KernelError)) throw e;
@@ -353,7 +378,10 @@ export class VirtioMemDriver {
     if (!zone) return -EBUSY;
     const end = pfn + nr;
     // alloc_contig_range(): every page must be free, fake offline already, or movable (then migrated).
-    const holes = zone.free.piecesIn(pfn, end).concat(k.fakeOffline.piecesIn(pfn, end)).sort((a, b) => a[0] - b[0]);
+    const holes = zone.free
+      .piecesIn(pfn, end)
+      .concat(k.fakeOffline.piecesIn(pfn, end))
+      .sort((a, b) => a[0] - b[0]);
     let cur = pfn;
     for (const [s, e] of holes) {
       if (s > cur && k.workload.firstUnmovable(cur, s) !== undefined) return -EBUSY;
@@ -429,7 +457,8 @@ export class VirtioMemDriver {
       case 'online':
         if (this.inSbm) {
           const st = this.mbState.get(mbId);
-          if (st === Mb.OFFLINE_PARTIAL) this.mbState.set(mbId, movable ? Mb.MOVABLE_PARTIAL : Mb.KERNEL_PARTIAL);
+          if (st === Mb.OFFLINE_PARTIAL)
+            this.mbState.set(mbId, movable ? Mb.MOVABLE_PARTIAL : Mb.KERNEL_PARTIAL);
           else if (st === Mb.OFFLINE) this.mbState.set(mbId, movable ? Mb.MOVABLE : Mb.KERNEL);
         }
         this.offlineSize -= size;
@@ -438,7 +467,8 @@ export class VirtioMemDriver {
       case 'offline':
         if (this.inSbm) {
           const st = this.mbState.get(mbId);
-          if (st === Mb.KERNEL_PARTIAL || st === Mb.MOVABLE_PARTIAL) this.mbState.set(mbId, Mb.OFFLINE_PARTIAL);
+          if (st === Mb.KERNEL_PARTIAL || st === Mb.MOVABLE_PARTIAL)
+            this.mbState.set(mbId, Mb.OFFLINE_PARTIAL);
           else if (st === Mb.KERNEL || st === Mb.MOVABLE) this.mbState.set(mbId, Mb.OFFLINE);
         }
         this.offlineSize += size;
@@ -497,7 +527,8 @@ export class VirtioMemDriver {
 
   private mbsIn(state: Mb, reverse = false): number[] {
     const ids: number[] = [];
-    for (let id = this.firstId; id < this.nextId; id++) if ((this.mbState.get(id) ?? Mb.UNUSED) === state) ids.push(id);
+    for (let id = this.firstId; id < this.nextId; id++)
+      if ((this.mbState.get(id) ?? Mb.UNUSED) === state) ids.push(id);
     return reverse ? ids.reverse() : ids;
   }
 
@@ -647,11 +678,21 @@ export class VirtioMemDriver {
   private sbmUnplugRequest(diff: bigint): number {
     const nbSb = { v: Number(diff / this.sbSize) };
     if (!nbSb.v) return 0;
-    const order = [Mb.OFFLINE_PARTIAL, Mb.OFFLINE, Mb.MOVABLE_PARTIAL, Mb.KERNEL_PARTIAL, Mb.MOVABLE, Mb.KERNEL];
+    const order = [
+      Mb.OFFLINE_PARTIAL,
+      Mb.OFFLINE,
+      Mb.MOVABLE_PARTIAL,
+      Mb.KERNEL_PARTIAL,
+      Mb.MOVABLE,
+      Mb.KERNEL,
+    ];
     for (const st of order) {
       for (const id of this.mbsIn(st, true)) {
         if ((this.mbState.get(id) ?? Mb.UNUSED) !== st) continue;
-        const rc = st === Mb.OFFLINE_PARTIAL || st === Mb.OFFLINE ? this.sbmUnplugAnySbOffline(id, nbSb) : this.sbmUnplugAnySbOnline(id, nbSb);
+        const rc =
+          st === Mb.OFFLINE_PARTIAL || st === Mb.OFFLINE
+            ? this.sbmUnplugAnySbOffline(id, nbSb)
+            : this.sbmUnplugAnySbOnline(id, nbSb);
         if (rc || !nbSb.v) return rc;
       }
     }
