@@ -6,16 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { EACCES, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR, KernelError } from '../errno.js';
 import { GuestSystem } from '../system.js';
 import { Vfs, dynamicDir, file, link, staticDir, versionCompare, type VNode } from './vfs.js';
-
-function errnoOf(f: () => unknown): number | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
+import { errnoOf } from '../../../test/support/guest.js';
 
 function tree(): { vfs: Vfs; written: string[] } {
   const written: string[] = [];

@@ -5,35 +5,17 @@
  * unmovable and movable pages, MemTotal, and MHP_MEMMAP_ON_MEMORY.
  */
 import { describe, expect, test } from 'vitest';
-import { E2BIG, EBUSY, EEXIST, EINVAL, KernelError } from '../errno.js';
+import { E2BIG, EBUSY, EEXIST, EINVAL } from '../errno.js';
 import { GuestSystem } from '../system.js';
 import { PAGES_PER_SECTION } from './sparse.js';
 import { ZONE_MOVABLE } from './zone.js';
 import { memoryBlockMemmapOnMemoryPages } from './memory_hotplug.js';
+import { bootOracleMachine, errnoOf } from '../../../test/support/guest.js';
 
 const MEM = '/sys/devices/system/memory';
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
 const BLOCK = 0x8000000n;
 const BLOCK_KB = 131072;
-
-function boot(extra = ''): GuestSystem {
-  return new GuestSystem({
-    ramBytes: 8n << 30n,
-    smp: 2,
-    append: `mem=2G ${extra}`.trim(),
-    initrdSize: 0x7f000,
-  });
-}
-
-function errnoOf(f: () => unknown): number | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
 
 const hx = (v: bigint): string => '0x' + v.toString(16);
 
@@ -61,7 +43,7 @@ function kmsg(sys: GuestSystem, f: () => unknown): string[] {
 
 describe("add_memory: errors in the kernel's order (range, resource, alignment)", () => {
   test('a misaligned start or size is EINVAL with "Block size [0x8000000] unaligned hotplug range"', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     for (const [start, size] of [
       [0x108100000n, 0x8000000n],
       [0x108000000n, 0x100000n],
@@ -80,7 +62,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('a zero size fails the range check first: E2BIG, "Hotplug memory [start-start] exceeds ..."', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     let rc: number | undefined;
     const log = kmsg(sys, () => (rc = oracle(sys, 'add', 0x108000000n, 0n)));
     expect(rc).toBe(E2BIG);
@@ -90,7 +72,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('a range outside arch_get_mappable_range() is E2BIG (below RAM, above the linear map)', () => {
-    const sys = boot('no5lvl');
+    const sys = bootOracleMachine('no5lvl');
     let rc: number | undefined;
     let log = kmsg(sys, () => (rc = oracle(sys, 'add', 0x40000000n, BLOCK)));
     expect(rc).toBe(E2BIG);
@@ -107,7 +89,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('a range that overlaps existing memory is EEXIST: boot RAM, the same range twice, a bigger range', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(oracle(sys, 'add', 0x80000000n, BLOCK)).toBe(EEXIST);
     expect(oracle(sys, 'add', 0xf8000000n, 2n * BLOCK)).toBe(EEXIST);
     expect(oracle(sys, 'add', 0x100000000n, BLOCK)).toBeUndefined();
@@ -116,7 +98,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('the resource is claimed before the alignment check: a misaligned range over boot RAM is EEXIST', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     let rc: number | undefined;
     const log = kmsg(sys, () => (rc = oracle(sys, 'add', 0x80100000n, BLOCK)));
     expect(rc).toBe(EEXIST);
@@ -124,7 +106,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('a successful add claims "System RAM" in /proc/iomem and creates offline blocks', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(oracle(sys, 'add', 0x100000000n, 2n * BLOCK)).toBeUndefined();
     expect(sys.vfs.read('/proc/iomem')).toMatch(/^100000000-10fffffff : System RAM$/m);
     expect(state(sys, 32)).toBe('offline\n');
@@ -132,7 +114,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
   });
 
   test('add_driver_managed names the resource "System RAM (oracle)"', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(oracle(sys, 'add_driver_managed', 0x100000000n, BLOCK)).toBeUndefined();
     expect(sys.vfs.read('/proc/iomem')).toMatch(/^100000000-107ffffff : System RAM \(oracle\)$/m);
   });
@@ -140,7 +122,7 @@ describe("add_memory: errors in the kernel's order (range, resource, alignment)"
 
 describe('remove_memory', () => {
   test('removing a range with an online block is EBUSY with "removing memory fails, because memory [...] is onlined"', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     oracle(sys, 'add', 0x100000000n, 2n * BLOCK);
     state(sys, 33, 'online_movable');
     let rc: number | undefined;
@@ -153,12 +135,12 @@ describe('remove_memory', () => {
   });
 
   test('removing boot memory is EBUSY (its blocks are online)', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(oracle(sys, 'remove', 0x80000000n, BLOCK)).toBe(EBUSY);
   });
 
   test('after offlining, remove takes the blocks and the resource away', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     oracle(sys, 'add', 0x100000000n, BLOCK);
     state(sys, 32, 'online');
     state(sys, 32, 'offline');
@@ -168,7 +150,7 @@ describe('remove_memory', () => {
   });
 
   test('offline_and_remove offlines online blocks and removes them', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     oracle(sys, 'add', 0x100000000n, 2n * BLOCK);
     state(sys, 32, 'online_movable');
     expect(oracle(sys, 'offline_and_remove', 0x100000000n, 2n * BLOCK)).toBeUndefined();
@@ -179,7 +161,7 @@ describe('remove_memory', () => {
 
 describe('MemTotal', () => {
   test('add leaves MemTotal alone; online adds 128 MiB per block; offline and remove take it back', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     const base = memTotalKb(sys);
     oracle(sys, 'add', 0x100000000n, 2n * BLOCK);
     expect(memTotalKb(sys)).toBe(base);
@@ -195,7 +177,7 @@ describe('MemTotal', () => {
   });
 
   test('1 GiB onlined movable adds exactly 1048576 kB, as in the b recording (2034068 -> 3082644 kB)', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     const base = memTotalKb(sys);
     oracle(sys, 'add', 0x100000000n, 8n * BLOCK);
     for (let n = 32; n < 40; n++) state(sys, n, 'online_movable');
@@ -205,7 +187,7 @@ describe('MemTotal', () => {
 
 describe('auto-online', () => {
   test('memhp_default_state=online onlines added blocks in the default zone', () => {
-    const sys = boot('memhp_default_state=online');
+    const sys = bootOracleMachine('memhp_default_state=online');
     const base = memTotalKb(sys);
     oracle(sys, 'add', 0x100000000n, 2n * BLOCK);
     expect(state(sys, 32)).toBe('online\n');
@@ -215,13 +197,13 @@ describe('auto-online', () => {
   });
 
   test('memhp_default_state=online_movable onlines them movable', () => {
-    const sys = boot('memhp_default_state=online_movable');
+    const sys = bootOracleMachine('memhp_default_state=online_movable');
     oracle(sys, 'add', 0x100000000n, BLOCK);
     expect(zones(sys, 32)).toBe('Movable\n');
   });
 
   test('auto_online_blocks written at run time applies to the next add', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     sys.vfs.write(`${MEM}/auto_online_blocks`, 'online_kernel');
     oracle(sys, 'add', 0x100000000n, BLOCK);
     expect(zones(sys, 32)).toBe('Normal\n');
@@ -235,7 +217,9 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
 
   test('the ratio rule: with ratio 25, four blocks fit MOVABLE (131072 <= 131072), the fifth goes Normal', () => {
     expect(Math.floor((25 * KERNEL_EARLY) / 100)).toBe(4 * PAGES_PER_SECTION);
-    const sys = boot('memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=25');
+    const sys = bootOracleMachine(
+      'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=25',
+    );
     oracle(sys, 'add', 0x100000000n, 6n * BLOCK);
     // The default zone comes first in valid_zones: MOVABLE while the ratio allows it.
     expect(zones(sys, 32)).toBe('Movable Normal\n');
@@ -252,7 +236,9 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
   });
 
   test('with ratio 10 (52428 pages) only one block fits; offline blocks then default to Normal', () => {
-    const sys = boot('memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=10');
+    const sys = bootOracleMachine(
+      'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=10',
+    );
     oracle(sys, 'add', 0x100000000n, 3n * BLOCK);
     state(sys, 32, 'online');
     expect(zones(sys, 32)).toBe('Movable\n');
@@ -262,7 +248,9 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
   });
 
   test('hot-added Normal memory is not early memory: it does not raise the movable allowance', () => {
-    const sys = boot('memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=10');
+    const sys = bootOracleMachine(
+      'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=10',
+    );
     oracle(sys, 'add', 0x100000000n, 4n * BLOCK);
     for (const n of [32, 33, 34]) state(sys, n, 'online_kernel');
     state(sys, 35, 'online');
@@ -274,7 +262,9 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
   });
 
   test('ratio 0 never onlines MOVABLE by policy; online_movable still can', () => {
-    const sys = boot('memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=0');
+    const sys = bootOracleMachine(
+      'memory_hotplug.online_policy=auto-movable memory_hotplug.auto_movable_ratio=0',
+    );
     oracle(sys, 'add', 0x100000000n, 2n * BLOCK);
     state(sys, 32, 'online');
     expect(zones(sys, 32)).toBe('Normal\n');
@@ -284,7 +274,7 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
 
   test('auto-online follows the policy too: the default ratio 301 allows all 6 GiB above boot RAM', () => {
     // 48 blocks * 32768 = 1572864 <= 301 * 524288 / 100 = 1578106.
-    const sys = boot('memhp_default_state=online memory_hotplug.online_policy=auto-movable');
+    const sys = bootOracleMachine('memhp_default_state=online memory_hotplug.online_policy=auto-movable');
     oracle(sys, 'add', 0x100000000n, 48n * BLOCK);
     expect(zones(sys, 32)).toBe('Movable\n');
     expect(zones(sys, 79)).toBe('Movable\n');
@@ -294,7 +284,7 @@ describe('online_policy=auto-movable (auto_movable_zone_for_pfn)', () => {
 
 describe('offline_pages with a workload', () => {
   test('an unmovable page in the block makes offlining fail with EBUSY; the block stays online', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     const k = sys.kernel;
     oracle(sys, 'add', 0x100000000n, BLOCK);
     state(sys, 32, 'online_kernel');
@@ -312,7 +302,7 @@ describe('offline_pages with a workload', () => {
   });
 
   test('movable pages are migrated out of the block and keep their contents', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     const k = sys.kernel;
     oracle(sys, 'add', 0x100000000n, BLOCK);
     state(sys, 32, 'online_movable');
@@ -335,7 +325,7 @@ describe('offline_pages with a workload', () => {
   });
 
   test('offlining boot memory that holds kernel allocations is EBUSY (the d15 recording)', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(errnoOf(() => state(sys, 16, 'offline'))).toBe(EBUSY);
     expect(errnoOf(() => state(sys, 31, 'offline'))).toBe(EBUSY);
   });
@@ -351,7 +341,7 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
   }
 
   test("each block's memmap comes from the first 2 MiB of the block itself", () => {
-    const sys = boot('memory_hotplug.memmap_on_memory=1');
+    const sys = bootOracleMachine('memory_hotplug.memmap_on_memory=1');
     expect(sys.vfs.read(`${ORACLE}/info`)).toContain('mhp_supports_memmap_on_memory=1\n');
     expect(oracle(sys, 'add_memmap', 0x100000000n, 2n * BLOCK)).toBeUndefined();
     // As the f recording's ptwalk shows: vmemmap of memory32 -> pa 0x100000000, of memory33 -> 0x108000000.
@@ -360,7 +350,7 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
   });
 
   test('MemTotal grows by 126 MiB per block: the 2 MiB memmap is present but not managed', () => {
-    const sys = boot('memory_hotplug.memmap_on_memory=1');
+    const sys = bootOracleMachine('memory_hotplug.memmap_on_memory=1');
     const base = memTotalKb(sys);
     oracle(sys, 'add_memmap', 0x100000000n, 8n * BLOCK);
     expect(memTotalKb(sys)).toBe(base);
@@ -380,7 +370,7 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
   });
 
   test('without memory_hotplug.memmap_on_memory=1 the flag is ignored: the memmap comes from elsewhere', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(sys.vfs.read(`${ORACLE}/info`)).toContain('mhp_supports_memmap_on_memory=0\n');
     const base = memTotalKb(sys);
     oracle(sys, 'add_memmap', 0x100000000n, BLOCK);
@@ -391,17 +381,19 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
 
   test('the memmap_on_memory parameter file shows Y or N', () => {
     expect(
-      boot('memory_hotplug.memmap_on_memory=1').vfs.read(
+      bootOracleMachine('memory_hotplug.memmap_on_memory=1').vfs.read(
         '/sys/module/memory_hotplug/parameters/memmap_on_memory',
       ),
     ).toBe('Y\n');
-    expect(boot().vfs.read('/sys/module/memory_hotplug/parameters/memmap_on_memory')).toBe('N\n');
+    expect(bootOracleMachine().vfs.read('/sys/module/memory_hotplug/parameters/memmap_on_memory')).toBe(
+      'N\n',
+    );
   });
 
   // mm/memory_hotplug.c get_memmap_mode(): MEMMAP_ON_MEMORY_FORCE reads back as "force\n".
   test('memmap_on_memory=force reads back as "force"', () => {
     expect(
-      boot('memory_hotplug.memmap_on_memory=force').vfs.read(
+      bootOracleMachine('memory_hotplug.memmap_on_memory=force').vfs.read(
         '/sys/module/memory_hotplug/parameters/memmap_on_memory',
       ),
     ).toBe('force\n');
@@ -409,7 +401,7 @@ describe('MHP_MEMMAP_ON_MEMORY (add_memmap with memory_hotplug.memmap_on_memory=
 
   // A 128 MiB block's memmap is 512 pages, already a whole pageblock: force mode wastes nothing.
   test('force mode supports memmap_on_memory and pageblock-aligns the memmap pages (0 wasted here)', () => {
-    const sys = boot('memory_hotplug.memmap_on_memory=force');
+    const sys = bootOracleMachine('memory_hotplug.memmap_on_memory=force');
     expect(sys.vfs.read(`${ORACLE}/info`)).toContain('mhp_supports_memmap_on_memory=1\n');
     expect(memoryBlockMemmapOnMemoryPages(sys.kernel)).toBe(512);
     expect(sys.kernel.log.dmesg()).toContain('] Memory hotplug will waste 0 pages in each memory block\n');

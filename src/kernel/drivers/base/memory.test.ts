@@ -5,34 +5,16 @@
  * the kernel source and the d-bad-inputs / b / f recordings.
  */
 import { describe, expect, test } from 'vitest';
-import { EINVAL, ENOENT, KernelError } from '../../errno.js';
+import { EINVAL, ENOENT } from '../../errno.js';
 import { GuestSystem } from '../../system.js';
+import { bootOracleMachine, errnoOf } from '../../../../test/support/guest.js';
 
 const MEM = '/sys/devices/system/memory';
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
 
-function boot(extra = ''): GuestSystem {
-  return new GuestSystem({
-    ramBytes: 8n << 30n,
-    smp: 2,
-    append: `mem=2G ${extra}`.trim(),
-    initrdSize: 0x7f000,
-  });
-}
-
-function errnoOf(f: () => unknown): number | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
-
 /** Boots and hot-adds `blocks` memory blocks at 4 GiB (memory32 onwards), offline. */
 function withBlocks(blocks = 1, extra = ''): GuestSystem {
-  const sys = boot(extra);
+  const sys = bootOracleMachine(extra);
   sys.vfs.write(`${ORACLE}/add`, `0x100000000 0x${(blocks * 0x8000000).toString(16)}`);
   return sys;
 }
@@ -43,7 +25,7 @@ const write = (sys: GuestSystem, n: number, f: string, v: string): void =>
 
 describe('memory block directory', () => {
   test('boot memory is memory16..memory31, online in DMA32; block_size_bytes is 0x8000000 in hex', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     const names = sys.vfs.list(MEM).map((e) => e.name);
     expect(names.filter((n) => n.startsWith('memory'))).toEqual(
       Array.from({ length: 16 }, (_, i) => `memory${16 + i}`),
@@ -65,7 +47,7 @@ describe('memory block directory', () => {
   });
 
   test('a block that does not exist is ENOENT', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     expect(errnoOf(() => write(sys, 40, 'state', 'online'))).toBe(ENOENT);
   });
 });
@@ -213,16 +195,16 @@ describe('auto_online_blocks', () => {
   });
 
   test('memhp_default_state= sets it at boot', () => {
-    expect(boot('memhp_default_state=online_movable').vfs.read(`${MEM}/auto_online_blocks`)).toBe(
-      'online_movable\n',
-    );
-    expect(boot('memhp_default_state=online_kernel').vfs.read(`${MEM}/auto_online_blocks`)).toBe(
+    expect(
+      bootOracleMachine('memhp_default_state=online_movable').vfs.read(`${MEM}/auto_online_blocks`),
+    ).toBe('online_movable\n');
+    expect(bootOracleMachine('memhp_default_state=online_kernel').vfs.read(`${MEM}/auto_online_blocks`)).toBe(
       'online_kernel\n',
     );
   });
 
   test('writing it changes the type later adds are onlined with; a bad value is EINVAL', () => {
-    const sys = boot();
+    const sys = bootOracleMachine();
     sys.vfs.write(`${MEM}/auto_online_blocks`, 'online_movable\n');
     expect(sys.vfs.read(`${MEM}/auto_online_blocks`)).toBe('online_movable\n');
     expect(errnoOf(() => sys.vfs.write(`${MEM}/auto_online_blocks`, 'movable'))).toBe(EINVAL);
