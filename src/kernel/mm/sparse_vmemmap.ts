@@ -58,7 +58,7 @@ export interface VmemmapContext {
 function allocBlockZero(k: Kernel, ctx: VmemmapContext): number | undefined {
   // vmemmap_alloc_block_zero(PAGE_SIZE): memblock at boot, the buddy allocator after.
   const pfn = ctx.early ? ctx.early.memblockAlloc(4096, 4096) : allocPages(k, 0, 'kernel');
-  if (pfn !== undefined) k.mem.zero(pfn);
+  if (pfn !== undefined) k.pt.adoptTable(pfn);
   return pfn;
 }
 
@@ -102,7 +102,6 @@ function populateTo(
     if (lo === 0 && hi === 0) {
       const next = allocBlockZero(k, ctx);
       if (next === undefined) return undefined;
-      k.pt.tablePages.add(next);
       k.pt.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
       table = next;
     } else {

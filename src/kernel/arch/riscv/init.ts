@@ -183,7 +183,7 @@ function freeVmemmapStorage(k: Kernel, pfn: number, order: number, altmap: VmemA
 
 /** Frees a page-table page the way free_{pte,pmd,pud}_table do: reserved (boot) pages as reserved pages. */
 function freeTablePage(k: Kernel, pfn: number): void {
-  k.pt.tablePages.delete(pfn);
+  k.pt.releaseTable(pfn);
   if (pageReserved(k, pfn)) freeReservedPage(k, pfn);
   else freePages(k, pfn, 0);
 }

@@ -76,8 +76,7 @@ function splitLinearMapping(k: Kernel, start: number, end: number): void {
     const child = allocPages(k, 0);
     if (child === undefined)
       throw new KernelBug('arch/riscv/mm/pageattr.c: split_linear_mapping out of memory');
-    k.mem.zero(child);
-    pt.tablePages.add(child);
+    pt.adoptTable(child);
     const pfn = ptePpn(lo, hi);
     const sub = LEVEL_PAGES[level - 1]!;
     for (let i = 0; i < 512; i++) pt.write(child, i, pteLo(pfn + i * sub, lo & 0x3ff), pteHi(pfn + i * sub));

@@ -49,6 +49,12 @@ export class KernelPageTables {
   readonly tablePages = new Set<number>();
   /** vmemmap backing blocks the kernel mapped and not freed: first pfn -> order. */
   readonly vmemmapBlocks = new Map<number, number>();
+  /**
+   * Non-zero entries per table page, kept up to date by write/clear, so that
+   * "are all 512 entries empty" (asked after every section a teardown touches)
+   * costs one lookup. A table not counted yet is counted on first use.
+   */
+  private readonly used = new Map<number, number>();
 
   constructor(
     readonly mem: PhysMem,
@@ -81,11 +87,30 @@ export class KernelPageTables {
   }
 
   write(tablePfn: number, index: number, lo: number, hi: number): void {
+    const n = this.used.get(tablePfn);
+    if (n !== undefined) {
+      const was = this.readLo(tablePfn, index) !== 0 || this.readHi(tablePfn, index) !== 0;
+      const is = lo !== 0 || hi !== 0;
+      if (was !== is) this.used.set(tablePfn, n + (is ? 1 : -1));
+    }
     this.mem.write64(tablePfn, index, lo, hi);
   }
 
   clear(tablePfn: number, index: number): void {
-    this.mem.write64(tablePfn, index, 0, 0);
+    this.write(tablePfn, index, 0, 0);
+  }
+
+  /** A fresh page becomes a page table: zeroed, registered, counted. */
+  adoptTable(pfn: number): void {
+    this.mem.zero(pfn);
+    this.tablePages.add(pfn);
+    this.used.set(pfn, 0);
+  }
+
+  /** A page stops being a page table (it is being freed). */
+  releaseTable(pfn: number): void {
+    this.tablePages.delete(pfn);
+    this.used.delete(pfn);
   }
 
   isNone(tablePfn: number, index: number): boolean {
@@ -98,10 +123,14 @@ export class KernelPageTables {
 
   /** True when every one of the table's 512 entries is zero. */
   tableEmpty(tablePfn: number): boolean {
-    // Teardown clears entries in ascending order, so a live entry is found fastest from the top.
-    const words = this.mem.read(tablePfn);
-    for (let i = words.length - 1; i >= 0; i--) if (words[i] !== 0) return false;
-    return true;
+    let n = this.used.get(tablePfn);
+    if (n === undefined) {
+      n = 0;
+      const words = this.mem.read(tablePfn);
+      for (let i = 0; i < words.length; i += 2) if (words[i] !== 0 || words[i + 1] !== 0) n++;
+      this.used.set(tablePfn, n);
+    }
+    return n === 0;
   }
 
   /**
@@ -124,8 +153,7 @@ export class KernelPageTables {
       if (this.isNone(table, idx)) {
         const next = alloc.allocTable(level - 1);
         if (next === undefined) return false;
-        this.tablePages.add(next);
-        this.mem.zero(next);
+        this.adoptTable(next);
         this.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
         table = next;
       } else {

@@ -583,8 +583,7 @@ function pgtableCacheInit(k: Kernel): void {
       if (k.pt.isNone(k.pt.rootPfn, idx)) {
         const pfn = allocPages(k, 0);
         if (pfn === undefined) throw new KernelBug(`Failed to pre-allocate pages for ${area} area`);
-        k.mem.zero(pfn);
-        k.pt.tablePages.add(pfn);
+        k.pt.adoptTable(pfn);
         k.pt.write(k.pt.rootPfn, idx, pteLo(pfn, _PAGE_TABLE), pteHi(pfn));
       }
     }
