@@ -142,9 +142,21 @@ export class FreeArea {
   alloc(order: number): number | undefined {
     let best = -1;
     let bestOrder = NR_ORDERS;
+    const size = 2 ** order;
     for (let i = 0; i < this.starts.length; i++) {
       const s = this.starts[i]!;
       const e = this.ends[i]!;
+      if (e - s < size) continue;
+      // The canonical split reaches the first 2^order boundary exactly, and every block before it is
+      // smaller: a block of exactly the wanted order there is this extent's best and the lowest.
+      const a = Math.ceil(s / size) * size;
+      if (a + size <= e && blockOrderAt(a, e) === order) {
+        if (order < bestOrder) {
+          best = a;
+          bestOrder = order;
+        }
+        break;
+      }
       // Only the edges of an extent hold blocks below the maximum order.
       let p = s;
       while (p < e) {
