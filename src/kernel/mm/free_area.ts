@@ -349,11 +349,19 @@ export class BuddyLists {
       if (from === mt) continue;
       const s = b * PAGEBLOCK_NR_PAGES;
       const e = s + PAGEBLOCK_NR_PAGES;
-      const moving = this.area(from).piecesIn(s, e);
-      for (const [x, y] of moving) this.area(from).remove(x, y);
       if (mt === 'unmovable') this.unmovableBlocks.add(b);
       else this.unmovableBlocks.delete(b);
-      for (const [x, y] of moving) this.area(mt).add(x, y);
+      const src = this.area(from);
+      const dst = this.area(mt);
+      if (src.freeIn(s, e) === PAGEBLOCK_NR_PAGES) {
+        // The usual steal: a wholly free pageblock changes lists in one piece.
+        src.remove(s, e);
+        dst.add(s, e);
+        continue;
+      }
+      const moving = src.piecesIn(s, e);
+      for (const [x, y] of moving) src.remove(x, y);
+      for (const [x, y] of moving) dst.add(x, y);
     }
   }
 

@@ -308,13 +308,15 @@ export function onlinePages(
     const ms = k.sparse.get(s);
     if (ms) ms.online = true;
   }
-  const ranges = k.onlinePageCallback
-    ? k.onlinePageCallback(pfn, nrPages)
-    : [[pfn, pfn + nrPages] as [number, number]];
-  let freed = 0;
-  for (const [s, e] of ranges) {
-    zone.free.add(s, e);
-    freed += e - s;
+  let freed = nrPages;
+  if (k.onlinePageCallback) {
+    freed = 0;
+    for (const [s, e] of k.onlinePageCallback(pfn, nrPages)) {
+      zone.free.add(s, e);
+      freed += e - s;
+    }
+  } else {
+    zone.free.add(pfn, pfn + nrPages);
   }
   adjustManagedPageCount(k, zone, freed);
   adjustPresentPageCount(k, zone, group, nrPages);
