@@ -82,7 +82,11 @@ export function interactive(
   const m = session.system.kernel;
   io.output.write(
     `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${m.mode.name}\n` +
-      'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n',
+      'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n' +
+      (session.system.devices?.virtioMemDevices().length
+        ? ''
+        : 'No memory device yet: start with -object memory-backend-ram,id=m0,size=2G -device virtio-mem-pci,id=vm0,memdev=m0 (or a\n' +
+          '-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1 to device_add one later), or use /sys/kernel/debug/hotplug_oracle/add.\n'),
   );
   for (const n of session.notes) io.output.write(n + '\n');
   let ctrlA = false;
