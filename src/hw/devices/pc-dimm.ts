@@ -14,7 +14,7 @@ import type { HostMemoryBackend } from './hostmem.js';
 import type { MemoryDevice, MemoryDeviceInfo } from './memory-device.js';
 import { QemuError } from './qemu-error.js';
 import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { readOnly, setAfterRealize, setLinkAfterRealize } from './qom.js';
+import { readOnly, setLinkAfterRealize, staticProperty } from './qom.js';
 
 export const TYPE_PC_DIMM = 'pc-dimm';
 export const PC_DIMM_UNASSIGNED_SLOT = -1;
@@ -97,29 +97,27 @@ export class PCDIMMDevice implements MemoryDevice, QomObject {
   }
 
   property(name: string): QomProperty | undefined {
-    const qdevProp = (type: string, get: () => bigint | number, set: (v: Visitor) => void): QomProperty => ({
-      type,
-      get,
-      set: (v: Visitor) => {
-        if (this.realized) throw setAfterRealize(name, this.id, this.typeName);
-        set(v);
-      },
-    });
     switch (name) {
       case 'addr':
-        return qdevProp(
+        return staticProperty(
+          this,
+          name,
           'uint64',
           () => this.addr,
           (v) => (this.addr = v.uint64(name)),
         );
       case 'node':
-        return qdevProp(
+        return staticProperty(
+          this,
+          name,
           'uint32',
           () => this.node,
           (v) => (this.node = v.uint32(name)),
         );
       case 'slot':
-        return qdevProp(
+        return staticProperty(
+          this,
+          name,
           'int32',
           () => this.slot,
           (v) => (this.slot = v.int32(name)),

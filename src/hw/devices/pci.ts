@@ -8,8 +8,8 @@
  */
 
 import { QemuError } from './qemu-error.js';
-import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { setAfterRealize } from './qom.js';
+import type { QomObject, QomProperty } from './qom.js';
+import { staticProperty } from './qom.js';
 
 export const TYPE_PCIE_BUS = 'PCIE';
 export const TYPE_PCIE_ROOT_PORT = 'pcie-root-port';
@@ -98,23 +98,19 @@ export class PcieRootPort implements PciDevice, QomObject {
   ) {}
 
   property(name: string): QomProperty | undefined {
-    const prop = (type: string, get: () => number, set: (v: Visitor) => void): QomProperty => ({
-      type,
-      get,
-      set: (v: Visitor) => {
-        if (this.realized) throw setAfterRealize(name, this.id, this.typeName);
-        set(v);
-      },
-    });
     switch (name) {
       case 'chassis':
-        return prop(
+        return staticProperty(
+          this,
+          name,
           'uint8',
           () => this.chassis,
           (v) => (this.chassis = v.uint8(name)),
         );
       case 'slot':
-        return prop(
+        return staticProperty(
+          this,
+          name,
           'uint16',
           () => this.slot,
           (v) => (this.slot = v.uint16(name)),

@@ -72,6 +72,27 @@ export function setAfterRealize(name: string, id: string | undefined, typeName: 
       );
 }
 
+/**
+ * A static qdev property (DEFINE_PROP_*): readable always, settable only
+ * until the device is realized.
+ */
+export function staticProperty(
+  dev: { readonly realized: boolean; readonly id: string | undefined; readonly typeName: string },
+  name: string,
+  type: string,
+  get: () => QomValue,
+  set: (v: Visitor) => void,
+): QomProperty {
+  return {
+    type,
+    get,
+    set: (v: Visitor) => {
+      if (dev.realized) throw setAfterRealize(name, dev.id, dev.typeName);
+      set(v);
+    },
+  };
+}
+
 /** qdev_prop_allow_set_link_before_realize(); QEMU prints a missing id with %s, which glibc renders "(null)". */
 export function setLinkAfterRealize(name: string, id: string | undefined, typeName: string): QemuError {
   return new QemuError(

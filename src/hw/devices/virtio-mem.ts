@@ -19,7 +19,7 @@ import { HOST_PAGE_SIZE } from './hostmem.js';
 import type { VirtioMEMDeviceInfo } from './memory-device.js';
 import { QemuError, hex } from './qemu-error.js';
 import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { readOnly, setAfterRealize, setLinkAfterRealize } from './qom.js';
+import { readOnly, setLinkAfterRealize, staticProperty } from './qom.js';
 
 export const TYPE_VIRTIO_MEM = 'virtio-mem';
 export const VIRTIO_ID_MEM = 24;
@@ -425,30 +425,27 @@ export class VirtioMem implements QomObject {
 
   /** The device's QOM properties (virtio-mem-pci aliases them all). */
   property(name: string): QomProperty | undefined {
-    const type = this.typeName;
-    const staticProp = (ptype: string, get: () => bigint | number | boolean, set: (v: Visitor) => void) => ({
-      type: ptype,
-      get,
-      set: (v: Visitor) => {
-        if (this.realized) throw setAfterRealize(name, this.id, type);
-        set(v);
-      },
-    });
     switch (name) {
       case 'memaddr':
-        return staticProp(
+        return staticProperty(
+          this,
+          name,
           'uint64',
           () => this.addr,
           (v) => (this.addr = v.uint64(name)),
         );
       case 'node':
-        return staticProp(
+        return staticProperty(
+          this,
+          name,
           'uint32',
           () => this.node,
           (v) => (this.node = v.uint32(name)),
         );
       case 'prealloc':
-        return staticProp(
+        return staticProperty(
+          this,
+          name,
           'bool',
           () => this.prealloc,
           (v) => (this.prealloc = v.bool(name)),
@@ -466,7 +463,7 @@ export class VirtioMem implements QomObject {
           set: (v: Visitor) => {
             const path = v.str(name);
             const target = path === '' ? undefined : this.resolveBackend(path);
-            if (this.realized) throw setLinkAfterRealize(name, this.id, type);
+            if (this.realized) throw setLinkAfterRealize(name, this.id, this.typeName);
             this.memdev = target;
           },
         };
