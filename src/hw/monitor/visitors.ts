@@ -27,13 +27,18 @@ function uintN(name: string, v: bigint, bits: number): number {
   return Number(v);
 }
 
-/** Text given with key=value syntax. */
-export class KeyvalVisitor implements Visitor {
-  constructor(private readonly text: string) {}
+/**
+ * A value given as text. The two text visitors of QEMU differ only in how a
+ * size is written and in what they call a bad integer.
+ */
+abstract class TextVisitor implements Visitor {
+  constructor(
+    protected readonly text: string,
+    /** The type named when an int32 is not even an integer. */
+    private readonly integerName: string,
+  ) {}
 
-  size(name: string): bigint {
-    return parseKeyvalSize(name, this.text);
-  }
+  abstract size(name: string): bigint;
 
   uint64(name: string): bigint {
     const r = qemuStrtou64(this.text);
@@ -55,7 +60,7 @@ export class KeyvalVisitor implements Visitor {
 
   int32(name: string): number {
     const r = qemuStrtoi64(this.text);
-    if (!r.ok) throw expects(name, 'integer');
+    if (!r.ok) throw expects(name, this.integerName);
     if (r.value < -(1n << 31n) || r.value >= 1n << 31n) throw expects(name, 'int32_t');
     return Number(r.value);
   }
@@ -69,45 +74,25 @@ export class KeyvalVisitor implements Visitor {
   }
 }
 
+/** Text given with key=value syntax. */
+export class KeyvalVisitor extends TextVisitor {
+  constructor(text: string) {
+    super(text, 'integer');
+  }
+
+  size(name: string): bigint {
+    return parseKeyvalSize(name, this.text);
+  }
+}
+
 /** Text given to HMP qom-set (object_property_parse). */
-export class StringInputVisitor implements Visitor {
-  constructor(private readonly text: string) {}
+export class StringInputVisitor extends TextVisitor {
+  constructor(text: string) {
+    super(text, 'int64');
+  }
 
   size(name: string): bigint {
     return parseOptionSize(name, this.text);
-  }
-
-  uint64(name: string): bigint {
-    const r = qemuStrtou64(this.text);
-    if (!r.ok) throw expects(name, 'uint64');
-    return r.value;
-  }
-
-  uint32(name: string): number {
-    return uintN(name, this.uint64(name), 32);
-  }
-
-  uint16(name: string): number {
-    return uintN(name, this.uint64(name), 16);
-  }
-
-  uint8(name: string): number {
-    return uintN(name, this.uint64(name), 8);
-  }
-
-  int32(name: string): number {
-    const r = qemuStrtoi64(this.text);
-    if (!r.ok) throw expects(name, 'int64');
-    if (r.value < -(1n << 31n) || r.value >= 1n << 31n) throw expects(name, 'int32_t');
-    return Number(r.value);
-  }
-
-  bool(name: string): boolean {
-    return parseBool(name, this.text);
-  }
-
-  str(): string {
-    return this.text;
   }
 }
 
