@@ -27,24 +27,18 @@ function uintN(name: string, v: bigint, bits: number): number {
   return Number(v);
 }
 
-/**
- * A value given as text. The two text visitors of QEMU differ only in how a
- * size is written and in what they call a bad integer.
- */
-abstract class TextVisitor implements Visitor {
-  constructor(
-    protected readonly text: string,
-    /** The type named when an int32 is not even an integer. */
-    private readonly integerName: string,
-  ) {}
+function int32(name: string, v: bigint): number {
+  if (v < -(1n << 31n) || v >= 1n << 31n) throw expects(name, 'int32_t');
+  return Number(v);
+}
 
+/** Every visitor reads the narrower unsigned types as a uint64 and then checks the range. */
+abstract class InputVisitor implements Visitor {
   abstract size(name: string): bigint;
-
-  uint64(name: string): bigint {
-    const r = qemuStrtou64(this.text);
-    if (!r.ok) throw expects(name, 'uint64');
-    return r.value;
-  }
+  abstract uint64(name: string): bigint;
+  abstract int32(name: string): number;
+  abstract bool(name: string): boolean;
+  abstract str(name: string): string;
 
   uint32(name: string): number {
     return uintN(name, this.uint64(name), 32);
@@ -57,12 +51,31 @@ abstract class TextVisitor implements Visitor {
   uint8(name: string): number {
     return uintN(name, this.uint64(name), 8);
   }
+}
+
+/**
+ * A value given as text. The two text visitors of QEMU differ only in how a
+ * size is written and in what they call a bad integer.
+ */
+abstract class TextVisitor extends InputVisitor {
+  constructor(
+    protected readonly text: string,
+    /** The type named when an int32 is not even an integer. */
+    private readonly integerName: string,
+  ) {
+    super();
+  }
+
+  uint64(name: string): bigint {
+    const r = qemuStrtou64(this.text);
+    if (!r.ok) throw expects(name, 'uint64');
+    return r.value;
+  }
 
   int32(name: string): number {
     const r = qemuStrtoi64(this.text);
     if (!r.ok) throw expects(name, this.integerName);
-    if (r.value < -(1n << 31n) || r.value >= 1n << 31n) throw expects(name, 'int32_t');
-    return Number(r.value);
+    return int32(name, r.value);
   }
 
   bool(name: string): boolean {
@@ -111,42 +124,33 @@ export function parseJson(text: string): JsonValue {
 }
 
 /** A JSON value (qom-set -j, QMP). */
-export class JsonVisitor implements Visitor {
-  constructor(private readonly value: JsonValue) {}
+export class JsonVisitor extends InputVisitor {
+  constructor(private readonly value: JsonValue) {
+    super();
+  }
+
+  /** The value as an exact integer, if it is one. */
+  private integer(): bigint | undefined {
+    const v = this.value;
+    if (typeof v === 'bigint') return v;
+    return typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : undefined;
+  }
 
   size(name: string): bigint {
     return this.uint64(name);
   }
 
   uint64(name: string): bigint {
-    const v = this.value;
-    let n: bigint | undefined;
-    if (typeof v === 'bigint') n = v;
-    else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+    const n = this.integer();
     // QEMU takes negative numbers too, for backward compatibility, as two's complement.
     if (n === undefined || n < -(1n << 63n) || n >= 1n << 64n) throw expects(name, 'uint64');
     return n < 0n ? n + (1n << 64n) : n;
   }
 
-  uint32(name: string): number {
-    return uintN(name, this.uint64(name), 32);
-  }
-
-  uint16(name: string): number {
-    return uintN(name, this.uint64(name), 16);
-  }
-
-  uint8(name: string): number {
-    return uintN(name, this.uint64(name), 8);
-  }
-
   int32(name: string): number {
-    const v = this.value;
-    const n =
-      typeof v === 'bigint' ? v : typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : undefined;
+    const n = this.integer();
     if (n === undefined || n < -(1n << 63n) || n >= 1n << 63n) throw expects(name, 'int64');
-    if (n < -(1n << 31n) || n >= 1n << 31n) throw expects(name, 'int32_t');
-    return Number(n);
+    return int32(name, n);
   }
 
   bool(name: string): boolean {
