@@ -94,16 +94,9 @@ export class PhysMem {
 
   /** The frame's words for reading; a never-written frame is a shared zero page. Throws AccessFault on a hole. */
   read(pfn: number): Uint32Array {
-    const slot = pfn & Cache.Mask;
-    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
-    const f = this.frames.get(pfn);
-    if (f !== undefined) {
-      this.cacheKey[slot] = pfn;
-      this.cacheVal[slot] = f;
-      return f;
-    }
-    if (!this.isBacked(pfn)) throw new AccessFault(pfn);
-    return ZERO_FRAME;
+    const f = this.readOrUndefined(pfn);
+    if (f === undefined) throw new AccessFault(pfn);
+    return f;
   }
 
   /**
