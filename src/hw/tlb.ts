@@ -42,8 +42,8 @@ const ATTR_HI = 0xe0000000; // N and PBMT
 
 export type StaleReason = 'fault' | 'level' | 'ppn' | 'flags';
 
-/** A cached translation that no longer agrees with the page tables in memory. */
-export interface StaleEntry {
+/** A snapshot of one entry, for display and tests. */
+export interface TlbEntry {
   /** First vpn the entry covers, and how many 4 KiB pages. */
   vpn: number;
   pages: number;
@@ -55,24 +55,15 @@ export interface StaleEntry {
   ppn: number;
   lo: number;
   hi: number;
+}
+
+/** A cached translation that no longer agrees with the page tables in memory. */
+export interface StaleEntry extends TlbEntry {
   reason: StaleReason;
   /** What a fresh walk (at the vpn that filled the entry) finds now. */
   fresh?: { ppn: number; level: number; lo: number; hi: number; global: boolean };
   /** Set when the fresh walk faults. */
   cause?: FaultCause;
-}
-
-/** A snapshot of one entry, for display and tests. */
-export interface TlbEntry {
-  vpn: number;
-  pages: number;
-  level: number;
-  napot: boolean;
-  asid: number;
-  global: boolean;
-  ppn: number;
-  lo: number;
-  hi: number;
 }
 
 export class Tlb {
