@@ -390,28 +390,16 @@ function initResources(k: Kernel): void {
     IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
   );
   k.iomem.request(kimage);
-  kimage.request(
-    new Resource(pa(sym._text), pa(sym._etext) - 1n, 'Kernel code', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY),
-  );
-  kimage.request(
-    new Resource(
-      pa(sym.__start_rodata),
-      pa(sym.__end_rodata) - 1n,
-      'Kernel rodata',
-      IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
-    ),
-  );
-  kimage.request(
-    new Resource(pa(sym._data), pa(sym._edata) - 1n, 'Kernel data', IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY),
-  );
-  kimage.request(
-    new Resource(
-      pa(sym.__bss_start),
-      pa(sym.__bss_stop) - 1n,
-      'Kernel bss',
-      IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
-    ),
-  );
+  // The image's sections, each a busy System RAM child of the image.
+  const sections: [string, bigint, bigint][] = [
+    ['Kernel code', sym._text, sym._etext],
+    ['Kernel rodata', sym.__start_rodata, sym.__end_rodata],
+    ['Kernel data', sym._data, sym._edata],
+    ['Kernel bss', sym.__bss_start, sym.__bss_stop],
+  ];
+  for (const [name, start, end] of sections) {
+    kimage.request(new Resource(pa(start), pa(end) - 1n, name, IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY));
+  }
   // Reserved regions outside memory get their own top-level resource; those inside are left to the initcall.
   let used = 0;
   for (const r of mb.reserved.regions) {
