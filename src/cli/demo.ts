@@ -5,8 +5,8 @@
  * back to zero, and the invariant report at the end.
  */
 import type { Writable } from 'node:stream';
-import { parseRunArgs } from './options.js';
-import { Session } from './session.js';
+import { parseRunArgs } from '../session/options.js';
+import { Session } from '../session/session.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 
 export const DEMO_ARGS = [

@@ -5,8 +5,9 @@
  */
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { Session, type LineResult } from './session.js';
-import type { MachineOptions } from './options.js';
+import { type Session, type LineResult } from '../session/session.js';
+import { openSession } from './files.js';
+import type { MachineOptions } from '../session/options.js';
 
 const GUEST_COMMANDS = ['cat', 'dmesg', 'echo', 'grep', 'ls', 'help', 'exit'];
 const MONITOR_COMMANDS = [
@@ -70,7 +71,7 @@ export function interactive(
   io: InteractiveIo,
   onAfterCommand?: (s: Session) => void,
 ): Promise<number> {
-  const session = new Session(machine);
+  const session = openSession(machine);
   let monitor = false;
   const rl = readline.createInterface({
     input: io.input,

@@ -2,8 +2,9 @@
  * riscv-hotplug's command line: `run` a script, `demo`, or (no arguments) an
  * interactive session. Every error is one readable line and a non-zero exit.
  */
-import { parseRunArgs, UsageError } from './options.js';
-import { Session, readScript, type LineResult } from './session.js';
+import { parseRunArgs, UsageError } from '../session/options.js';
+import { type LineResult } from '../session/session.js';
+import { openSession, readScript } from './files.js';
 import { KernelError } from '../kernel/errno.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
@@ -42,7 +43,7 @@ function printResult(r: LineResult, json: boolean): void {
 async function runCommand(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
   const text = readScript(opts.script);
-  const session = new Session(opts);
+  const session = openSession(opts);
   for (const n of session.notes) process.stderr.write(n + '\n');
   let status = 0;
   const lines = text.split('\n');

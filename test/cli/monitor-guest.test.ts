@@ -1,7 +1,7 @@
 /** Monitor commands that look at the guest through hart 0: gva2gpa and info mem, on a booted machine. */
 import { describe, expect, test } from 'vitest';
-import { Session } from '../../src/cli/session.js';
-import { parseRunArgs } from '../../src/cli/options.js';
+import { Session } from '../../src/session/session.js';
+import { parseRunArgs } from '../../src/session/options.js';
 
 function session(): Session {
   return new Session(parseRunArgs(['-m', '4G,slots=2,maxmem=8G', '-append', 'no5lvl']));

@@ -23,8 +23,8 @@ import {
   ptdumpSections,
   type Check,
 } from './recording.js';
-import { parseRunArgs } from '../../src/cli/options.js';
-import { Session, type LineResult } from '../../src/cli/session.js';
+import { parseRunArgs } from '../../src/session/options.js';
+import { Session, type LineResult } from '../../src/session/session.js';
 import { GOLDEN_RECORDINGS } from './recordings.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'oracle');

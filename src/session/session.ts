@@ -3,7 +3,6 @@
  * the QEMU monitor, executing script lines one at a time. The command line,
  * the interactive prompt and the web view all drive a model through this.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { GuestSystem, MachineStartError } from '../kernel/system.js';
 import { Monitor } from '../hw/monitor/hmp.js';
 import { PCDIMMDevice } from '../hw/devices/pc-dimm.js';
@@ -37,19 +36,14 @@ export class Session {
   /** Things the user should know about the machine (printed once at start). */
   readonly notes: string[] = [];
 
-  /** `initrdBytes` stands in for -initrd when only the size is known (tests). */
+  /**
+   * Only the size of -initrd matters to the model; whoever can read files (the command line)
+   * finds it, so the session itself needs no file system and runs in a browser too.
+   */
   constructor(
     readonly machine: MachineOptions,
-    initrdBytes = 0,
+    initrdSize = 0,
   ) {
-    let initrdSize = initrdBytes;
-    if (machine.initrd !== undefined) {
-      try {
-        initrdSize = statSync(machine.initrd).size;
-      } catch {
-        throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
-      }
-    }
     try {
       this.system = new GuestSystem({
         ramBytes: machine.ramBytes,
@@ -150,24 +144,5 @@ export class Session {
     if (!this.dead) this.system.virtio?.tick();
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
-  }
-}
-
-export function readScript(path: string | undefined): string {
-  if (path === undefined)
-    throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'No such file or directory'
-        : code === 'EACCES'
-          ? 'Permission denied'
-          : code === 'EISDIR'
-            ? 'Is a directory'
-            : (code ?? 'error');
-    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${why}`);
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * What the command line reads from the host: the script and the size of -initrd. The session
+ * itself never touches the file system (it also runs in a browser).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { UsageError, type MachineOptions } from '../session/options.js';
+import { Session } from '../session/session.js';
+
+export function readScript(path: string | undefined): string {
+  if (path === undefined)
+    throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'No such file or directory'
+        : code === 'EACCES'
+          ? 'Permission denied'
+          : code === 'EISDIR'
+            ? 'Is a directory'
+            : (code ?? 'error');
+    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${why}`);
+  }
+}
+
+/** Boots a session for QEMU-style options, with -initrd's size read from the host file. */
+export function openSession(machine: MachineOptions): Session {
+  let initrdSize = 0;
+  if (machine.initrd !== undefined) {
+    try {
+      initrdSize = statSync(machine.initrd).size;
+    } catch {
+      throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
+    }
+  }
+  return new Session(machine, initrdSize);
+}
