@@ -6,7 +6,7 @@
  */
 import type { FaultInjector } from '../kernel/kernel.js';
 import type { GuestSystem } from '../kernel/system.js';
-import { KernelBug, KernelError } from '../kernel/errno.js';
+import { KernelBug } from '../kernel/errno.js';
 import { kernelPageTables } from '../kernel/arch/riscv/ptdump.js';
 import { formatIomem } from '../kernel/kernel/resource.js';
 import { checkInvariants, type Violation } from './invariants.js';
@@ -17,6 +17,8 @@ import { checkInvariants, type Violation } from './invariants.js';
  */
 export class NthAllocationFails implements FaultInjector {
   count = 0;
+  /** Whether an allocation was failed (the injection took effect). */
+  fired = false;
 
   constructor(
     readonly n: number,
@@ -26,7 +28,9 @@ export class NthAllocationFails implements FaultInjector {
   shouldFailAlloc(what: 'page' | 'memblock'): boolean {
     if (what !== 'page') return false;
     this.count++;
-    return this.fromThenOn ? this.count >= this.n : this.count === this.n;
+    const fail = this.fromThenOn ? this.count >= this.n : this.count === this.n;
+    if (fail) this.fired = true;
+    return fail;
   }
 }
 
@@ -69,11 +73,13 @@ export function snapshot(sys: GuestSystem): string {
   return parts.join('\n---\n');
 }
 
-export type FaultOutcome =
-  | { n: number; kind: 'completed' }
-  | { n: number; kind: 'failed-clean'; errno: number }
-  | { n: number; kind: 'failed-dirty'; errno: number; violations: Violation[]; firstDifference: string }
-  | { n: number; kind: 'bug'; where: string };
+/** What became of the operation with allocation n failing; `fired` says the failure was really injected. */
+export type FaultOutcome = { n: number; fired: boolean } & (
+  | { kind: 'completed' }
+  | { kind: 'failed-clean'; errno: number }
+  | { kind: 'failed-dirty'; errno: number; violations: Violation[]; firstDifference: string }
+  | { kind: 'bug'; where: string }
+);
 
 function firstDifference(a: string, b: string): string {
   const x = a.split('\n');
@@ -84,48 +90,57 @@ function firstDifference(a: string, b: string): string {
   return '';
 }
 
-/**
- * Runs `op` on a fresh system once per allocation it makes, failing that
- * allocation, and reports each outcome. `make` builds the system in the
- * state just before the operation.
- */
-export function injectAlong(
-  make: () => GuestSystem,
-  op: (sys: GuestSystem) => void,
-  label: string,
-  fromThenOn = false,
-): FaultOutcome[] {
+/** The page allocations `op` makes on a system built by `make`. */
+export function countAllocations(make: () => GuestSystem, op: (sys: GuestSystem) => number): number {
   const probe = make();
   const counter = new AllocationCounter();
   probe.kernel.faults = counter;
   op(probe);
-  const total = counter.count;
+  return counter.count;
+}
+
+/**
+ * Runs `op` (0 or -errno, as the kernel function it calls) on a fresh system
+ * once per allocation it makes, failing that allocation, and reports each
+ * outcome. `make` builds the system in the state just before the operation.
+ */
+export function injectAlong(
+  make: () => GuestSystem,
+  op: (sys: GuestSystem) => number,
+  label: string,
+  fromThenOn = false,
+): FaultOutcome[] {
+  const total = countAllocations(make, op);
   const out: FaultOutcome[] = [];
   for (let n = 1; n <= total; n++) {
     const sys = make();
     const before = snapshot(sys);
-    sys.kernel.faults = new NthAllocationFails(n, fromThenOn);
+    const injector = new NthAllocationFails(n, fromThenOn);
+    sys.kernel.faults = injector;
+    let rc: number;
     try {
-      op(sys);
-      out.push({ n, kind: 'completed' });
+      rc = op(sys);
     } catch (e) {
-      if (e instanceof KernelBug) {
-        out.push({ n, kind: 'bug', where: e.where });
-        continue;
-      }
-      if (!(e instanceof KernelError)) throw e;
-      sys.kernel.faults = undefined;
-      const after = snapshot(sys);
-      if (after === before) out.push({ n, kind: 'failed-clean', errno: e.errno });
-      else {
-        out.push({
-          n,
-          kind: 'failed-dirty',
-          errno: e.errno,
-          violations: checkInvariants(sys, `${label} with allocation ${n} failing`),
-          firstDifference: firstDifference(before, after),
-        });
-      }
+      if (!(e instanceof KernelBug)) throw e;
+      out.push({ n, fired: injector.fired, kind: 'bug', where: e.where });
+      continue;
+    }
+    sys.kernel.faults = undefined;
+    if (rc === 0) {
+      out.push({ n, fired: injector.fired, kind: 'completed' });
+      continue;
+    }
+    const after = snapshot(sys);
+    if (after === before) out.push({ n, fired: injector.fired, kind: 'failed-clean', errno: -rc });
+    else {
+      out.push({
+        n,
+        fired: injector.fired,
+        kind: 'failed-dirty',
+        errno: -rc,
+        violations: checkInvariants(sys, `${label} with allocation ${n} failing`),
+        firstDifference: firstDifference(before, after),
+      });
     }
   }
   return out;

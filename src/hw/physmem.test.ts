@@ -34,12 +34,15 @@ describe('PhysMem', () => {
     expect(() => mem.zero(0x10)).toThrow(AccessFault);
     expect(mem.readOrUndefined(0x1000)).toBeUndefined();
     expect(mem.readOrUndefined(0x80000)).toBeDefined();
+    // The fault names the frame that is not there.
+    let fault: unknown;
     try {
       mem.read(0x1234);
     } catch (e) {
-      expect(e).toBeInstanceOf(AccessFault);
-      expect((e as AccessFault).pfn).toBe(0x1234);
+      fault = e;
     }
+    expect(fault).toBeInstanceOf(AccessFault);
+    expect((fault as AccessFault).pfn).toBe(0x1234);
   });
 
   it('a 1 TiB region is O(1): one record, no frames', () => {

@@ -14,6 +14,7 @@ export const ENODEV = 19;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ETXTBSY = 26;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
@@ -37,6 +38,7 @@ const NAMES: Record<number, [string, string]> = {
   [ENOTDIR]: ['ENOTDIR', 'Not a directory'],
   [EISDIR]: ['EISDIR', 'Is a directory'],
   [EINVAL]: ['EINVAL', 'Invalid argument'],
+  [ETXTBSY]: ['ETXTBSY', 'Text file busy'],
   [ENOSPC]: ['ENOSPC', 'No space left on device'],
   [ERANGE]: ['ERANGE', 'Numerical result out of range'],
   [ENOSYS]: ['ENOSYS', 'Function not implemented'],

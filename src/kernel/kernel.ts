@@ -8,17 +8,19 @@ import type { PhysMem } from '../hw/physmem.js';
 import type { PagingMode } from '../hw/paging.js';
 import type { KernelProfile } from './profile.js';
 import type { KernelCmdline, MemmapMode, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
-import { KernelLayout } from './arch/riscv/layout.js';
+import type { KernelLayout } from './arch/riscv/layout.js';
+import type { ArchOps } from './arch/arch_ops.js';
 import { Memblock } from './mm/memblock.js';
 import { PgData } from './mm/zone.js';
 import { SparseMem } from './mm/sparse.js';
-import { FreeArea } from './mm/free_area.js';
+import { PfnExtents } from './mm/pfn_extents.js';
 import { Resource } from './kernel/resource.js';
 import { Printk } from './kernel/printk.js';
 import { Workload } from './mm/workload.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
-import type { MemoryGroup, MemoryNotifier } from './mm/memory_hotplug.js';
+import type { MemoryGroup } from './mm/memory_hotplug.js';
+import type { MemoryNotifier } from './drivers/base/memory.js';
 
 /** What the kernel needs of the machine under it. */
 export interface Machine {
@@ -56,7 +58,7 @@ export class Kernel {
   readonly pgdat = new PgData(0);
   readonly sparse = new SparseMem();
   /** Pages with PG_reserved set at boot (memblock allocations) not yet given back. */
-  readonly bootReserved = new FreeArea();
+  readonly bootReserved = new PfnExtents();
   readonly iomem = new Resource(0n, (1n << 64n) - 1n, 'PCI mem');
   readonly memoryBlocks = new Map<number, MemoryBlock>();
   /** Memory groups registered by drivers (virtio-mem), by id. */
@@ -82,7 +84,7 @@ export class Kernel {
    */
   onlinePageCallback: ((pfn: number, nrPages: number) => Array<[number, number]>) | undefined;
   /** Pages a driver took out of the buddy to unplug them ("fake offline"); offlining may skip them. */
-  readonly fakeOffline = new FreeArea();
+  readonly fakeOffline = new PfnExtents();
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
   /** Number of page allocations made so far (for fault injection and tests). */
@@ -93,8 +95,10 @@ export class Kernel {
     readonly profile: KernelProfile,
     readonly mode: PagingMode,
     readonly cmdline: KernelCmdline,
+    /** The architecture code the kernel was built with (a strategy). */
+    readonly arch: ArchOps,
   ) {
-    this.layout = new KernelLayout(mode, profile);
+    this.layout = arch.createLayout(mode, profile);
     this.params = {
       memmapMode: cmdline.memmapMode,
       onlinePolicy: cmdline.onlinePolicy,

@@ -7,7 +7,9 @@ import { SV39, SV48, SV57, type PagingMode } from '../hw/paging.js';
 import { Kernel, type Machine } from './kernel.js';
 import { defaultKernelProfile, virtioKernelProfile, type KernelProfile } from './profile.js';
 import { parseCmdline } from './kernel/cmdline.js';
-import { startKernel } from './arch/riscv/setup.js';
+import { startKernel } from './init/main.js';
+import { riscv612 } from './arch/riscv/index.js';
+import type { ArchOps } from './arch/arch_ops.js';
 import { buildVfs, type TreeExtensions } from './fs/tree.js';
 import { HotplugOracle } from './drivers/oracle/hotplug_oracle.js';
 import type { Vfs } from './fs/vfs.js';
@@ -32,6 +34,8 @@ export interface SystemOptions {
   tree?: TreeExtensions;
   /** QEMU's memory-device options (-m with slots/maxmem, -object, -device), as typed. */
   qemu?: QemuCommandLine;
+  /** The architecture code the kernel is built with (default: riscv 6.12 as recorded). */
+  arch?: ArchOps;
 }
 
 /** set_satp_mode(): the highest mode the CPU offers unless no5lvl / no4lvl say otherwise. */
@@ -104,7 +108,7 @@ export class GuestSystem {
       flushTlbAll: () => board.flushAllTlbs(),
     };
     const profile = opts.profile ?? profileForMachine(opts.qemu, opts.ramBytes);
-    this.kernel = new Kernel(machine, profile, mode, parseCmdline(opts.append));
+    this.kernel = new Kernel(machine, profile, mode, parseCmdline(opts.append), opts.arch ?? riscv612);
     startKernel(this.kernel, { initrdSize: opts.initrdSize, fdtSize: fdtTotalSize(profile, opts.smp) });
     this.oracle = new HotplugOracle(this.kernel);
     if (this.devices) {

@@ -3,7 +3,7 @@
  * the model's files, echo, and the error texts bash and coreutils print.
  */
 import { describe, expect, test } from 'vitest';
-import { EBUSY, EINVAL, EIO, KernelError } from '../kernel/errno.js';
+import { EBUSY, EINVAL, EIO } from '../kernel/errno.js';
 import { Vfs, dynamicDir, file, link, staticDir, type VNode } from '../kernel/fs/vfs.js';
 import { expandGlob, runShell, splitWords, type ShellContext } from './shell.js';
 
@@ -15,10 +15,10 @@ function setup(): { ctx: ShellContext; writes: string[] } {
       state: file(
         () => 'online\n',
         (d) => {
-          if (d === 'busy\n') throw new KernelError(EBUSY);
-          if (!['online\n', 'offline\n', 'online_movable', 'offline'].includes(d))
-            throw new KernelError(EINVAL);
+          if (d === 'busy\n') return -EBUSY;
+          if (!['online\n', 'offline\n', 'online_movable', 'offline'].includes(d)) return -EINVAL;
           writes.push(`memory${n}/state=${JSON.stringify(d)}`);
+          return 0;
         },
       ),
       valid_zones: file(() => (n === 9 ? 'Normal Movable\n' : 'DMA32\n')),
@@ -213,7 +213,7 @@ describe('echo', () => {
     const root = staticDir({
       proc: staticDir({ meminfo: file(() => 'MemTotal: 1 kB\n', undefined, 'procfs') }),
       debug: staticDir({
-        add: file(undefined, () => undefined, 'debugfs'),
+        add: file(undefined, () => 0, 'debugfs'),
         info: file(() => 'x\n', undefined, 'debugfs'),
       }),
     });
@@ -270,7 +270,7 @@ describe('echo', () => {
       dev: staticDir({
         null: file(
           () => '',
-          () => undefined,
+          () => 0,
         ),
       }),
       sys: ctx.vfs.root,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../../test/support/qemu.js';
 import { PhysMem } from '../physmem.js';
 import {
   parseDeviceOption,
@@ -9,7 +10,6 @@ import {
 import { StringInputVisitor } from '../monitor/visitors.js';
 import { MachineDevices, type MachineDevicesOptions } from './machine.js';
 import { PCDIMMDevice } from './pc-dimm.js';
-import { QemuError } from './qemu-error.js';
 import { VirtioMemPci } from './virtio-mem-pci.js';
 
 const MiB = 1024n * 1024n;
@@ -35,16 +35,6 @@ function boot(
 const dev = (m: MachineDevices, text: string, hotplug = true) =>
   m.deviceAdd(parseDeviceOption(text), hotplug);
 const obj = (m: MachineDevices, text: string) => m.objectAdd(parseObjectOption(text));
-
-function errorOf(f: () => unknown): QemuError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof QemuError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('object_add / object_del (memory-backend-ram)', () => {
   it('adds a backend under /objects with QEMU defaults', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../../test/support/qemu.js';
 import { PhysMem } from '../physmem.js';
 import { startMachine } from '../monitor/qemu-opts.js';
 import { StringInputVisitor } from '../monitor/visitors.js';
 import type { MachineDevices } from './machine.js';
-import { QemuError } from './qemu-error.js';
 import {
   VIRTIO_MEM_CONFIG_SIZE,
   VIRTIO_MEM_F_ACPI_PXM,
@@ -36,16 +36,6 @@ function setRequested(machine: MachineDevices, size: string): void {
 }
 
 const block = (i: number | bigint) => BASE + BigInt(i) * 2n * MiB;
-
-function errorOf(f: () => unknown): QemuError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof QemuError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('virtio-mem device configuration (virtio 1.2 §5.15.4)', () => {
   it('config space: 56 little-endian bytes in the spec field order', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../../test/support/qemu.js';
 import { PhysMem } from '../physmem.js';
-import { QemuError } from '../devices/qemu-error.js';
 import {
   QDict,
   keyvalParse,
@@ -17,16 +17,6 @@ const MiB = 1024n * 1024n;
 const GiB = 1024n * MiB;
 const HINT =
   'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.\n';
-
-function errorOf(f: () => unknown): QemuError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof QemuError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('QemuOpts syntax', () => {
   it('the first value without "=" is the implied option; ",," is a literal comma', () => {

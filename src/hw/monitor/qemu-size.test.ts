@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../../../test/support/qemu.js';
 import fc from 'fast-check';
-import { QemuError } from '../devices/qemu-error.js';
 import { parseKeyvalSize, parseOptionSize, qemuStrtoi64, qemuStrtosz, qemuStrtou64 } from './qemu-size.js';
 
 const KiB = 1024n;
@@ -10,16 +10,6 @@ const GiB = MiB * KiB;
 function size(text: string): bigint | string {
   const r = qemuStrtosz(text);
   return r.ok ? r.value : r.error;
-}
-
-function errorOf(f: () => unknown): QemuError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof QemuError) return e;
-    throw e;
-  }
-  throw new Error('no error');
 }
 
 describe('qemu_strtosz', () => {

@@ -3,7 +3,7 @@
  * /sys/module/memory_hotplug/parameters and /sys/kernel/debug.
  */
 import type { Kernel } from '../kernel.js';
-import { EINVAL, KernelError } from '../errno.js';
+import { EINVAL } from '../errno.js';
 import { Vfs, dynamicDir, file, link, staticDir, type DirNode, type VNode } from './vfs.js';
 import { procBuddyinfo, procIomem, procMeminfo, procZoneinfo } from './procfs.js';
 import {
@@ -78,8 +78,9 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
     () => k.params.defaultOnlineType + '\n',
     (d) => {
       const t = onlineTypeFromStr(d);
-      if (t === undefined) throw new KernelError(EINVAL);
+      if (t === undefined) return -EINVAL;
       k.params.defaultOnlineType = t;
+      return 0;
     },
   );
   const blockSize = file(() => memoryBlockSizeBytes().toString(16) + '\n');
@@ -138,7 +139,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
     dev: staticDir({
       null: file(
         () => '',
-        () => undefined,
+        () => 0,
       ),
     }),
     proc: staticDir({

@@ -3,7 +3,7 @@
  * and write errors as sysfs (kernfs) reports them, and ls's version sort.
  */
 import { describe, expect, test } from 'vitest';
-import { EACCES, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR, KernelError } from '../errno.js';
+import { EACCES, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR } from '../errno.js';
 import { GuestSystem } from '../system.js';
 import { Vfs, dynamicDir, file, link, staticDir, versionCompare, type VNode } from './vfs.js';
 import { errnoOf } from '../../../test/support/guest.js';
@@ -18,8 +18,9 @@ function tree(): { vfs: Vfs; written: string[] } {
       state: file(
         () => 'online\n',
         (d) => {
-          if (d !== 'offline\n') throw new KernelError(EINVAL);
+          if (d !== 'offline\n') return -EINVAL;
           written.push(`memory${n}:${d}`);
+          return 0;
         },
       ),
       phys_index: file(() => n.toString(16).padStart(8, '0') + '\n'),

@@ -37,7 +37,8 @@ const FS_RULES: Record<FsKind, FsRules> = {
 export interface FileNode {
   readonly kind: 'file';
   show?: () => string;
-  store?: (data: string) => void;
+  /** The store handler: 0 (or the bytes taken) on success, -errno on failure, as sysfs's ->store. */
+  store?: (data: string) => number;
   /** Where the file lives (sysfs when absent). */
   readonly fs?: FsKind;
 }
@@ -59,8 +60,10 @@ export interface LinkNode {
 
 export type VNode = FileNode | DirNode | LinkNode;
 
-export function file(show?: () => string, store?: (data: string) => void, fs?: FsKind): FileNode {
-  const f: { kind: 'file'; show?: () => string; store?: (d: string) => void; fs?: FsKind } = { kind: 'file' };
+export function file(show?: () => string, store?: (data: string) => number, fs?: FsKind): FileNode {
+  const f: { kind: 'file'; show?: () => string; store?: (d: string) => number; fs?: FsKind } = {
+    kind: 'file',
+  };
   if (show) f.show = show;
   if (store) f.store = store;
   if (fs) f.fs = fs;
@@ -195,7 +198,9 @@ export class Vfs {
     const rules = FS_RULES[f.fs ?? 'sysfs'];
     if (!f.store) throw new KernelError(rules.missing);
     if (data === '' && rules.emptyWriteSkipsStore) return;
-    f.store(data);
+    // The system call is where a handler's -errno becomes a failed write(2).
+    const ret = f.store(data);
+    if (ret < 0) throw new KernelError(-ret);
   }
 
   read(path: string): string {

@@ -5,20 +5,20 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
+import { BuddyLists } from './free_area.js';
 import {
-  BuddyLists,
-  FreeArea,
+  PfnExtents,
   MAX_PAGE_ORDER,
   NR_ORDERS,
-  PAGEBLOCK_NR_PAGES,
   blockOrderAt,
   largestBlock,
   lowestBlockOfOrder,
-} from './free_area.js';
+} from './pfn_extents.js';
+import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
 
 const MAX_BLOCK = 1 << MAX_PAGE_ORDER;
 
-function extents(a: FreeArea | BuddyLists): Array<[number, number]> {
+function extents(a: PfnExtents | BuddyLists): Array<[number, number]> {
   return [...a.extents()];
 }
 
@@ -119,9 +119,9 @@ describe('blockOrderAt', () => {
   });
 });
 
-describe('FreeArea extents', () => {
+describe('PfnExtents extents', () => {
   test('freeing adjacent ranges merges them into one extent, in either order', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(10, 20);
     a.add(30, 40);
     expect(extents(a)).toEqual([
@@ -138,7 +138,7 @@ describe('FreeArea extents', () => {
   });
 
   test('taking pages out of the middle of an extent splits it', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(0, 100);
     a.remove(40, 60);
     expect(extents(a)).toEqual([
@@ -157,7 +157,7 @@ describe('FreeArea extents', () => {
   });
 
   test('a double free throws and changes nothing', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(0, 100);
     expect(() => a.add(50, 51)).toThrow(/double free/);
     expect(() => a.add(99, 120)).toThrow(/double free/);
@@ -171,7 +171,7 @@ describe('FreeArea extents', () => {
   });
 
   test('taking out pages that are not all free throws', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(0, 100);
     a.add(200, 300);
     expect(() => a.remove(90, 110)).toThrow(/not free/);
@@ -181,14 +181,14 @@ describe('FreeArea extents', () => {
   });
 
   test('empty ranges are ignored', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(5, 5);
     a.remove(5, 5);
     expect(a.freePages).toBe(0);
   });
 
   test('isFree, freeIn and piecesIn see exactly the free pages', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(10, 20);
     a.add(30, 40);
     expect(a.isFree(9)).toBe(false);
@@ -208,7 +208,7 @@ describe('FreeArea extents', () => {
   });
 
   test('removeAllIn takes every free page of the range and returns how many', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(10, 20);
     a.add(30, 40);
     a.add(50, 60);
@@ -222,9 +222,9 @@ describe('FreeArea extents', () => {
   });
 });
 
-describe('FreeArea buddy view', () => {
+describe('PfnExtents buddy view', () => {
   test('counts() is the canonical decomposition into maximal aligned blocks', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     // [1, 2048 + 7): 1 (o0), 2 (o1), 4 (o2) ... 512 (o9), 1024 (o10), then 2048..2054: 4 + 2 + 1.
     a.add(1, 2048 + 7);
     const c = a.counts();
@@ -233,13 +233,13 @@ describe('FreeArea buddy view', () => {
   });
 
   test('blocks never exceed MAX_PAGE_ORDER: 8 MiB free is two order-10 blocks', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(0x80000, 0x80000 + 2 * MAX_BLOCK);
     expect(a.counts()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
   });
 
   test('two buddies freed separately merge into the block of the next order', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(4, 6);
     expect(a.counts().slice(0, 3)).toEqual([0, 1, 0]);
     a.add(6, 8);
@@ -247,14 +247,14 @@ describe('FreeArea buddy view', () => {
   });
 
   test('adjacent pages that are not buddies do not merge', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(2, 4); // order-1 block at 2; its buddy is 0
     a.add(4, 6); // order-1 block at 4; its buddy is 6
     expect(a.counts().slice(0, 3)).toEqual([0, 2, 0]);
   });
 
   test('alloc takes the smallest order that fits before a lower address of a bigger order', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(0, 1024); // order 10 at 0
     a.add(2050, 2052); // order 1 at 2050
     a.add(4097, 4098); // order 0 at 4097
@@ -268,7 +268,7 @@ describe('FreeArea buddy view', () => {
   });
 
   test('among blocks of the same order, alloc takes the lowest address', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(96, 112);
     a.add(16, 32);
     a.add(48, 64);
@@ -279,7 +279,7 @@ describe('FreeArea buddy view', () => {
   });
 
   test('an order no block reaches cannot be allocated', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(1, 1024); // plenty of pages, largest block order 9
     expect(a.alloc(10)).toBeUndefined();
     expect(a.freePages).toBe(1023);
@@ -287,7 +287,7 @@ describe('FreeArea buddy view', () => {
   });
 
   test('lowestBlockOfOrder and largestBlock look at canonical blocks', () => {
-    const a = new FreeArea();
+    const a = new PfnExtents();
     a.add(3, 8); // 3 (o0), 4 (o2)
     a.add(2048 + 512, 2048 + 1024); // order 9
     a.add(8192 + 512, 8192 + 1024); // order 9
@@ -298,7 +298,7 @@ describe('FreeArea buddy view', () => {
     expect(largestBlock(a)).toEqual([2048 + 512, 9]);
     a.add(1 << 20, (1 << 20) + 1024);
     expect(largestBlock(a)).toEqual([1 << 20, 10]);
-    expect(largestBlock(new FreeArea())).toBeUndefined();
+    expect(largestBlock(new PfnExtents())).toBeUndefined();
   });
 
   test('random alloc/free sequences match a textbook buddy allocator page for page', () => {
@@ -316,7 +316,7 @@ describe('FreeArea buddy view', () => {
         fc.constantFrom(0x80000, 2 ** 32 + 3 * MAX_BLOCK),
         fc.array(op, { maxLength: 60 }),
         (base, ops) => {
-          const area = new FreeArea();
+          const area = new PfnExtents();
           const naive = new NaiveBuddy();
           const used = new Set<number>();
           for (let p = base; p < base + 4 * MAX_BLOCK; p++) used.add(p);

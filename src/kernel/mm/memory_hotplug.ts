@@ -4,16 +4,17 @@
  * effects, so errors and partial states are the kernel's own.
  */
 import type { Kernel } from '../kernel.js';
-import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug, KernelError } from '../errno.js';
+import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug } from '../errno.js';
 import {
   IORESOURCE_BUSY,
-  IORESOURCE_MEM,
   IORESOURCE_SYSRAM_DRIVER_MANAGED,
-  IORESOURCE_SYSRAM_MERGEABLE,
   IORESOURCE_SYSTEM_RAM,
-  Resource,
+  __requestRegion,
+  mergeSystemRamResource,
+  releaseMemRegionAdjustable,
+  walkSystemRamRange,
+  type Resource,
 } from '../kernel/resource.js';
-import { archAddMemory, archGetMappableRange, archRemoveMemory } from '../arch/riscv/init.js';
 import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
 import {
   PAGES_PER_SECTION,
@@ -28,25 +29,28 @@ import {
   createMemoryBlockDevices,
   findMemoryBlock,
   memoryBlockSizeBytes,
+  memoryNotify,
   removeMemoryBlockDevices,
   deviceOnline,
   deviceOffline,
   type MemoryBlock,
 } from '../drivers/base/memory.js';
 import type { OnlineType } from '../kernel/cmdline.js';
-import { isolateRangeForOffline, migrateMovablePages } from './page_isolation.js';
+import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
+import {
+  isolateFreePages,
+  migrateMovablePages,
+  startIsolatePageRange,
+  undoIsolatePageRange,
+} from './page_isolation.js';
+import { hex010, hexll, pa } from '../lib/vsprintf.js';
 
 export const MHP_NONE = 0;
 export const MHP_MERGE_RESOURCE = 1 << 0;
 export const MHP_MEMMAP_ON_MEMORY = 1 << 1;
 export const MHP_NID_IS_MGID = 1 << 2;
 
-const PAGEBLOCK_NR_PAGES = 512;
 const PHYSMEM_END = (1n << 56n) - 1n;
-
-function hexll(v: bigint): string {
-  return '0x' + v.toString(16);
-}
 
 // ---- adding pages: __add_pages / __remove_pages --------------------------------------
 
@@ -325,27 +329,6 @@ export function onlinePages(
   return 0;
 }
 
-export type MemoryAction =
-  'going-online' | 'cancel-online' | 'online' | 'going-offline' | 'cancel-offline' | 'offline';
-
-export interface MemoryNotify {
-  startPfn: number;
-  nrPages: number;
-  zone: Zone;
-}
-
-/** A memory notifier (register_memory_notifier): returns 0 or -errno to veto a going-* step. */
-export type MemoryNotifier = (action: MemoryAction, arg: MemoryNotify) => number;
-
-/** memory_notify(): calls the chain; the first veto wins. */
-export function memoryNotify(k: Kernel, action: MemoryAction, arg: MemoryNotify): number {
-  for (const nb of k.memoryNotifiers) {
-    const r = nb(action, arg);
-    if (r) return r;
-  }
-  return 0;
-}
-
 /** adjust_present_page_count(). */
 export function adjustPresentPageCount(
   k: Kernel,
@@ -372,15 +355,15 @@ export function offlinePages(
   const endPfn = startPfn + nrPages;
   // The kernel reports why with pr_debug, which prints only under dynamic debug; the model keeps it for --check reports.
   const fail = (ret: number, reason: string): number => {
-    k.lastOfflineFailure = `memory offlining [mem ${hex010(startPfn)}-${hex010end(endPfn)}] failed due to ${reason}`;
+    k.lastOfflineFailure = `memory offlining [mem ${hex010(BigInt(startPfn) << 12n)}-${hex010((BigInt(endPfn) << 12n) - 1n)}] failed due to ${reason}`;
     return ret;
   };
   if (!nrPages || startPfn % PAGEBLOCK_NR_PAGES !== 0 || endPfn % PAGES_PER_SECTION !== 0) return -EINVAL;
-  if (systemRamPages(k, startPfn, nrPages) !== nrPages) return fail(-EINVAL, 'memory holes');
+  if (walkSystemRamRange(k.iomem, startPfn, nrPages) !== nrPages) return fail(-EINVAL, 'memory holes');
   if (pageZone(k, startPfn) !== zone || pageZone(k, endPfn - 1) !== zone)
     return fail(-EINVAL, 'multizone range');
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
-  const unmovable = isolateRangeForOffline(k, startPfn, endPfn);
+  const unmovable = startIsolatePageRange(k, startPfn, endPfn);
   if (unmovable !== undefined) {
     k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
     return fail(-EBUSY, 'failure to isolate range');
@@ -391,15 +374,13 @@ export function offlinePages(
     memoryNotify(k, 'cancel-offline', arg);
     return fail(nret, 'notifier failure');
   }
-  // Isolated: the range's free pages can no longer be handed out.
-  const isolated = zone.free.piecesIn(startPfn, endPfn);
-  for (const [s, e] of isolated) zone.free.remove(s, e);
+  const isolated = isolateFreePages(zone, startPfn, endPfn);
   const freed: number[] = [];
   const migrated = migrateMovablePages(k, startPfn, endPfn, freed);
   for (const pfn of freed) isolated.push([pfn, pfn + 1]);
   if (migrated < 0) {
-    // undo_isolate_page_range(): pages freed by migration stay free, in the buddy again.
-    for (const [s, e] of isolated) zone.free.add(s, e);
+    // Pages freed by migration stay free, in the buddy again.
+    undoIsolatePageRange(zone, isolated);
     memoryNotify(k, 'cancel-offline', arg);
     return fail(-EBUSY, 'unmovable page');
   }
@@ -418,40 +399,11 @@ export function offlinePages(
   return 0;
 }
 
-function hex010(pfn: number): string {
-  return '0x' + (BigInt(pfn) << 12n).toString(16).padStart(8, '0');
-}
-
-function hex010end(endPfn: number): string {
-  return '0x' + ((BigInt(endPfn) << 12n) - 1n).toString(16).padStart(8, '0');
-}
-
-/** walk_system_ram_range(): pages of the range covered by busy System RAM resources (at any depth). */
-function systemRamPages(k: Kernel, startPfn: number, nrPages: number): number {
-  const start = BigInt(startPfn) << 12n;
-  const end = (BigInt(startPfn + nrPages) << 12n) - 1n;
-  return Number(systemRamBytes(k.iomem, start, end) >> 12n);
-}
-
-function systemRamBytes(r: Resource, start: bigint, end: bigint): bigint {
-  let bytes = 0n;
-  for (const c of r.children) {
-    if (c.end < start) continue;
-    if (c.start > end) break;
-    if ((c.flags & IORESOURCE_SYSTEM_RAM) === IORESOURCE_SYSTEM_RAM && (c.flags & IORESOURCE_BUSY) !== 0) {
-      bytes += (c.end < end ? c.end : end) - (c.start > start ? c.start : start) + 1n;
-    } else {
-      bytes += systemRamBytes(c, start, end);
-    }
-  }
-  return bytes;
-}
-
 // ---- add_memory ---------------------------------------------------------------------------------
 
 /** mhp_get_pluggable_range(need_mapping = true). */
 export function mhpGetPluggableRange(k: Kernel): { start: bigint; end: bigint } {
-  const r = archGetMappableRange(k);
+  const r = k.arch.archGetMappableRange(k);
   let start = r.start;
   let end = r.end;
   if (start > PHYSMEM_END) {
@@ -485,41 +437,12 @@ export function checkHotplugMemoryRange(k: Kernel, start: bigint, size: bigint):
   return 0;
 }
 
-/** register_memory_resource(): claim the range in /proc/iomem. */
-function registerMemoryResource(k: Kernel, start: bigint, size: bigint, name: string): Resource {
+/** register_memory_resource(): claim the range in /proc/iomem; the resource or -errno (ERR_PTR). */
+function registerMemoryResource(k: Kernel, start: bigint, size: bigint, name: string): Resource | number {
   let flags = IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY;
   if (name !== 'System RAM') flags |= IORESOURCE_SYSRAM_DRIVER_MANAGED;
-  if (!mhpRangeAllowed(k, start, size)) throw new KernelError(E2BIG);
-  const res = requestRegion(k.iomem, start, size, name, flags);
-  if (!res) throw new KernelError(EEXIST);
-  return res;
-}
-
-/**
- * __request_region(): a busy region may nest inside a non-busy parent that
- * covers it, never overlap a busy one.
- */
-export function requestRegion(
-  root: Resource,
-  start: bigint,
-  size: bigint,
-  name: string,
-  flags: number,
-): Resource | undefined {
-  const end = start + size - 1n;
-  if (end < start) return undefined;
-  const res = new Resource(start, end, name, flags);
-  let parent = root;
-  for (;;) {
-    const conflict = parent.request(res);
-    if (!conflict) return res;
-    if (conflict === parent) return undefined;
-    if ((conflict.flags & IORESOURCE_BUSY) === 0 && conflict.start <= start && conflict.end >= end) {
-      parent = conflict;
-      continue;
-    }
-    return undefined;
-  }
+  if (!mhpRangeAllowed(k, start, size)) return -E2BIG;
+  return __requestRegion(k.iomem, start, size, name, flags) ?? -EEXIST;
 }
 
 /** memory_block_memmap_size(): the struct pages of one memory block, in bytes. */
@@ -576,15 +499,18 @@ export function addMemoryResource(
     const r = createAltmapsAndMemoryBlocks(k, nid, group, startPfn, nrPages);
     if (r) return r;
   } else {
-    const r = archAddMemory(k, nid, startPfn, nrPages, undefined);
+    const r = k.arch.archAddMemory(k, nid, startPfn, nrPages, {
+      altmap: undefined,
+      pgprot: k.arch.pageKernel,
+    });
     if (r < 0) return r;
     const c = createMemoryBlockDevices(k, startPfn, nrPages, undefined, group);
     if (c) {
-      archRemoveMemory(k, startPfn, nrPages, undefined);
+      k.arch.archRemoveMemory(k, startPfn, nrPages, undefined);
       return c;
     }
   }
-  if (mhpFlags & MHP_MERGE_RESOURCE) mergeSystemRamResource(k, res);
+  if (mhpFlags & MHP_MERGE_RESOURCE) mergeSystemRamResource(res);
   if (k.params.defaultOnlineType !== 'offline') {
     for (const mem of memoryBlocksIn(k, startPfn, nrPages)) {
       mem.onlineType = k.params.defaultOnlineType;
@@ -592,25 +518,6 @@ export function addMemoryResource(
     }
   }
   return 0;
-}
-
-/** merge_system_ram_resource(): mark mergeable and fold into adjacent identical mergeable resources. */
-function mergeSystemRamResource(k: Kernel, res: Resource): void {
-  res.flags |= IORESOURCE_SYSRAM_MERGEABLE;
-  const parent = res.parent;
-  if (!parent) return;
-  const i = parent.children.indexOf(res);
-  const prev = parent.children[i - 1];
-  if (prev && prev.end + 1n === res.start && prev.name === res.name && prev.flags === res.flags) {
-    prev.end = res.end;
-    res.release();
-    res = prev;
-  }
-  const next = parent.children[parent.children.indexOf(res) + 1];
-  if (next && res.end + 1n === next.start && next.name === res.name && next.flags === res.flags) {
-    res.end = next.end;
-    next.release();
-  }
 }
 
 /** create_altmaps_and_memory_blocks(): one altmap per memory block, each block's memmap on itself. */
@@ -624,14 +531,14 @@ function createAltmapsAndMemoryBlocks(
   const blockPages = memoryBlockSizeBytes() / 4096;
   for (let cur = startPfn; cur < startPfn + nrPages; cur += blockPages) {
     const altmap = newAltmap(cur, cur + blockPages - 1, memoryBlockMemmapOnMemoryPages(k));
-    let ret = archAddMemory(k, nid, cur, blockPages, altmap);
+    let ret = k.arch.archAddMemory(k, nid, cur, blockPages, { altmap, pgprot: k.arch.pageKernel });
     if (ret < 0) {
       removeMemoryBlocksAndAltmaps(k, startPfn, cur - startPfn);
       return ret;
     }
     ret = createMemoryBlockDevices(k, cur, blockPages, altmap, group);
     if (ret) {
-      archRemoveMemory(k, cur, blockPages, altmap);
+      k.arch.archRemoveMemory(k, cur, blockPages, altmap);
       removeMemoryBlocksAndAltmaps(k, startPfn, cur - startPfn);
       return ret;
     }
@@ -645,7 +552,7 @@ function removeMemoryBlocksAndAltmaps(k: Kernel, startPfn: number, nrPages: numb
     const mem = findMemoryBlock(k, pfnToSectionNr(cur));
     const altmap = mem?.altmap;
     removeMemoryBlockDevices(k, cur, blockPages);
-    archRemoveMemory(k, cur, blockPages, altmap);
+    k.arch.archRemoveMemory(k, cur, blockPages, altmap);
   }
 }
 
@@ -666,28 +573,44 @@ export function memoryBlocksIn(k: Kernel, startPfn: number, nrPages: number): Me
   return out;
 }
 
-/** add_memory() / __add_memory() / add_memory_driver_managed(): claim the resource, then add it. Throws KernelError. */
-export function addMemory(
+/** __add_memory() under lock_device_hotplug: claim the resource, then add it. 0 or -errno. */
+function __addMemory(
   k: Kernel,
   nid: number,
   start: bigint,
   size: bigint,
   mhpFlags: number,
-  resourceName = 'System RAM',
-  group?: MemoryGroup,
-): void {
-  if (
-    resourceName !== 'System RAM' &&
-    !(resourceName.startsWith('System RAM (') && resourceName.endsWith(')'))
-  ) {
-    throw new KernelError(EINVAL);
-  }
+  resourceName: string,
+): number {
   const res = registerMemoryResource(k, start, size, resourceName);
-  const ret = addMemoryResource(k, nid, res, mhpFlags, group);
-  if (ret < 0) {
-    res.release();
-    throw new KernelError(-ret);
+  if (typeof res === 'number') return res;
+  const ret = addMemoryResource(k, nid, res, mhpFlags, undefined);
+  if (ret < 0) res.release();
+  return ret;
+}
+
+/** add_memory(): 0 or -errno. */
+export function addMemory(k: Kernel, nid: number, start: bigint, size: bigint, mhpFlags: number): number {
+  return __addMemory(k, nid, start, size, mhpFlags, 'System RAM');
+}
+
+/** add_memory_driver_managed(): the resource is named "System RAM (driver)". 0 or -errno. */
+export function addMemoryDriverManaged(
+  k: Kernel,
+  nid: number,
+  start: bigint,
+  size: bigint,
+  resourceName: string,
+  mhpFlags: number,
+): number {
+  if (
+    resourceName === 'System RAM' ||
+    !resourceName.startsWith('System RAM (') ||
+    !resourceName.endsWith(')')
+  ) {
+    return -EINVAL;
   }
+  return __addMemory(k, nid, start, size, mhpFlags, resourceName);
 }
 
 // ---- remove_memory ------------------------------------------------------------------------------
@@ -715,68 +638,27 @@ export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number 
   }
   if (withAltmap === 0) {
     removeMemoryBlockDevices(k, startPfn, nrPages);
-    archRemoveMemory(k, startPfn, nrPages, undefined);
+    k.arch.archRemoveMemory(k, startPfn, nrPages, undefined);
   } else {
     removeMemoryBlocksAndAltmaps(k, startPfn, nrPages);
   }
-  releaseMemRegionAdjustable(k, start, size);
+  releaseMemRegionAdjustable(k.iomem, start, size);
   return 0;
 }
 
-function pa(v: bigint): string {
-  return '0x' + v.toString(16).padStart(16, '0');
+/** remove_memory(): 0 or -errno. */
+export function removeMemory(k: Kernel, start: bigint, size: bigint): number {
+  return tryRemoveMemory(k, start, size);
 }
 
 /**
- * release_mem_region_adjustable(): only a busy resource that contains the
- * whole range is trimmed, split or dropped. A range spanning two resources
- * releases neither, as in the kernel (they stay in /proc/iomem).
- */
-function releaseMemRegionAdjustable(k: Kernel, start: bigint, size: bigint): void {
-  const end = start + size - 1n;
-  let parent = k.iomem;
-  for (let i = 0; i < parent.children.length;) {
-    const res = parent.children[i]!;
-    if (res.start >= end) break;
-    if (res.start > start || res.end < end) {
-      i++;
-      continue;
-    }
-    if ((res.flags & IORESOURCE_MEM) === 0) break;
-    if ((res.flags & IORESOURCE_BUSY) === 0) {
-      parent = res;
-      i = 0;
-      continue;
-    }
-    if (res.start === start && res.end === end) {
-      res.release();
-    } else if (res.start === start) {
-      res.start = end + 1n;
-    } else if (res.end === end) {
-      res.end = start - 1n;
-    } else {
-      const tail = new Resource(end + 1n, res.end, res.name, res.flags);
-      res.end = start - 1n;
-      parent.request(tail);
-    }
-    break;
-  }
-}
-
-/** remove_memory(). Throws KernelError. */
-export function removeMemory(k: Kernel, start: bigint, size: bigint): void {
-  const rc = tryRemoveMemory(k, start, size);
-  if (rc) throw new KernelError(-rc);
-}
-
-/**
- * offline_and_remove_memory(): offline every block (remembering whether it was
+ * offline_and_remove_memory(): 0 or -errno. Offline every block (remembering whether it was
  * movable), then remove; on any failure the blocks it offlined come back
  * online in the zone type they had.
  */
-export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): void {
+export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): number {
   const bs = BigInt(memoryBlockSizeBytes());
-  if (size % bs !== 0n || start % bs !== 0n || size === 0n) throw new KernelError(EINVAL);
+  if (size % bs !== 0n || start % bs !== 0n || size === 0n) return -EINVAL;
   const startPfn = Number(start >> 12n);
   const nrPages = Number(size >> 12n);
   const blocks = memoryBlocksIn(k, startPfn, nrPages);
@@ -806,6 +688,6 @@ export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): 
       const r = deviceOnline(k, mem);
       if (r < 0) k.log.warn(`try_reonline_memory_block: Failed to re-online memory: ${r}`);
     }
-    throw new KernelError(-rc);
   }
+  return rc;
 }

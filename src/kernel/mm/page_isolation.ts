@@ -5,13 +5,15 @@
  * kernel holds (page tables, memmap, slab, boot allocations) is unmovable.
  */
 import type { Kernel } from '../kernel.js';
+import { EBUSY, ENOMEM } from '../errno.js';
 import { pageZone } from './page_alloc.js';
+import type { Zone } from './zone.js';
 
 /**
  * start_isolate_page_range() with MEMORY_OFFLINE: the first pfn that is
  * neither free nor movable, or undefined when the range can be isolated.
  */
-export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: number): number | undefined {
+export function startIsolatePageRange(k: Kernel, startPfn: number, endPfn: number): number | undefined {
   const zone = pageZone(k, startPfn);
   if (!zone) return startPfn;
   // Free pages and pages a driver holds "fake offline" (virtio-mem) may leave; anything else must be movable.
@@ -37,4 +39,34 @@ export function isolateRangeForOffline(k: Kernel, startPfn: number, endPfn: numb
 /** do_migrate_range(): move every movable page of the range to a free page outside it. -1 when out of memory. */
 export function migrateMovablePages(k: Kernel, startPfn: number, endPfn: number, freed: number[]): number {
   return k.workload.migrateOut(k, startPfn, endPfn, freed);
+}
+
+/** Isolation takes the range's free pages off the buddy lists, so nobody else can have them. */
+export function isolateFreePages(zone: Zone, startPfn: number, endPfn: number): Array<[number, number]> {
+  const isolated = zone.free.piecesIn(startPfn, endPfn);
+  for (const [s, e] of isolated) zone.free.remove(s, e);
+  return isolated;
+}
+
+/** undo_isolate_page_range(): the isolated pages (and pages freed by migration) are buddy pages again. */
+export function undoIsolatePageRange(zone: Zone, isolated: Array<[number, number]>): void {
+  for (const [s, e] of isolated) zone.free.add(s, e);
+}
+
+/**
+ * alloc_contig_range() (MIGRATE_MOVABLE): isolate [startPfn, endPfn), migrate
+ * what is movable out of it, and own the whole range; 0 or -errno, with the
+ * range as it was on failure.
+ */
+export function allocContigRange(k: Kernel, startPfn: number, endPfn: number): number {
+  const zone = pageZone(k, startPfn);
+  if (!zone || startIsolatePageRange(k, startPfn, endPfn) !== undefined) return -EBUSY;
+  const isolated = isolateFreePages(zone, startPfn, endPfn);
+  const freed: number[] = [];
+  if (migrateMovablePages(k, startPfn, endPfn, freed) < 0) {
+    for (const pfn of freed) isolated.push([pfn, pfn + 1]);
+    undoIsolatePageRange(zone, isolated);
+    return -ENOMEM;
+  }
+  return 0;
 }

@@ -2,13 +2,14 @@
  * mm/sparse-vmemmap.c: populating the vmemmap (the struct page array) of a
  * pfn range with 2 MiB PMD leaves where possible, falling back to base pages,
  * taking backing memory from memblock (boot), the buddy allocator, or an
- * altmap carved from the hot-added range itself (memmap_on_memory).
+ * altmap carved from the hot-added range itself (memmap_on_memory). Generic
+ * code: the page-table accessors and PAGE_KERNEL come from the arch.
  */
 import type { Kernel } from '../kernel.js';
-import { PAGE_KERNEL, tableIndex, _PAGE_TABLE, _PAGE_LEAF } from '../arch/riscv/pgtable.js';
-import { pteHi, pteLo, ptePpn, PTE_V } from '../../hw/pte.js';
+import { ENOMEM } from '../errno.js';
 import { allocPages } from './page_alloc.js';
-import { STRUCT_PAGE_SIZE } from '../arch/riscv/layout.js';
+import { STRUCT_PAGE_SIZE } from './mm_types.js';
+import type { EarlyVmemmapSource } from '../arch/arch_ops.js';
 
 /** struct vmem_altmap: pages at the start of a range lent to its own memmap. */
 export interface VmemAltmap {
@@ -43,21 +44,9 @@ export function vmemAltmapFree(a: VmemAltmap, nrPfns: number): void {
   a.alloc -= nrPfns;
 }
 
-/** Boot-time allocation source for the vmemmap: the sparse buffer, then memblock. */
-export interface EarlyVmemmapSource {
-  /** sparse_buffer_alloc(): a piece of the pre-allocated buffer, or undefined. */
-  bufferAlloc(bytes: number): number | undefined;
-  /** __earlyonly_bootmem_alloc(): a memblock allocation (pfn), or undefined. */
-  memblockAlloc(bytes: number, align: number): number | undefined;
-}
-
-export interface VmemmapContext {
-  early: EarlyVmemmapSource | undefined;
-}
-
-function allocBlockZero(k: Kernel, ctx: VmemmapContext): number | undefined {
-  // vmemmap_alloc_block_zero(PAGE_SIZE): memblock at boot, the buddy allocator after.
-  const pfn = ctx.early ? ctx.early.memblockAlloc(4096, 4096) : allocPages(k, 0, 'kernel');
+/** vmemmap_alloc_block_zero(PAGE_SIZE) for a page table: memblock at boot, the buddy allocator after. */
+function allocTableZero(k: Kernel, early: EarlyVmemmapSource | undefined): number | undefined {
+  const pfn = early ? early.memblockAlloc(4096, 4096) : allocPages(k, 0, 'kernel');
   if (pfn !== undefined) k.pt.adoptTable(pfn);
   return pfn;
 }
@@ -66,7 +55,7 @@ function allocBlockZero(k: Kernel, ctx: VmemmapContext): number | undefined {
 function allocBlockBuf(
   k: Kernel,
   bytes: number,
-  ctx: VmemmapContext,
+  early: EarlyVmemmapSource | undefined,
   altmap: VmemAltmap | undefined,
 ): number | undefined {
   const nrPfns = bytes / 4096;
@@ -79,10 +68,10 @@ function allocBlockBuf(
     altmap.align += nrAlign;
     return pfn + nrAlign;
   }
-  if (ctx.early) {
-    const b = ctx.early.bufferAlloc(bytes);
+  if (early) {
+    const b = early.bufferAlloc(bytes);
     if (b !== undefined) return b;
-    return ctx.early.memblockAlloc(bytes, bytes);
+    return early.memblockAlloc(bytes, bytes);
   }
   return allocPages(k, Math.log2(nrPfns), 'kernel');
 }
@@ -92,74 +81,72 @@ function populateTo(
   k: Kernel,
   vpn: number,
   level: number,
-  ctx: VmemmapContext,
+  early: EarlyVmemmapSource | undefined,
 ): { table: number; index: number } | undefined {
-  let table = k.pt.rootPfn;
-  for (let l = k.pt.rootLevel; l > level; l--) {
-    const idx = tableIndex(vpn, l);
-    const lo = k.pt.readLo(table, idx);
-    const hi = k.pt.readHi(table, idx);
-    if (lo === 0 && hi === 0) {
-      const next = allocBlockZero(k, ctx);
+  const pt = k.pt;
+  let table = pt.rootPfn;
+  for (let l = pt.rootLevel; l > level; l--) {
+    const idx = pt.index(vpn, l);
+    if (pt.isNone(table, idx)) {
+      const next = allocTableZero(k, early);
       if (next === undefined) return undefined;
-      k.pt.write(table, idx, pteLo(next, _PAGE_TABLE), pteHi(next));
+      pt.setTable(table, idx, next);
       table = next;
     } else {
-      table = ptePpn(lo, hi);
+      table = pt.entryPfn(table, idx);
     }
   }
-  return { table, index: tableIndex(vpn, level) };
+  return { table, index: pt.index(vpn, level) };
 }
 
 /** vmemmap_populate_basepages(): one 4 KiB page per PTE. */
-function populateBasepages(
+export function vmemmapPopulateBasepages(
   k: Kernel,
   start: number,
   end: number,
-  ctx: VmemmapContext,
   altmap: VmemAltmap | undefined,
+  early: EarlyVmemmapSource | undefined,
 ): number {
   for (let vpn = start; vpn < end; vpn++) {
-    const pte = populateTo(k, vpn, 0, ctx);
-    if (!pte) return -12;
+    const pte = populateTo(k, vpn, 0, early);
+    if (!pte) return -ENOMEM;
     if (k.pt.isNone(pte.table, pte.index)) {
-      const p = allocBlockBuf(k, 4096, ctx, altmap);
-      if (p === undefined) return -12;
-      k.pt.write(pte.table, pte.index, pteLo(p, PAGE_KERNEL), pteHi(p));
+      const p = allocBlockBuf(k, 4096, early, altmap);
+      if (p === undefined) return -ENOMEM;
+      k.pt.setLeaf(pte.table, pte.index, p, k.arch.pageKernel);
       if (!altmap) k.pt.vmemmapBlocks.set(p, 0);
     }
   }
   return 0;
 }
 
-/** vmemmap_populate_hugepages() (riscv's vmemmap_populate). start/end are vpns of the vmemmap. */
-export function vmemmapPopulate(
+/** vmemmap_populate_hugepages(): 2 MiB PMD leaves, base pages where a 2 MiB block cannot be had. */
+export function vmemmapPopulateHugepages(
   k: Kernel,
   start: number,
   end: number,
-  ctx: VmemmapContext,
   altmap: VmemAltmap | undefined,
+  early: EarlyVmemmapSource | undefined,
 ): number {
+  const pt = k.pt;
   for (let addr = start, next = 0; addr < end; addr = next) {
     next = Math.min((Math.floor(addr / 512) + 1) * 512, end);
-    const pmd = populateTo(k, addr, 1, ctx);
-    if (!pmd) return -12;
-    const lo = k.pt.readLo(pmd.table, pmd.index);
-    const hi = k.pt.readHi(pmd.table, pmd.index);
-    if (lo === 0 && hi === 0) {
-      const p = allocBlockBuf(k, 2 << 20, ctx, altmap);
+    const pmd = populateTo(k, addr, 1, early);
+    if (!pmd) return -ENOMEM;
+    if (pt.isNone(pmd.table, pmd.index)) {
+      const p = allocBlockBuf(k, 2 << 20, early, altmap);
       if (p !== undefined) {
-        k.pt.write(pmd.table, pmd.index, pteLo(p, PAGE_KERNEL), pteHi(p));
-        if (!altmap) k.pt.vmemmapBlocks.set(p, 9);
+        pt.setLeaf(pmd.table, pmd.index, p, k.arch.pageKernel);
+        if (!altmap) pt.vmemmapBlocks.set(p, 9);
         continue;
       } else if (altmap) {
-        return -12;
+        return -ENOMEM;
       }
-    } else if ((lo & PTE_V) !== 0 && (lo & _PAGE_LEAF) !== 0) {
+    } else if (pt.isLeaf(pmd.table, pmd.index)) {
       // vmemmap_check_pmd(): an existing leaf already covers it.
       continue;
     }
-    if (populateBasepages(k, addr, next, ctx, altmap)) return -12;
+    if (vmemmapPopulateBasepages(k, addr, next, altmap, early)) return -ENOMEM;
   }
   return 0;
 }
@@ -177,4 +164,28 @@ export function memmapVpnRange(k: Kernel, pfn: number, nr: number): [number, num
   const startVa = L.pfnToPage(BigInt(pfn));
   const bytes = BigInt(nr * STRUCT_PAGE_SIZE);
   return [Number(startVa >> 12n), Number((startVa + bytes + 4095n) >> 12n)];
+}
+
+/** __populate_section_memmap(): the vmemmap of [pfn, pfn + nr) through the arch's vmemmap_populate. */
+export function populateSectionMemmap(
+  k: Kernel,
+  pfn: number,
+  nr: number,
+  nid: number,
+  altmap: VmemAltmap | undefined,
+  early: EarlyVmemmapSource | undefined,
+): number {
+  const [start, end] = memmapVpnRange(k, pfn, nr);
+  return k.arch.vmemmapPopulate(k, start, end, nid, altmap, early);
+}
+
+/** depopulate_section_memmap() / free_map_bootmem(): both end in the arch's vmemmap_free(). */
+export function depopulateSectionMemmap(
+  k: Kernel,
+  pfn: number,
+  nr: number,
+  altmap: VmemAltmap | undefined,
+): void {
+  const [start, end] = memmapVpnRange(k, pfn, nr);
+  k.arch.vmemmapFree(k, start, end, altmap);
 }

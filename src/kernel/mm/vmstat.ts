@@ -5,8 +5,8 @@
  */
 import type { Kernel } from '../kernel.js';
 import type { Zone } from './zone.js';
+import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
 
-const PAGEBLOCK_NR_PAGES = 512;
 const MIGRATE_PCPTYPES = 3;
 const WATERMARK_SCALE_FACTOR = 10;
 

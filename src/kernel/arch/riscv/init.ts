@@ -1,32 +1,44 @@
 /**
- * arch/riscv/mm/init.c: the linear map (best_map_size, create_linear_mapping_range),
- * the hotplug callbacks (arch_add_memory, arch_remove_memory, vmemmap_free,
- * arch_get_mappable_range) and the one teardown walk that serves both the
- * linear map and the vmemmap (remove_pgd_mapping -> p4d -> pud -> pmd -> pte).
- *
- * The walk is written level by level as the kernel's is, including its
- * folded-level behaviour in Sv48/Sv39 and its habit of clearing a whole
- * leaf that the removed range only partly covers.
+ * arch/riscv/mm/init.c: the linear map (best_map_size, create_linear_mapping_range)
+ * and the hotplug callbacks (arch_add_memory, arch_remove_memory, vmemmap_populate,
+ * vmemmap_free, arch_get_mappable_range). The teardown walk they share is in
+ * teardown.ts; what a strategy changes (leaf sizes, teardown policy, vmemmap
+ * population) comes in as `RiscvMmParts`.
  */
 import type { Kernel } from '../../kernel.js';
 import { KernelBug } from '../../errno.js';
 import {
-  _PAGE_LEAF,
   LEVEL_PAGES,
-  PAGE_KERNEL,
   PAGE_KERNEL_READ,
   PAGE_KERNEL_READ_EXEC,
-  tableIndex,
+  PAGE_KERNEL,
   type PageTableAllocator,
 } from './pgtable.js';
-import { PTE_V, ptePpn } from '../../../hw/pte.js';
-import { allocPages, freePages, freeReservedPage, pageReserved } from '../../mm/page_alloc.js';
+import { allocPages } from '../../mm/page_alloc.js';
 import { __addPages, __removePages } from '../../mm/memory_hotplug.js';
-import { type VmemAltmap, vmemAltmapFree } from '../../mm/sparse_vmemmap.js';
+import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
+import type { EarlyVmemmapSource, MhpParams } from '../arch_ops.js';
+import { removePgdMapping, type TeardownPolicy } from './teardown.js';
 
 const PMD_PAGES = 512;
 const PUD_PAGES = 512 * 512;
 const P4D_PAGES = 512 * 512 * 512;
+
+/** The parts of the riscv memory code a strategy may replace. */
+export interface RiscvMmParts {
+  /** The leaf level for the next piece of a linear mapping (best_map_size). */
+  linearMapSize(k: Kernel, pfn: number, vpn: number, pages: number): number;
+  /** How remove_pgd_mapping treats leaves and tables, and when it flushes. */
+  readonly teardown: TeardownPolicy;
+  /** vmemmap_populate(): hugepages (6.12) or base pages. */
+  vmemmapPopulate(
+    k: Kernel,
+    startVpn: number,
+    endVpn: number,
+    altmap: VmemAltmap | undefined,
+    early: EarlyVmemmapSource | undefined,
+  ): number;
+}
 
 /** A vpn of the linear map for a pfn: __va with 64-bit wrap-around, as a page number. */
 export function linearVpn(k: Kernel, pfn: number): number {
@@ -62,7 +74,7 @@ export function lateTableAllocator(k: Kernel): PageTableAllocator {
 
 /**
  * create_linear_mapping_range(): map [startPfn, endPfn) at __va with the
- * largest leaves that fit. A failed table allocation is a BUG in the kernel
+ * leaves `mapSize` picks. A failed table allocation is a BUG in the kernel
  * (BUG_ON in the late allocators); the model reports it as such.
  */
 export function createLinearMappingRange(
@@ -71,11 +83,12 @@ export function createLinearMappingRange(
   endPfn: number,
   prot: number | undefined,
   alloc: PageTableAllocator,
+  mapSize: RiscvMmParts['linearMapSize'] = bestMapSize,
 ): void {
   let pages = 0;
   for (let pfn = startPfn; pfn < endPfn; pfn += pages) {
     const vpn = linearVpn(k, pfn);
-    const level = bestMapSize(k, pfn, vpn, endPfn - pfn);
+    const level = mapSize(k, pfn, vpn, endPfn - pfn);
     pages = LEVEL_PAGES[level]!;
     if (!k.pt.createMapping(vpn, pfn, level, prot ?? pgprotFromVa(k, vpn), alloc)) {
       throw new KernelBug(
@@ -85,23 +98,26 @@ export function createLinearMappingRange(
   }
 }
 
-/** arch_get_mappable_range(). */
-export function archGetMappableRange(k: Kernel): { start: bigint; end: bigint } {
-  return k.layout.mappableRange();
-}
-
-/** arch_add_memory(). Returns 0 or -errno. */
+/** arch_add_memory(): map, then __add_pages; on failure the mapping goes again. Returns 0 or -errno. */
 export function archAddMemory(
   k: Kernel,
+  parts: RiscvMmParts,
   nid: number,
   startPfn: number,
   nrPages: number,
-  altmap: VmemAltmap | undefined,
+  params: MhpParams,
 ): number {
-  createLinearMappingRange(k, startPfn, startPfn + nrPages, PAGE_KERNEL, lateTableAllocator(k));
-  const ret = __addPages(k, nid, startPfn, nrPages, altmap);
+  createLinearMappingRange(
+    k,
+    startPfn,
+    startPfn + nrPages,
+    params.pgprot,
+    lateTableAllocator(k),
+    parts.linearMapSize,
+  );
+  const ret = __addPages(k, nid, startPfn, nrPages, params.altmap);
   if (ret) {
-    removeLinearMapping(k, startPfn, nrPages);
+    removeLinearMapping(k, parts, startPfn, nrPages);
   } else {
     k.maxPfn = startPfn + nrPages;
     k.maxLowPfn = k.maxPfn;
@@ -110,230 +126,33 @@ export function archAddMemory(
   return ret;
 }
 
-/** arch_remove_memory(). */
+/** arch_remove_memory(): __remove_pages (memmap), then the linear map. */
 export function archRemoveMemory(
   k: Kernel,
+  parts: RiscvMmParts,
   startPfn: number,
   nrPages: number,
   altmap: VmemAltmap | undefined,
 ): void {
   __removePages(k, startPfn, nrPages, altmap);
-  removeLinearMapping(k, startPfn, nrPages);
+  removeLinearMapping(k, parts, startPfn, nrPages);
   k.flushTlbAll();
 }
 
 /** vmemmap_free(): tear down the vmemmap of [startVpn, endVpn) and free its backing. */
 export function vmemmapFree(
   k: Kernel,
+  parts: RiscvMmParts,
   startVpn: number,
   endVpn: number,
   altmap: VmemAltmap | undefined,
 ): void {
-  removePgdMapping(k, startVpn, endVpn, true, altmap);
+  removePgdMapping(k, parts.teardown, startVpn, endVpn, true, altmap);
 }
 
-export function removeLinearMapping(k: Kernel, startPfn: number, nrPages: number): void {
+/** remove_linear_mapping(). */
+export function removeLinearMapping(k: Kernel, parts: RiscvMmParts, startPfn: number, nrPages: number): void {
   const va = linearVpn(k, startPfn);
   const end = linearVpn(k, startPfn + nrPages);
-  removePgdMapping(k, va, end, false, undefined);
-}
-
-// ---- the teardown walk -------------------------------------------------------------
-
-/** A pointer to one entry: the table page it sits in and its index. */
-interface EntryRef {
-  table: number;
-  index: number;
-}
-
-function addrEnd(addr: number, end: number, span: number): number {
-  const boundary = (Math.floor(addr / span) + 1) * span;
-  return boundary - 1 < end - 1 ? boundary : end;
-}
-
-function lo(k: Kernel, e: EntryRef): number {
-  return k.pt.readLo(e.table, e.index);
-}
-
-function hi(k: Kernel, e: EntryRef): number {
-  return k.pt.readHi(e.table, e.index);
-}
-
-function pfnOf(k: Kernel, e: EntryRef): number {
-  return ptePpn(lo(k, e), hi(k, e));
-}
-
-function isLeafVal(l: number): boolean {
-  return (l & PTE_V) !== 0 && (l & _PAGE_LEAF) !== 0;
-}
-
-/** free_vmemmap_storage(): altmap pages go back to the altmap, boot pages are freed as reserved pages. */
-function freeVmemmapStorage(k: Kernel, pfn: number, order: number, altmap: VmemAltmap | undefined): void {
-  k.pt.vmemmapBlocks.delete(pfn);
-  if (altmap) {
-    vmemAltmapFree(altmap, 2 ** order);
-    return;
-  }
-  if (pageReserved(k, pfn)) {
-    for (let i = 0; i < 2 ** order; i++) freeReservedPage(k, pfn + i);
-    return;
-  }
-  freePages(k, pfn, order);
-}
-
-/** Frees a page-table page the way free_{pte,pmd,pud}_table do: reserved (boot) pages as reserved pages. */
-function freeTablePage(k: Kernel, pfn: number): void {
-  k.pt.releaseTable(pfn);
-  if (pageReserved(k, pfn)) freeReservedPage(k, pfn);
-  else freePages(k, pfn, 0);
-}
-
-function removePteMapping(
-  k: Kernel,
-  table: number,
-  addr: number,
-  end: number,
-  isVmemmap: boolean,
-  altmap: VmemAltmap | undefined,
-): void {
-  for (let a = addr; a < end; a++) {
-    const e = { table, index: tableIndex(a, 0) };
-    const l = lo(k, e);
-    // pte_present: V or PROT_NONE (G).
-    if ((l & (PTE_V | 0x20)) === 0) continue;
-    const pfn = pfnOf(k, e);
-    k.pt.clear(e.table, e.index);
-    if (isVmemmap) freeVmemmapStorage(k, pfn, 0, altmap);
-  }
-}
-
-function freePteTable(k: Kernel, ptePfn: number, pmd: EntryRef): void {
-  if (!k.pt.tableEmpty(ptePfn)) return;
-  freeTablePage(k, ptePfn);
-  k.pt.clear(pmd.table, pmd.index);
-}
-
-function removePmdMapping(
-  k: Kernel,
-  table: number,
-  addr: number,
-  end: number,
-  isVmemmap: boolean,
-  altmap: VmemAltmap | undefined,
-): void {
-  for (let a = addr, next = 0; a < end; a = next) {
-    next = addrEnd(a, end, PMD_PAGES);
-    const pmd = { table, index: tableIndex(a, 1) };
-    const l = lo(k, pmd);
-    // pmd_present with THP: V, PROT_NONE or any leaf bit.
-    if ((l & (PTE_V | 0x20 | _PAGE_LEAF)) === 0) continue;
-    if (isLeafVal(l)) {
-      const pfn = pfnOf(k, pmd);
-      k.pt.clear(pmd.table, pmd.index);
-      if (isVmemmap) freeVmemmapStorage(k, pfn, 9, altmap);
-      continue;
-    }
-    const pteBase = pfnOf(k, pmd);
-    removePteMapping(k, pteBase, a, next, isVmemmap, altmap);
-    freePteTable(k, pteBase, pmd);
-  }
-}
-
-function freePmdTable(k: Kernel, pmdPfn: number, pud: EntryRef): void {
-  if (!k.pt.tableEmpty(pmdPfn)) return;
-  freeTablePage(k, pmdPfn);
-  k.pt.clear(pud.table, pud.index);
-}
-
-/**
- * remove_pud_mapping(). With 4+ levels pud_base is a real table; with Sv39 the
- * PUD is folded into the entry above and `pudBase` is that entry itself.
- */
-function removePudMapping(
-  k: Kernel,
-  pudBase: EntryRef,
-  addr: number,
-  end: number,
-  isVmemmap: boolean,
-  altmap: VmemAltmap | undefined,
-): void {
-  const l4 = k.layout.l4;
-  for (let a = addr, next = 0; a < end; a = next) {
-    next = addrEnd(a, end, PUD_PAGES);
-    const pud = l4 ? { table: pudBase.table, index: tableIndex(a, 2) } : pudBase;
-    const l = lo(k, pud);
-    if ((l & PTE_V) === 0) continue;
-    if (isLeafVal(l)) {
-      if (l4) {
-        // The whole 1 GiB leaf goes, whatever part of it was asked for.
-        const pfn = pfnOf(k, pud);
-        k.pt.clear(pud.table, pud.index);
-        if (isVmemmap) freeVmemmapStorage(k, pfn, 18, altmap);
-      }
-      continue;
-    }
-    const pmdBase = pfnOf(k, pud);
-    removePmdMapping(k, pmdBase, a, next, isVmemmap, altmap);
-    if (l4) freePmdTable(k, pmdBase, pud);
-  }
-}
-
-function freePudTable(k: Kernel, pudPfn: number, p4d: EntryRef): void {
-  if (!k.pt.tableEmpty(pudPfn)) return;
-  freeTablePage(k, pudPfn);
-  k.pt.clear(p4d.table, p4d.index);
-}
-
-function removeP4dMapping(
-  k: Kernel,
-  p4dBase: EntryRef,
-  addr: number,
-  end: number,
-  isVmemmap: boolean,
-  altmap: VmemAltmap | undefined,
-): void {
-  const l5 = k.layout.l5;
-  const l4 = k.layout.l4;
-  for (let a = addr, next = 0; a < end; a = next) {
-    next = addrEnd(a, end, P4D_PAGES);
-    const p4d = l5 ? { table: p4dBase.table, index: tableIndex(a, 3) } : p4dBase;
-    const l = lo(k, p4d);
-    // p4d_present is always true when the level is folded away (Sv39).
-    if (l4 && (l & PTE_V) === 0) continue;
-    if ((l4 ? (l & PTE_V) !== 0 : true) && (l & _PAGE_LEAF) !== 0) {
-      if (l5) {
-        const pfn = pfnOf(k, p4d);
-        k.pt.clear(p4d.table, p4d.index);
-        if (isVmemmap) freeVmemmapStorage(k, pfn, 27, altmap);
-      }
-      continue;
-    }
-    // pud_offset(p4d, 0): a table with 4+ levels, the same entry when folded.
-    const pudBase: EntryRef = l4 ? { table: pfnOf(k, p4d), index: 0 } : p4d;
-    removePudMapping(k, pudBase, a, next, isVmemmap, altmap);
-    if (l5) freePudTable(k, pudBase.table, p4d);
-  }
-}
-
-/** remove_pgd_mapping(): the walk over [va, end), then one flush of every TLB. */
-export function removePgdMapping(
-  k: Kernel,
-  va: number,
-  end: number,
-  isVmemmap: boolean,
-  altmap: VmemAltmap | undefined,
-): void {
-  const l5 = k.layout.l5;
-  const top = k.pt.rootLevel;
-  const pgdSpan = LEVEL_PAGES[top]!;
-  for (let a = va, next = 0; a < end; a = next) {
-    next = addrEnd(a, end, pgdSpan);
-    const pgd = { table: k.pt.rootPfn, index: tableIndex(a, top) };
-    // pgd_present is always true unless the PGD is a real level above a P4D.
-    if (l5 && (lo(k, pgd) & PTE_V) === 0) continue;
-    // pgd_leaf() is always false on riscv.
-    const p4dBase: EntryRef = l5 ? { table: pfnOf(k, pgd), index: 0 } : pgd;
-    removeP4dMapping(k, p4dBase, a, next, isVmemmap, altmap);
-  }
-  k.flushTlbAll();
+  removePgdMapping(k, parts.teardown, va, end, false, undefined);
 }

@@ -20,7 +20,9 @@ export const PUD_SIZE_B = 1n << 30n;
 export const P4D_SIZE_B = 1n << 39n;
 /** log2(sizeof(struct page)) upper bound used to size the vmemmap area. */
 const STRUCT_PAGE_MAX_SHIFT = 6n;
-export const STRUCT_PAGE_SIZE = 64;
+import { STRUCT_PAGE_SIZE } from '../../mm/mm_types.js';
+
+export { STRUCT_PAGE_SIZE };
 const KASAN_SHADOW_SCALE_SHIFT = 3n;
 
 export function u64(v: bigint): bigint {

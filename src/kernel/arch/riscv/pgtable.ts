@@ -15,6 +15,8 @@ import { pteLo, pteHi, ptePpn, PTE_R, PTE_W, PTE_X, PTE_V, PTE_G, PTE_A, PTE_D }
 
 export const _PAGE_TABLE = PTE_V;
 export const _PAGE_LEAF = PTE_R | PTE_W | PTE_X;
+/** _PAGE_PROT_NONE: riscv reuses the G bit to mark a present entry with no access. */
+export const _PAGE_PROT_NONE = PTE_G;
 /** PAGE_KERNEL: R W V A D G. */
 export const PAGE_KERNEL = PTE_R | PTE_W | PTE_V | PTE_A | PTE_D | PTE_G;
 export const PAGE_KERNEL_READ = PAGE_KERNEL & ~PTE_W;
@@ -98,6 +100,27 @@ export class KernelPageTables {
 
   clear(tablePfn: number, index: number): void {
     this.write(tablePfn, index, 0, 0);
+  }
+
+  /** The entry index of vpn in a table of `level` (pgd_index, pud_index, ...). */
+  index(vpn: number, level: number): number {
+    return tableIndex(vpn, level);
+  }
+
+  /** p?d_populate_kernel(): point an entry at a lower table. */
+  setTable(tablePfn: number, index: number, childPfn: number): void {
+    this.write(tablePfn, index, pteLo(childPfn, _PAGE_TABLE), pteHi(childPfn));
+  }
+
+  /** set_p?d(pfn_p?d(pfn, prot)): make an entry a leaf. */
+  setLeaf(tablePfn: number, index: number, pfn: number, prot: number): void {
+    this.write(tablePfn, index, pteLo(pfn, prot), pteHi(pfn));
+  }
+
+  /** p?d_leaf(): a valid entry with any of R, W, X. */
+  isLeaf(tablePfn: number, index: number): boolean {
+    const lo = this.readLo(tablePfn, index);
+    return (lo & PTE_V) !== 0 && (lo & _PAGE_LEAF) !== 0;
   }
 
   /** A fresh page becomes a page table: zeroed, registered, counted. */

@@ -3,7 +3,7 @@
  * their state machine and the sysfs files users write to online and offline them.
  */
 import type { Kernel } from '../../kernel.js';
-import { EINVAL, EBUSY, KernelError } from '../../errno.js';
+import { EEXIST, EINVAL } from '../../errno.js';
 import type { OnlineType } from '../../kernel/cmdline.js';
 import { kstrtobool } from '../../lib/kstrtox.js';
 import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/sparse.js';
@@ -50,6 +50,40 @@ export class MemoryBlock {
   }
 }
 
+/** memory_dev_init(): one online memory block per present boot section, with its zone. */
+export function memoryDevInit(k: Kernel): void {
+  for (const s of k.sparse.all()) {
+    if (!s.present) continue;
+    const mem = new MemoryBlock(s.nr, 0, undefined, undefined);
+    mem.state = s.online ? 'online' : 'offline';
+    mem.devOffline = !s.online;
+    mem.zone = s.online ? k.pgdat.zone(s.zoneIdx) : undefined;
+    k.memoryBlocks.set(s.nr, mem);
+  }
+}
+
+export type MemoryAction =
+  'going-online' | 'cancel-online' | 'online' | 'going-offline' | 'cancel-offline' | 'offline';
+
+/** struct memory_notify. */
+export interface MemoryNotify {
+  startPfn: number;
+  nrPages: number;
+  zone: Zone;
+}
+
+/** A memory notifier (register_memory_notifier): returns 0 or -errno to veto a going-* step. */
+export type MemoryNotifier = (action: MemoryAction, arg: MemoryNotify) => number;
+
+/** memory_notify(): calls the chain; the first veto wins. */
+export function memoryNotify(k: Kernel, action: MemoryAction, arg: MemoryNotify): number {
+  for (const nb of k.memoryNotifiers) {
+    const r = nb(action, arg);
+    if (r) return r;
+  }
+  return 0;
+}
+
 export function findMemoryBlock(k: Kernel, id: number): MemoryBlock | undefined {
   return k.memoryBlocks.get(id);
 }
@@ -67,7 +101,7 @@ export function createMemoryBlockDevices(
   for (let id = first; id <= last; id++) {
     if (k.memoryBlocks.has(id)) {
       for (let j = first; j < id; j++) k.memoryBlocks.delete(j);
-      return -17;
+      return -EEXIST;
     }
   }
   for (let id = first; id <= last; id++) k.memoryBlocks.set(id, new MemoryBlock(id, 0, altmap, group));
@@ -174,10 +208,10 @@ export function onlineTypeFromStr(buf: string): OnlineType | undefined {
   return undefined;
 }
 
-/** state_store(). Throws KernelError. */
-export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): void {
+/** state_store(): 0 or -errno. */
+export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): number {
   const type = onlineTypeFromStr(buf);
-  if (type === undefined) throw new KernelError(EINVAL);
+  if (type === undefined) return -EINVAL;
   let ret: number;
   if (type === 'offline') {
     ret = deviceOffline(k, mem);
@@ -185,16 +219,17 @@ export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): void {
     mem.onlineType = type;
     ret = deviceOnline(k, mem);
   }
-  if (ret < 0) throw new KernelError(-ret);
-  if (ret) throw new KernelError(EINVAL);
+  if (ret < 0) return ret;
+  // device_online/offline's 1 ("already in that state") is EINVAL to a writer of state.
+  return ret ? -EINVAL : 0;
 }
 
 /** The device core's online_store(): kstrtobool, then device_online/offline; "already" is success. */
-export function onlineStore(k: Kernel, mem: MemoryBlock, buf: string): void {
+export function onlineStore(k: Kernel, mem: MemoryBlock, buf: string): number {
   const val = kstrtobool(buf);
-  if (val === undefined) throw new KernelError(EINVAL);
+  if (val === undefined) return -EINVAL;
   const ret = val ? deviceOnline(k, mem) : deviceOffline(k, mem);
-  if (ret < 0) throw new KernelError(-ret);
+  return ret < 0 ? ret : 0;
 }
 
 /** valid_zones: the zone of an online block, or the default zone then the other allowed ones. */
@@ -214,5 +249,3 @@ export function validZonesShow(k: Kernel, mem: MemoryBlock): string {
 export function stateShow(mem: MemoryBlock): string {
   return mem.state + '\n';
 }
-
-void EBUSY;

@@ -5,11 +5,12 @@
  * `last`, `info` and an exact `ptwalk` of the kernel page tables.
  */
 import type { Kernel } from '../../kernel.js';
-import { EINVAL, KernelBug, KernelError } from '../../errno.js';
+import { EINVAL, ERANGE, KernelBug } from '../../errno.js';
 import {
   MHP_MEMMAP_ON_MEMORY,
   MHP_NONE,
   addMemory,
+  addMemoryDriverManaged,
   mhpSupportsMemmapOnMemory,
   offlineAndRemoveMemory,
   removeMemory,
@@ -30,24 +31,28 @@ export const ORACLE_OPS: readonly OracleOp[] = [
 
 const hx = (v: bigint): string => '0x' + v.toString(16);
 
-/** kstrtou64(s, 0): decimal, 0x hex or 0 octal; the whole token must parse. */
-function kstrtou64(s: string): bigint {
+/** kstrtou64(s, 0): decimal, 0x hex or 0 octal; the whole token must parse. The value or -errno. */
+function kstrtou64(s: string): bigint | number {
   const t = s.endsWith('\n') ? s.slice(0, -1) : s;
   let v: bigint;
   if (/^0[xX][0-9a-fA-F]+$/.test(t)) v = BigInt(t);
   else if (/^0[0-7]*$/.test(t)) v = t.length > 1 ? BigInt('0o' + t.slice(1)) : 0n;
   else if (/^\+?[1-9][0-9]*$/.test(t)) v = BigInt(t.replace('+', ''));
-  else throw new KernelError(EINVAL);
-  if (v >= 1n << 64n) throw new KernelError(34);
+  else return -EINVAL;
+  if (v >= 1n << 64n) return -ERANGE;
   return v;
 }
 
-/** oracle_parse(): "START SIZE" with blanks trimmed. */
-export function oracleParse(buf: string): [bigint, bigint] {
+/** oracle_parse(): "START SIZE" with blanks trimmed; the pair or -errno. */
+export function oracleParse(buf: string): [bigint, bigint] | number {
   const p = buf.trim();
   const m = /^(\S+)[ \t]+(.*)$/s.exec(p);
-  if (!m) throw new KernelError(EINVAL);
-  return [kstrtou64(m[1]!), kstrtou64(m[2]!.trim())];
+  if (!m) return -EINVAL;
+  const start = kstrtou64(m[1]!);
+  if (typeof start === 'number') return start;
+  const size = kstrtou64(m[2]!.trim());
+  if (typeof size === 'number') return size;
+  return [start, size];
 }
 
 export class HotplugOracle {
@@ -58,53 +63,46 @@ export class HotplugOracle {
 
   constructor(private readonly k: Kernel) {}
 
-  /** oracle_op_write(). Throws KernelError (or KernelBug where the kernel would BUG). */
-  op(op: OracleOp, buf: string): void {
+  /** oracle_op_write(): 0 or -errno (a KernelBug escapes where the kernel would BUG). */
+  op(op: OracleOp, buf: string): number {
     const k = this.k;
-    if (buf.length === 0 || buf.length >= 96) throw new KernelError(EINVAL);
-    let start: bigint;
-    let size: bigint;
-    try {
-      [start, size] = oracleParse(buf);
-    } catch (e) {
-      if (e instanceof KernelError)
-        k.log.info(`hotplug_oracle: ${op}: cannot parse "START SIZE" (${-e.errno})`);
-      throw e;
+    if (buf.length === 0 || buf.length >= 96) return -EINVAL;
+    const parsed = oracleParse(buf);
+    if (typeof parsed === 'number') {
+      k.log.info(`hotplug_oracle: ${op}: cannot parse "START SIZE" (${parsed})`);
+      return parsed;
     }
+    const [start, size] = parsed;
     const t0 = k.log.clockNs;
-    let rc = 0;
+    let rc: number;
     try {
-      switch (op) {
-        case 'add':
-          addMemory(k, 0, start, size, MHP_NONE);
-          break;
-        case 'add_memmap':
-          addMemory(k, 0, start, size, MHP_MEMMAP_ON_MEMORY);
-          break;
-        case 'add_driver_managed':
-          addMemory(k, 0, start, size, MHP_NONE, 'System RAM (oracle)');
-          break;
-        case 'remove':
-          removeMemory(k, start, size);
-          break;
-        case 'offline_and_remove':
-          offlineAndRemoveMemory(k, start, size);
-          break;
-      }
+      rc = this.call(op, start, size);
     } catch (e) {
-      if (e instanceof KernelBug) {
-        k.log.log(0, `kernel BUG: ${e.where}`);
-        throw e;
-      }
-      if (!(e instanceof KernelError)) throw e;
-      rc = -e.errno;
+      if (e instanceof KernelBug) k.log.log(0, `kernel BUG: ${e.where}`);
+      throw e;
     }
     // The model's clock stands in for ktime: a fixed cost per call keeps logs reproducible.
     k.log.tick(1000);
     const ns = k.log.clockNs - t0;
     this.last = `${op} ${hx(start)} ${hx(size)} rc=${rc} ns=${ns}\n`;
     k.log.info(`hotplug_oracle: ${op} start=${hx(start)} size=${hx(size)} -> rc=${rc} (${ns} ns)`);
-    if (rc) throw new KernelError(-rc);
+    return rc;
+  }
+
+  private call(op: OracleOp, start: bigint, size: bigint): number {
+    const k = this.k;
+    switch (op) {
+      case 'add':
+        return addMemory(k, 0, start, size, MHP_NONE);
+      case 'add_memmap':
+        return addMemory(k, 0, start, size, MHP_MEMMAP_ON_MEMORY);
+      case 'add_driver_managed':
+        return addMemoryDriverManaged(k, 0, start, size, 'System RAM (oracle)', MHP_NONE);
+      case 'remove':
+        return removeMemory(k, start, size);
+      case 'offline_and_remove':
+        return offlineAndRemoveMemory(k, start, size);
+    }
   }
 
   info(): string {
@@ -132,15 +130,17 @@ export class HotplugOracle {
     return lines.join('\n') + '\n';
   }
 
-  /** oracle_ptwalk_write(): "linear|vmemmap|va START END". */
-  setWalk(buf: string): void {
-    if (buf.length === 0 || buf.length >= 96) throw new KernelError(EINVAL);
+  /** oracle_ptwalk_write(): "linear|vmemmap|va START END"; 0 or -errno. */
+  setWalk(buf: string): number {
+    if (buf.length === 0 || buf.length >= 96) return -EINVAL;
     const p = buf.trim();
     const m = /^(\S+)[ \t]+(.*)$/s.exec(p);
-    if (!m) throw new KernelError(EINVAL);
+    if (!m) return -EINVAL;
     const kind = m[1]!;
-    const [a, b] = oracleParse(m[2]!);
-    if (b <= a) throw new KernelError(EINVAL);
+    const parsed = oracleParse(m[2]!);
+    if (typeof parsed === 'number') return parsed;
+    const [a, b] = parsed;
+    if (b <= a) return -EINVAL;
     const L = this.k.layout;
     if (kind === 'linear') {
       this.walkStart = L.va(a);
@@ -152,9 +152,10 @@ export class HotplugOracle {
       this.walkStart = a;
       this.walkEnd = b;
     } else {
-      throw new KernelError(EINVAL);
+      return -EINVAL;
     }
     this.walkDesc = `${kind} ${hx(a)}-${hx(b)}`;
+    return 0;
   }
 
   /** oracle_ptwalk_show(). */

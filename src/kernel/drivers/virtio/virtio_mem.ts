@@ -12,21 +12,23 @@
  * asks for a retry, so a script sees the finished state.
  */
 import type { Kernel } from '../../kernel.js';
-import { EAGAIN, EBUSY, EINVAL, ENOMEM, ENOSPC, KernelError } from '../../errno.js';
+import { EAGAIN, EBUSY, EINVAL, ENOMEM, ENOSPC, ETXTBSY } from '../../errno.js';
 import {
   MHP_MERGE_RESOURCE,
   MHP_NID_IS_MGID,
-  addMemory,
+  addMemoryDriverManaged,
   mhpGetPluggableRange,
   offlineAndRemoveMemory,
   removeMemory,
-  requestRegion,
-  type MemoryAction,
   type MemoryGroup,
-  type MemoryNotify,
 } from '../../mm/memory_hotplug.js';
-import { memoryBlockSizeBytes } from '../base/memory.js';
-import { IORESOURCE_EXCLUSIVE, IORESOURCE_SYSTEM_RAM, type Resource } from '../../kernel/resource.js';
+import { memoryBlockSizeBytes, type MemoryAction, type MemoryNotify } from '../base/memory.js';
+import {
+  IORESOURCE_EXCLUSIVE,
+  IORESOURCE_SYSTEM_RAM,
+  __requestRegion,
+  type Resource,
+} from '../../kernel/resource.js';
 import { ZONE_MOVABLE } from '../../mm/zone.js';
 import type {
   VirtioMemConfig,
@@ -34,8 +36,7 @@ import type {
   VirtioMemResponseType,
 } from '../../../hw/devices/virtio-mem.js';
 import { adjustManagedPageCount, pageZone } from '../../mm/page_alloc.js';
-
-const ETXTBSY = 26;
+import { allocContigRange } from '../../mm/page_isolation.js';
 
 /** The device as the driver sees it: its config space and its request queue (virtio 1.2 §5.15). */
 export interface VirtioMemTransport {
@@ -176,7 +177,7 @@ export class VirtioMemDriver {
     if (this.inSbm) this.info(`subblock size: ${hx(this.sbSize)}`);
     else this.info(`big block size: ${hx(this.bbSize)}`);
     // virtio_mem_create_resource(): the whole region, exclusive but not busy so add_memory() nests in it.
-    const parent = requestRegion(
+    const parent = __requestRegion(
       this.k.iomem,
       this.addr,
       this.regionSize,
@@ -324,49 +325,35 @@ export class VirtioMemDriver {
   private addMemory(addr: bigint, size: bigint): number {
     this.dbg(`adding memory: ${hx(addr)} - ${hx(addr + size - 1n)}`);
     this.offlineSize += size;
-    try {
-      addMemory(
-        this.k,
-        this.group.id,
-        addr,
-        size,
-        MHP_MERGE_RESOURCE | MHP_NID_IS_MGID,
-        'System RAM (virtio_mem)',
-        this.group,
-      );
-      return 0;
-    } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
+    const rc = addMemoryDriverManaged(
+      this.k,
+      this.group.id,
+      addr,
+      size,
+      'System RAM (virtio_mem)',
+      MHP_MERGE_RESOURCE | MHP_NID_IS_MGID,
+    );
+    if (rc) {
       this.offlineSize -= size;
-      this.warn(`adding memory failed: ${-e.errno}`);
-      return -e.errno;
+      this.warn(`adding memory failed: ${rc}`);
     }
+    return rc;
   }
 
   private removeMemory(addr: bigint, size: bigint): number {
     this.dbg(`removing memory: ${hx(addr)} - ${hx(addr + size - 1n)}`);
-    try {
-      removeMemory(this.k, addr, size);
-      this.offlineSize -= size;
-      return 0;
-    } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
-      this.dbg(`removing memory failed: ${-e.errno}`);
-      return -e.errno;
-    }
+    const rc = removeMemory(this.k, addr, size);
+    if (rc) this.dbg(`removing memory failed: ${rc}`);
+    else this.offlineSize -= size;
+    return rc;
   }
 
   private offlineAndRemove(addr: bigint, size: bigint): number {
     this.dbg(`offlining and removing memory: ${hx(addr)} - ${hx(addr + size - 1n)}`);
-    try {
-      offlineAndRemoveMemory(this.k, addr, size);
-      this.offlineSize -= size;
-      return 0;
-    } catch (e) {
-      if (!(e instanceof KernelError)) throw e;
-      this.dbg(`offlining and removing memory failed: ${-e.errno}`);
-      return -e.errno === -EBUSY ? -EBUSY : -e.errno;
-    }
+    const rc = offlineAndRemoveMemory(this.k, addr, size);
+    if (rc) this.dbg(`offlining and removing memory failed: ${rc}`);
+    else this.offlineSize -= size;
+    return rc;
   }
 
   // ---- fake offline / online (pages the buddy does not get) -------------------------------------
@@ -377,25 +364,8 @@ export class VirtioMemDriver {
     const zone = pageZone(k, pfn);
     if (!zone) return -EBUSY;
     const end = pfn + nr;
-    // alloc_contig_range(): every page must be free, fake offline already, or movable (then migrated).
-    const holes = zone.free
-      .piecesIn(pfn, end)
-      .concat(k.fakeOffline.piecesIn(pfn, end))
-      .sort((a, b) => a[0] - b[0]);
-    let cur = pfn;
-    for (const [s, e] of holes) {
-      if (s > cur && k.workload.firstUnmovable(cur, s) !== undefined) return -EBUSY;
-      cur = Math.max(cur, e);
-    }
-    if (cur < end && k.workload.firstUnmovable(cur, end) !== undefined) return -EBUSY;
-    const taken = zone.free.piecesIn(pfn, end);
-    for (const [s, e] of taken) zone.free.remove(s, e);
-    const freed: number[] = [];
-    if (k.workload.migrateOut(k, pfn, end, freed) < 0) {
-      for (const [s, e] of taken) zone.free.add(s, e);
-      for (const p of freed) zone.free.add(p, p + 1);
-      return -ENOMEM;
-    }
+    const rc = allocContigRange(k, pfn, end);
+    if (rc) return rc;
     const already = k.fakeOffline.freeIn(pfn, end);
     k.fakeOffline.removeAllIn(pfn, end);
     k.fakeOffline.add(pfn, end);
