@@ -74,12 +74,14 @@ export function snapshot(sys: GuestSystem): string {
 }
 
 /** What became of the operation with allocation n failing; `fired` says the failure was really injected. */
-export type FaultOutcome = { n: number; fired: boolean } & (
-  | { kind: 'completed' }
-  | { kind: 'failed-clean'; errno: number }
-  | { kind: 'failed-dirty'; errno: number; violations: Violation[]; firstDifference: string }
-  | { kind: 'bug'; where: string }
-);
+export type FaultOutcome = { n: number; fired: boolean } &
+  /** `asWithoutFault`: the model ended exactly as it does when nothing fails (the failure changed nothing). */
+  (
+    | { kind: 'completed'; asWithoutFault: boolean }
+    | { kind: 'failed-clean'; errno: number }
+    | { kind: 'failed-dirty'; errno: number; violations: Violation[]; firstDifference: string }
+    | { kind: 'bug'; where: string }
+  );
 
 function firstDifference(a: string, b: string): string {
   const x = a.split('\n');
@@ -92,11 +94,20 @@ function firstDifference(a: string, b: string): string {
 
 /** The page allocations `op` makes on a system built by `make`. */
 export function countAllocations(make: () => GuestSystem, op: (sys: GuestSystem) => number): number {
+  return probeRun(make, op).count;
+}
+
+/** Runs `op` with nothing failing: how many allocations it made and the state it left. */
+function probeRun(
+  make: () => GuestSystem,
+  op: (sys: GuestSystem) => number,
+): { count: number; after: string } {
   const probe = make();
   const counter = new AllocationCounter();
   probe.kernel.faults = counter;
   op(probe);
-  return counter.count;
+  probe.kernel.faults = undefined;
+  return { count: counter.count, after: snapshot(probe) };
 }
 
 /**
@@ -110,7 +121,7 @@ export function injectAlong(
   label: string,
   fromThenOn = false,
 ): FaultOutcome[] {
-  const total = countAllocations(make, op);
+  const { count: total, after: unfailed } = probeRun(make, op);
   const out: FaultOutcome[] = [];
   for (let n = 1; n <= total; n++) {
     const sys = make();
@@ -127,7 +138,7 @@ export function injectAlong(
     }
     sys.kernel.faults = undefined;
     if (rc === 0) {
-      out.push({ n, fired: injector.fired, kind: 'completed' });
+      out.push({ n, fired: injector.fired, kind: 'completed', asWithoutFault: snapshot(sys) === unfailed });
       continue;
     }
     const after = snapshot(sys);

@@ -8,7 +8,7 @@ import type { GuestSystem } from '../kernel/system.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { linearVpn } from '../kernel/arch/riscv/init.js';
 import { memmapVpnRange } from '../kernel/mm/sparse_vmemmap.js';
-import { PAGES_PER_SECTION, sectionNrToPfn, pfnToSectionNr } from '../kernel/mm/sparse.js';
+import { PAGES_PER_SECTION, sectionNrToPfn, pfnToSectionNr } from '../kernel/mm/mmzone.js';
 import { LEVEL_PAGES, _PAGE_LEAF } from '../kernel/arch/riscv/pgtable.js';
 import { ptePpn, PTE_V } from '../hw/pte.js';
 import { walkVa } from '../hw/mmu.js';

@@ -86,19 +86,19 @@ describe('Hart.translate', () => {
     const { hart, map } = setup();
     map(0x10, 0, 0x80900, PTE_R | PTE_W | PTE_A | PTE_D | PTE_U);
     map(0x11, 0, 0x80901, PTE_X | PTE_A);
-    hart.sum = true;
+    hart.setStatus({ sum: true });
     expect(hart.translate(0x10, 'load').ok).toBe(true);
-    hart.sum = false;
+    hart.setStatus({ sum: false });
     expect(hart.translate(0x10, 'load').ok).toBe(false); // cached, but SUM is off now
-    hart.priv = 'U';
+    hart.setStatus({ priv: 'U' });
     expect(hart.translate(0x10, 'store').ok).toBe(true);
     expect(hart.translate(0x11, 'fetch').ok).toBe(false);
-    hart.priv = 'S';
+    hart.setStatus({ priv: 'S' });
     expect(hart.translate(0x11, 'fetch').ok).toBe(true);
     expect(hart.translate(0x11, 'load').ok).toBe(false);
-    hart.mxr = true;
+    hart.setStatus({ mxr: true });
     expect(hart.translate(0x11, 'load')).toMatchObject({ ok: true, tlbHit: true });
-    expect([hart.priv, hart.sum, hart.mxr, hart.ad]).toEqual(['S', false, true, 'svade']);
+    expect(hart.status).toEqual({ priv: 'S', sum: false, mxr: true, ad: 'svade' });
   });
 
   it('a number may also be a full VA >> 12 (upper half)', () => {

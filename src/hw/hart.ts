@@ -8,10 +8,10 @@
 import { type PagingMode, type Satp, PAGING_MODES, canonicalVpn, decodeSatp, encodeSatp } from './paging.js';
 import type { PhysMem } from './physmem.js';
 import {
+  type TranslationStatus,
   type AccessType,
   type AdMode,
   type FaultCause,
-  type Privilege,
   WalkConfig,
   WalkRecord,
   causeName,
@@ -86,36 +86,13 @@ export class Hart {
     return this.satpValue.mode === 0 ? undefined : this.cfg.mode;
   }
 
-  get priv(): Privilege {
-    return this.cfg.priv;
+  /** The privilege, mstatus.SUM/MXR and A/D policy this hart translates with. */
+  get status(): Readonly<TranslationStatus> {
+    return this.cfg.status;
   }
 
-  set priv(p: Privilege) {
-    this.cfg.priv = p;
-  }
-
-  get sum(): boolean {
-    return this.cfg.sum;
-  }
-
-  set sum(v: boolean) {
-    this.cfg.sum = v;
-  }
-
-  get mxr(): boolean {
-    return this.cfg.mxr;
-  }
-
-  set mxr(v: boolean) {
-    this.cfg.mxr = v;
-  }
-
-  get ad(): AdMode {
-    return this.cfg.ad;
-  }
-
-  set ad(v: AdMode) {
-    this.cfg.ad = v;
+  setStatus(change: Partial<TranslationStatus>): void {
+    this.cfg.setStatus(change);
   }
 
   /** sfence.vma on this hart (see Tlb.sfenceVma for the operand cases). */

@@ -160,8 +160,8 @@ for (const mode of PAGING_MODES) {
           const { mem, root } = build(mode, maps);
           const hart = new Hart(0, mem, { tlb: { entries: 8, ways: 2 } }); // small: forces evictions
           hart.satp = { mode: mode.satpMode, asid: 1, ppn: root };
-          hart.sum = true;
-          hart.mxr = true;
+          hart.setStatus({ sum: true });
+          hart.setStatus({ mxr: true });
           const rec = new WalkRecord();
           const cfg = new WalkConfig({ mode, rootPpn: root, priv: 'S', sum: true, mxr: true });
           for (let round = 0; round < 3; round++) {

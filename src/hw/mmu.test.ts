@@ -485,13 +485,13 @@ describe('walk: access faults and addresses', () => {
     const cfg = f.cfg();
     const rec = new WalkRecord();
     expect(walkInto(rec, f.mem, cfg, VPN, 'load')).toBe(false);
-    cfg.sum = true;
-    cfg.mxr = true;
+    cfg.setStatus({ sum: true });
+    cfg.setStatus({ mxr: true });
     expect(walkInto(rec, f.mem, cfg, VPN, 'load')).toBe(true);
-    cfg.priv = 'U';
-    cfg.sum = false;
+    cfg.setStatus({ priv: 'U' });
+    cfg.setStatus({ sum: false });
     expect(walkInto(rec, f.mem, cfg, VPN, 'fetch')).toBe(true);
-    cfg.mxr = false;
+    cfg.setStatus({ mxr: false });
     expect(walkInto(rec, f.mem, cfg, VPN, 'load')).toBe(false);
   });
 });

@@ -88,77 +88,53 @@ export interface WalkOptions {
   ad?: AdMode;
 }
 
+/** The privilege and mstatus bits a translation depends on. */
+export interface TranslationStatus {
+  priv: Privilege;
+  /** mstatus.SUM: S-mode may load/store (never fetch) U pages. */
+  sum: boolean;
+  /** mstatus.MXR: loads may read execute-only pages. */
+  mxr: boolean;
+  ad: AdMode;
+}
+
 /**
  * What one walk needs besides the address: the translation regime and the
- * mstatus bits. A class so that the setters can keep the bits folded into
+ * mstatus bits. A class so that changing the bits keeps them folded into
  * `contextBits`, which the walk uses to pick its leaf-verdict table.
  */
 export class WalkConfig {
   mode: PagingMode;
   rootPpn: number;
-  private privValue: Privilege;
-  private sumValue: boolean;
-  private mxrValue: boolean;
-  private adValue: AdMode;
+  private st: TranslationStatus;
   private ctxBits = 0;
 
   constructor(o: WalkOptions) {
     this.mode = o.mode;
     this.rootPpn = o.rootPpn;
-    this.privValue = o.priv ?? 'S';
-    this.sumValue = o.sum ?? false;
-    this.mxrValue = o.mxr ?? false;
-    this.adValue = o.ad ?? 'svade';
+    this.st = { priv: o.priv ?? 'S', sum: o.sum ?? false, mxr: o.mxr ?? false, ad: o.ad ?? 'svade' };
     this.updateContext();
   }
 
-  get priv(): Privilege {
-    return this.privValue;
+  /** The privilege, SUM, MXR and A/D policy in force. */
+  get status(): Readonly<TranslationStatus> {
+    return this.st;
   }
 
-  set priv(v: Privilege) {
-    this.privValue = v;
+  /** Changes some of them (a trap, a csrw mstatus) and refolds `contextBits`. */
+  setStatus(change: Partial<TranslationStatus>): void {
+    this.st = { ...this.st, ...change };
     this.updateContext();
   }
 
-  get sum(): boolean {
-    return this.sumValue;
-  }
-
-  set sum(v: boolean) {
-    this.sumValue = v;
-    this.updateContext();
-  }
-
-  get mxr(): boolean {
-    return this.mxrValue;
-  }
-
-  set mxr(v: boolean) {
-    this.mxrValue = v;
-    this.updateContext();
-  }
-
-  get ad(): AdMode {
-    return this.adValue;
-  }
-
-  set ad(v: AdMode) {
-    this.adValue = v;
-    this.updateContext();
-  }
-
-  /** U-mode * 8 + SUM * 4 + MXR * 2 + Svadu: the access-independent part of the leaf context, kept by the setters. */
+  /** U-mode * 8 + SUM * 4 + MXR * 2 + Svadu: the access-independent part of the leaf context. */
   get contextBits(): number {
     return this.ctxBits;
   }
 
   private updateContext(): void {
-    this.ctxBits =
-      (this.privValue === 'U' ? 8 : 0) +
-      (this.sumValue ? 4 : 0) +
-      (this.mxrValue ? 2 : 0) +
-      (this.adValue === 'svadu' ? 1 : 0);
+    const s = this.st;
+    this.ctxBits = (s.priv === 'U' ? 8 : 0) + (s.sum ? 4 : 0) + (s.mxr ? 2 : 0) + (s.ad === 'svadu' ? 1 : 0);
   }
 }
 

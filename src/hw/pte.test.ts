@@ -25,43 +25,39 @@ import {
 
 const ppnArb = fc.oneof(fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 2 ** 44 - 1 }));
 
+/** A PTE's fields: ppn, the ten flag bits, PBMT and N. */
+const fieldsArb = fc.tuple(
+  ppnArb,
+  fc.integer({ min: 0, max: PTE_FLAGS_MASK }),
+  fc.integer({ min: 0, max: 3 }),
+  fc.boolean(),
+);
+
 describe('PTE codec', () => {
   it('ppn, flags, PBMT and N round-trip through the two halves', () => {
     fc.assert(
-      fc.property(
-        ppnArb,
-        fc.integer({ min: 0, max: PTE_FLAGS_MASK }),
-        fc.integer({ min: 0, max: 3 }),
-        fc.boolean(),
-        (ppn, flags, pbmt, napot) => {
-          const lo = pteLo(ppn, flags);
-          const hi = pteHi(ppn, pbmt, napot);
-          expect(lo >>> 0).toBe(lo);
-          expect(hi >>> 0).toBe(hi);
-          expect(ptePpn(lo, hi)).toBe(ppn);
-          expect(pteFlags(lo)).toBe(flags);
-          expect(ptePbmt(hi)).toBe(pbmt);
-          expect(pteNapot(hi)).toBe(napot);
-        },
-      ),
+      fc.property(fieldsArb, ([ppn, flags, pbmt, napot]) => {
+        const lo = pteLo(ppn, flags);
+        const hi = pteHi(ppn, pbmt, napot);
+        expect(lo >>> 0).toBe(lo);
+        expect(hi >>> 0).toBe(hi);
+        expect(ptePpn(lo, hi)).toBe(ppn);
+        expect(pteFlags(lo)).toBe(flags);
+        expect(ptePbmt(hi)).toBe(pbmt);
+        expect(pteNapot(hi)).toBe(napot);
+      }),
     );
   });
 
   it('matches the 64-bit layout: PPN at bit 10, PBMT at 61, N at 63', () => {
     fc.assert(
-      fc.property(
-        ppnArb,
-        fc.integer({ min: 0, max: PTE_FLAGS_MASK }),
-        fc.integer({ min: 0, max: 3 }),
-        fc.boolean(),
-        (ppn, flags, pbmt, napot) => {
-          const v = pteToBigInt(pteLo(ppn, flags), pteHi(ppn, pbmt, napot));
-          const expected =
-            (BigInt(ppn) << 10n) | BigInt(flags) | (BigInt(pbmt) << 61n) | (napot ? 1n << 63n : 0n);
-          expect(v).toBe(expected);
-          expect(pteFromBigInt(v)).toEqual({ lo: pteLo(ppn, flags), hi: pteHi(ppn, pbmt, napot) });
-        },
-      ),
+      fc.property(fieldsArb, ([ppn, flags, pbmt, napot]) => {
+        const v = pteToBigInt(pteLo(ppn, flags), pteHi(ppn, pbmt, napot));
+        const expected =
+          (BigInt(ppn) << 10n) | BigInt(flags) | (BigInt(pbmt) << 61n) | (napot ? 1n << 63n : 0n);
+        expect(v).toBe(expected);
+        expect(pteFromBigInt(v)).toEqual({ lo: pteLo(ppn, flags), hi: pteHi(ppn, pbmt, napot) });
+      }),
     );
   });
 

@@ -12,7 +12,7 @@ import type { KernelLayout } from './arch/riscv/layout.js';
 import type { ArchOps } from './arch/arch_ops.js';
 import { Memblock } from './mm/memblock.js';
 import { PgData } from './mm/zone.js';
-import { SparseMem } from './mm/sparse.js';
+import { SparseMem } from './mm/mmzone.js';
 import { PfnExtents } from './mm/pfn_extents.js';
 import { Resource } from './kernel/resource.js';
 import { Printk } from './kernel/printk.js';

@@ -13,8 +13,8 @@
 import type { HostMemoryBackend } from './hostmem.js';
 import type { MemoryDevice, MemoryDeviceInfo } from './memory-device.js';
 import { QemuError } from './qemu-error.js';
-import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { readOnly, setLinkAfterRealize, staticProperty } from './qom.js';
+import type { QomObject, QomProperty } from './qom.js';
+import { memdevLink, readOnly, staticField } from './qom.js';
 
 export const TYPE_PC_DIMM = 'pc-dimm';
 export const PC_DIMM_UNASSIGNED_SLOT = -1;
@@ -99,42 +99,15 @@ export class PCDIMMDevice implements MemoryDevice, QomObject {
   property(name: string): QomProperty | undefined {
     switch (name) {
       case 'addr':
-        return staticProperty(
-          this,
-          name,
-          'uint64',
-          () => this.addr,
-          (v) => (this.addr = v.uint64(name)),
-        );
+        return staticField(this, name, 'uint64', 'addr');
       case 'node':
-        return staticProperty(
-          this,
-          name,
-          'uint32',
-          () => this.node,
-          (v) => (this.node = v.uint32(name)),
-        );
+        return staticField(this, name, 'uint32', 'node');
       case 'slot':
-        return staticProperty(
-          this,
-          name,
-          'int32',
-          () => this.slot,
-          (v) => (this.slot = v.int32(name)),
-        );
+        return staticField(this, name, 'int32', 'slot');
       case 'size':
         return readOnly('uint64', () => this.memdev?.size ?? 0n);
       case 'memdev':
-        return {
-          type: 'link<memory-backend>',
-          get: () => this.memdev?.canonicalPath ?? '',
-          set: (v: Visitor) => {
-            const path = v.str(name);
-            const target = path === '' ? undefined : this.resolveBackend(path);
-            if (this.realized) throw setLinkAfterRealize(name, this.id, this.typeName);
-            this.memdev = target;
-          },
-        };
+        return memdevLink(this, name, this.resolveBackend);
       default:
         return undefined;
     }

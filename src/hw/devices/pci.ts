@@ -9,7 +9,7 @@
 
 import { QemuError } from './qemu-error.js';
 import type { QomObject, QomProperty } from './qom.js';
-import { staticProperty } from './qom.js';
+import { staticField } from './qom.js';
 
 export const TYPE_PCIE_BUS = 'PCIE';
 export const TYPE_PCIE_ROOT_PORT = 'pcie-root-port';
@@ -100,21 +100,9 @@ export class PcieRootPort implements PciDevice, QomObject {
   property(name: string): QomProperty | undefined {
     switch (name) {
       case 'chassis':
-        return staticProperty(
-          this,
-          name,
-          'uint8',
-          () => this.chassis,
-          (v) => (this.chassis = v.uint8(name)),
-        );
+        return staticField(this, name, 'uint8', 'chassis');
       case 'slot':
-        return staticProperty(
-          this,
-          name,
-          'uint16',
-          () => this.slot,
-          (v) => (this.slot = v.uint16(name)),
-        );
+        return staticField(this, name, 'uint16', 'slot');
       default:
         return undefined;
     }

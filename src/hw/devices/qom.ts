@@ -93,6 +93,51 @@ export function staticProperty(
   };
 }
 
+/** The QAPI types a static field is visited as, each a method of the visitor. */
+export type StaticFieldType = 'uint64' | 'uint32' | 'uint16' | 'uint8' | 'int32' | 'bool';
+
+/** A static property backed by the device field of the same meaning: read as is, set through the visitor. */
+export function staticField<
+  D extends { readonly realized: boolean; readonly id: string | undefined; readonly typeName: string },
+>(dev: D, name: string, type: StaticFieldType, field: keyof D & string): QomProperty {
+  const fields = dev as unknown as Record<string, QomValue>;
+  return staticProperty(
+    dev,
+    name,
+    type,
+    () => fields[field]!,
+    (v) => {
+      fields[field] = v[type](name);
+    },
+  );
+}
+
+/**
+ * A link property to a memory backend (memdev of pc-dimm and virtio-mem): the path resolves when
+ * set, an empty path clears it, and like every link it is fixed once the device is realized.
+ */
+export function memdevLink<B extends { readonly canonicalPath: string }>(
+  dev: {
+    memdev: B | undefined;
+    readonly realized: boolean;
+    readonly id: string | undefined;
+    readonly typeName: string;
+  },
+  name: string,
+  resolve: (path: string) => B,
+): QomProperty {
+  return {
+    type: 'link<memory-backend>',
+    get: () => dev.memdev?.canonicalPath ?? '',
+    set: (v: Visitor) => {
+      const path = v.str(name);
+      const target = path === '' ? undefined : resolve(path);
+      if (dev.realized) throw setLinkAfterRealize(name, dev.id, dev.typeName);
+      dev.memdev = target;
+    },
+  };
+}
+
 /** qdev_prop_allow_set_link_before_realize(); QEMU prints a missing id with %s, which glibc renders "(null)". */
 export function setLinkAfterRealize(name: string, id: string | undefined, typeName: string): QemuError {
   return new QemuError(

@@ -19,7 +19,7 @@ import { HOST_PAGE_SIZE } from './hostmem.js';
 import type { VirtioMEMDeviceInfo } from './memory-device.js';
 import { QemuError, hex } from './qemu-error.js';
 import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { readOnly, setLinkAfterRealize, staticProperty } from './qom.js';
+import { memdevLink, readOnly, staticField } from './qom.js';
 
 export const TYPE_VIRTIO_MEM = 'virtio-mem';
 export const VIRTIO_ID_MEM = 24;
@@ -427,29 +427,11 @@ export class VirtioMem implements QomObject {
   property(name: string): QomProperty | undefined {
     switch (name) {
       case 'memaddr':
-        return staticProperty(
-          this,
-          name,
-          'uint64',
-          () => this.addr,
-          (v) => (this.addr = v.uint64(name)),
-        );
+        return staticField(this, name, 'uint64', 'addr');
       case 'node':
-        return staticProperty(
-          this,
-          name,
-          'uint32',
-          () => this.node,
-          (v) => (this.node = v.uint32(name)),
-        );
+        return staticField(this, name, 'uint32', 'node');
       case 'prealloc':
-        return staticProperty(
-          this,
-          name,
-          'bool',
-          () => this.prealloc,
-          (v) => (this.prealloc = v.bool(name)),
-        );
+        return staticField(this, name, 'bool', 'prealloc');
       case 'unplugged-inaccessible':
         return { type: 'OnOffAuto', get: () => (this.unpluggedInaccessible ? 'on' : 'off') };
       case 'early-migration':
@@ -457,16 +439,7 @@ export class VirtioMem implements QomObject {
       case 'dynamic-memslots':
         return { type: 'bool', get: () => this.dynamicMemslots };
       case 'memdev':
-        return {
-          type: 'link<memory-backend>',
-          get: () => this.memdev?.canonicalPath ?? '',
-          set: (v: Visitor) => {
-            const path = v.str(name);
-            const target = path === '' ? undefined : this.resolveBackend(path);
-            if (this.realized) throw setLinkAfterRealize(name, this.id, this.typeName);
-            this.memdev = target;
-          },
-        };
+        return memdevLink(this, name, this.resolveBackend);
       case 'size':
         return readOnly('size', () => this.size);
       case 'requested-size':

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { E2BIG, EBUSY, EEXIST, EINVAL } from '../errno.js';
 import { GuestSystem } from '../system.js';
-import { PAGES_PER_SECTION } from './sparse.js';
+import { PAGES_PER_SECTION } from './mmzone.js';
 import { ZONE_MOVABLE } from './zone.js';
 import { memoryBlockMemmapOnMemoryPages } from './memory_hotplug.js';
 import { bootOracleMachine, errnoOf } from '../../../test/support/guest.js';

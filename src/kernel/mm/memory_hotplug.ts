@@ -16,13 +16,8 @@ import {
   type Resource,
 } from '../kernel/resource.js';
 import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
-import {
-  PAGES_PER_SECTION,
-  pfnToSectionNr,
-  sectionNrToPfn,
-  sparseAddSection,
-  sparseRemoveSection,
-} from './sparse.js';
+import { PAGES_PER_SECTION, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
+import { sparseAddSection, sparseRemoveSection } from './sparse.js';
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import { adjustManagedPageCount, pageZone } from './page_alloc.js';
 import {

@@ -4,7 +4,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { ZONE_DMA32, ZONE_NORMAL } from './zone.js';
-import { sectionNrToPfn } from './sparse.js';
+import { sectionNrToPfn } from './mmzone.js';
 import { adjustManagedPageCount } from './page_alloc.js';
 import { pa } from '../lib/vsprintf.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
-import { pfnToSectionNr } from './sparse.js';
+import { pfnToSectionNr } from './mmzone.js';
 
 export type Gfp = 'kernel' | 'movable';
 

@@ -99,14 +99,17 @@ function populateTo(
   return { table, index: pt.index(vpn, level) };
 }
 
-/** vmemmap_populate_basepages(): one 4 KiB page per PTE. */
-export function vmemmapPopulateBasepages(
+/** A way to populate the vmemmap pages [start, end): 0 or -ENOMEM. */
+export type VmemmapPopulateFn = (
   k: Kernel,
   start: number,
   end: number,
   altmap: VmemAltmap | undefined,
   early: EarlyVmemmapSource | undefined,
-): number {
+) => number;
+
+/** vmemmap_populate_basepages(): one 4 KiB page per PTE. */
+export const vmemmapPopulateBasepages: VmemmapPopulateFn = (k, start, end, altmap, early) => {
   for (let vpn = start; vpn < end; vpn++) {
     const pte = populateTo(k, vpn, 0, early);
     if (!pte) return -ENOMEM;
@@ -118,16 +121,10 @@ export function vmemmapPopulateBasepages(
     }
   }
   return 0;
-}
+};
 
 /** vmemmap_populate_hugepages(): 2 MiB PMD leaves, base pages where a 2 MiB block cannot be had. */
-export function vmemmapPopulateHugepages(
-  k: Kernel,
-  start: number,
-  end: number,
-  altmap: VmemAltmap | undefined,
-  early: EarlyVmemmapSource | undefined,
-): number {
+export const vmemmapPopulateHugepages: VmemmapPopulateFn = (k, start, end, altmap, early) => {
   const pt = k.pt;
   for (let addr = start, next = 0; addr < end; addr = next) {
     next = Math.min((Math.floor(addr / 512) + 1) * 512, end);
@@ -149,7 +146,7 @@ export function vmemmapPopulateHugepages(
     if (vmemmapPopulateBasepages(k, addr, next, altmap, early)) return -ENOMEM;
   }
   return 0;
-}
+};
 
 /** The vmemmap vpns holding the struct pages of [pfn, pfn + nr). */
 export function memmapVpnRange(k: Kernel, pfn: number, nr: number): [number, number] {

@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { allocPages, freePages } from './page_alloc.js';
-import { PAGES_PER_SECTION, pfnToSectionNr } from './sparse.js';
+import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
 
 export const PAGE_FREE_OR_KERNEL = 0;
 export const PAGE_MOVABLE = 1;

@@ -16,8 +16,8 @@ import {
 } from './pgtable.js';
 import { allocPages } from '../../mm/page_alloc.js';
 import { __addPages, __removePages } from '../../mm/memory_hotplug.js';
-import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
-import type { EarlyVmemmapSource, MhpParams } from '../arch_ops.js';
+import type { VmemAltmap, VmemmapPopulateFn } from '../../mm/sparse_vmemmap.js';
+import type { MhpParams } from '../arch_ops.js';
 import { removePgdMapping, type TeardownPolicy } from './teardown.js';
 
 const PMD_PAGES = 512;
@@ -31,13 +31,7 @@ export interface RiscvMmParts {
   /** How remove_pgd_mapping treats leaves and tables, and when it flushes. */
   readonly teardown: TeardownPolicy;
   /** vmemmap_populate(): hugepages (6.12) or base pages. */
-  vmemmapPopulate(
-    k: Kernel,
-    startVpn: number,
-    endVpn: number,
-    altmap: VmemAltmap | undefined,
-    early: EarlyVmemmapSource | undefined,
-  ): number;
+  readonly vmemmapPopulate: VmemmapPopulateFn;
 }
 
 /** A vpn of the linear map for a pfn: __va with 64-bit wrap-around, as a page number. */

@@ -6,7 +6,7 @@ import type { Kernel } from '../../kernel.js';
 import { EEXIST, EINVAL } from '../../errno.js';
 import type { OnlineType } from '../../kernel/cmdline.js';
 import { kstrtobool } from '../../lib/kstrtox.js';
-import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/sparse.js';
+import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/mmzone.js';
 import type { Zone } from '../../mm/zone.js';
 import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
 import {

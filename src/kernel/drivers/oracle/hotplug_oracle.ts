@@ -18,7 +18,7 @@ import {
 import { u64 } from '../../arch/riscv/layout.js';
 import { ptePpn, PTE_V } from '../../../hw/pte.js';
 import { memoryBlockSizeBytes } from '../base/memory.js';
-import { SECTION_SIZE_BITS } from '../../mm/sparse.js';
+import { SECTION_SIZE_BITS } from '../../mm/mmzone.js';
 
 export type OracleOp = 'add' | 'add_memmap' | 'add_driver_managed' | 'remove' | 'offline_and_remove';
 export const ORACLE_OPS: readonly OracleOp[] = [
