@@ -6,16 +6,19 @@ import { parseRunArgs, UsageError } from '../session/options.js';
 import { type LineResult } from '../session/session.js';
 import { openSession, readScript } from './files.js';
 import { KernelError } from '../kernel/errno.js';
-import { checkInvariants, formatViolation } from '../check/invariants.js';
+import { checkInvariants, explainViolations } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
+import { runCompare } from './compare.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
 usage:
   riscv-hotplug                     interactive guest shell on the default machine
   riscv-hotplug run [OPTIONS] SCRIPT|-
+  riscv-hotplug compare [--strategy A,B,...] [OPTIONS] SCRIPT|-
+                                    the script under several strategies, side by side
   riscv-hotplug demo                the built-in scenario, explained
   riscv-hotplug --help | --version
 
@@ -23,6 +26,8 @@ OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDL
   -initrd FILE  -object memory-backend-ram,id=ID,size=SIZE  -device virtio-mem-pci,...
 model options: --json (one JSON object per command)  --check (invariants after each command)
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
+  --strategy NAME (the architecture code: riscv-6.12 (default), riscv-v1-2023, riscv-no-prealloc,
+  arm64-6.12, arm64-7.1, x86-6.12, riscv-split, riscv-reject)
 
 script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
@@ -58,11 +63,12 @@ async function runCommand(argv: string[]): Promise<number> {
       const v = checkInvariants(session.system, r.cmd);
       if (v.length) {
         progress.done();
+        const causes = explainViolations(session.system.kernel, v);
+        if (opts.json) process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
         process.stderr.write(
-          `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}:\n`,
+          `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}, ${causes.length} cause(s):\n`,
         );
-        for (const x of v.slice(0, 20)) process.stderr.write('  ' + formatViolation(x) + '\n');
-        if (v.length > 20) process.stderr.write(`  ... and ${v.length - 20} more\n`);
+        for (const c of causes) process.stderr.write(`  [${c.invariant}] ${c.text}\n`);
         if (opts.sysroot) writeSysroot(session.system.vfs, opts.sysroot);
         return 4;
       }
@@ -110,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'run') return await runCommand(rest);
+    if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);

@@ -33,6 +33,27 @@ export interface Machine {
   setSatpAll(mode: PagingMode, rootPfn: number): void;
   /** sfence.vma with rs1 = rs2 = x0 on every hart (flush_tlb_all). */
   flushTlbAll(): void;
+  /** sfence.vma of each page of [startVpn, endVpn) on every hart (flush_tlb_kernel_range). */
+  flushTlbRange(startVpn: number, endVpn: number): void;
+}
+
+/** What the kernel did to its page tables and TLBs (for `compare`): counters that only grow. */
+export interface PgtableStats {
+  pteWrites: number;
+  tablesAllocated: number;
+  tablesFreed: number;
+  flushAll: number;
+  flushRange: number;
+}
+
+/** A leaf a teardown cleared: where it was and which operation cleared it (the checker explains with it). */
+export interface ClearedLeaf {
+  vpn: number;
+  level: number;
+  pfn: number;
+  /** The range [startVpn, endVpn) the teardown was asked to remove. */
+  askedStart: number;
+  askedEnd: number;
 }
 
 /** Injected allocation failures: the checker's way of asking "what if the N-th allocation fails". */
@@ -115,7 +136,20 @@ export class Kernel {
     return this.machine.mem;
   }
 
+  /** Counters behind `compare`. */
+  readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 };
+  /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
+  clearedLeaves: ClearedLeaf[] = [];
+  /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */
+  readonly bogusTableFrees: number[] = [];
+
   flushTlbAll(): void {
+    this.stats.flushAll++;
     this.machine.flushTlbAll();
+  }
+
+  flushTlbKernelRange(startVpn: number, endVpn: number): void {
+    this.stats.flushRange++;
+    this.machine.flushTlbRange(startVpn, endVpn);
   }
 }

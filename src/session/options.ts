@@ -1,8 +1,9 @@
 /**
  * The command line, QEMU-style: the machine options people copy from blog
  * posts and test reports (-m, -smp, -append, -initrd, -object, -device)
- * plus the model's own (--json, --check, --sysroot).
+ * plus the model's own (--json, --check, --sysroot, --strategy).
  */
+import { DEFAULT_STRATEGY, STRATEGIES } from '../kernel/arch/strategies.js';
 
 export class UsageError extends Error {
   /** Exit status: 2 for the model's own usage errors, 1 for QEMU's start-up refusals (as QEMU exits). */
@@ -29,6 +30,8 @@ export interface MachineOptions {
   initrd: string | undefined;
   objects: string[];
   devices: string[];
+  /** --strategy: the architecture code the kernel is built with. */
+  strategy: string;
 }
 
 export interface RunOptions extends MachineOptions {
@@ -107,6 +110,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     devices: [],
     json: false,
     check: false,
+    strategy: DEFAULT_STRATEGY,
     sysroot: undefined,
     script: undefined,
   };
@@ -160,6 +164,15 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '--check':
         o.check = true;
         break;
+      case '--strategy': {
+        const v = val();
+        if (!STRATEGIES.has(v))
+          throw new UsageError(
+            `riscv-hotplug: unknown strategy '${v}' (one of: ${[...STRATEGIES.keys()].join(', ')})`,
+          );
+        o.strategy = v;
+        break;
+      }
       case '--sysroot':
         o.sysroot = val();
         break;

@@ -8,7 +8,8 @@ import { Monitor } from '../hw/monitor/hmp.js';
 import { PCDIMMDevice } from '../hw/devices/pc-dimm.js';
 import { gva2gpa, infoMem } from '../hw/monitor/info-mem.js';
 import { PAGING_MODES, type PagingMode } from '../hw/paging.js';
-import { KernelBug } from '../kernel/errno.js';
+import { KernelBug, KernelOops } from '../kernel/errno.js';
+import { strategyByName } from '../kernel/arch/strategies.js';
 import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
 import { runShell } from './shell.js';
@@ -50,6 +51,7 @@ export class Session {
         smp: machine.smp,
         append: machine.append,
         initrdSize,
+        arch: strategyByName(machine.strategy),
         qemu: {
           memory: machine.memText,
           smp: machine.smpText,
@@ -96,8 +98,10 @@ export class Session {
     const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, kmsg: [] };
     // The model's clock: each command takes a millisecond, so the log's time stamps move on.
     this.system.kernel.log.tick(1_000_000);
+    // The checker explains violations with the leaves this command's teardowns cleared.
+    this.system.kernel.clearedLeaves = [];
     if (this.dead) {
-      res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the BUG above); nothing runs any more\n';
+      res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the oops or BUG above); nothing runs any more\n';
       return res;
     }
     try {
@@ -133,6 +137,11 @@ export class Session {
         );
         this.system.kernel.log.log(0, 'Kernel panic - not syncing: Fatal exception');
         res.stderr = `kernel panic: the kernel accessed physical address ${pa}, where the machine has no memory\n`;
+      } else if (e instanceof KernelOops) {
+        // A kernel-mode page fault: the oops, then the panic, as the real kernel prints them.
+        this.dead = true;
+        for (const l of e.logLines()) this.system.kernel.log.log(l.startsWith('Kernel panic') ? 0 : 1, l);
+        res.stderr = `kernel oops: ${e.where}\n`;
       } else if (e instanceof KernelBug) {
         this.dead = true;
         res.stderr = `kernel BUG: ${e.where}\n`;

@@ -19,7 +19,7 @@ import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.j
 import { PAGES_PER_SECTION, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
 import { sparseAddSection, sparseRemoveSection } from './sparse.js';
 import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
-import { adjustManagedPageCount, pageZone } from './page_alloc.js';
+import { adjustManagedPageCount, pageZone, structPageAccess } from './page_alloc.js';
 import {
   createMemoryBlockDevices,
   findMemoryBlock,
@@ -93,6 +93,9 @@ export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: V
 
 /** move_pfn_range_to_zone(): the range's struct pages now say `zone`; spans grow to cover it. */
 export function movePfnRangeToZone(k: Kernel, zone: Zone, startPfn: number, nrPages: number): void {
+  // memmap_init_range() writes every struct page of the range through the vmemmap.
+  structPageAccess(k, startPfn, 'memmap_init_range');
+  structPageAccess(k, startPfn + nrPages - 1, 'memmap_init_range');
   zone.resizeRange(startPfn, nrPages);
   k.pgdat.resizeRange(startPfn, nrPages);
   for (let s = pfnToSectionNr(startPfn); s < pfnToSectionNr(startPfn + nrPages - 1) + 1; s++) {
@@ -626,6 +629,8 @@ export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number 
       return -EBUSY;
     }
   }
+  const veto = k.arch.archPrepareRemoveMemory?.(k, startPfn, nrPages) ?? 0;
+  if (veto) return veto;
   const withAltmap = blocks.filter((m) => m.altmap !== undefined).length;
   if (withAltmap > 0 && withAltmap !== blocks.length) {
     k.log.warn('WARNING: memory_blocks_have_altmaps: mixed altmap and non-altmap blocks');

@@ -4,6 +4,7 @@
  * free_reserved_page and the managed-page accounting behind MemTotal.
  */
 import type { Kernel } from '../kernel.js';
+import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import { pfnToSectionNr } from './mmzone.js';
 
@@ -29,9 +30,28 @@ export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): numbe
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
   for (const zone of zonelist(k, gfp)) {
     const pfn = zone.free.alloc(order, gfp === 'movable' ? 'movable' : 'unmovable');
-    if (pfn !== undefined) return pfn;
+    if (pfn !== undefined) {
+      // Whoever takes the page writes it (clear_page, a new page table, a slab) through the linear map.
+      kernelAccess(k, pfn, 'clear_page');
+      return pfn;
+    }
   }
   return undefined;
+}
+
+/**
+ * A kernel access to a page through its linear-map address: a page fault in kernel mode (an oops)
+ * where the linear map no longer covers it, as after a partial removal of a large leaf.
+ */
+export function kernelAccess(k: Kernel, pfn: number, what: string): void {
+  const va = k.layout.va(BigInt(pfn) << 12n);
+  if (!k.pt.lookup(Number(va >> 12n)).leaf) throw new KernelOops(va, what);
+}
+
+/** A kernel access to a pfn's struct page through the vmemmap: an oops where it is not mapped. */
+export function structPageAccess(k: Kernel, pfn: number, what: string): void {
+  const va = k.layout.pfnToPage(BigInt(pfn));
+  if (!k.pt.lookup(Number(va >> 12n)).leaf) throw new KernelOops(va, what);
 }
 
 /** __free_pages(page, order): back to the buddy lists of the page's zone. */
