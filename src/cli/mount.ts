@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 import * as readline from 'node:readline';
 import { parseRunArgs, UsageError } from '../session/options.js';
 import { GuestFiles, type GuestEntry, type OpenGuestFile } from '../session/guest-files.js';
-import type { Session } from '../session/session.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 import { openSession } from './files.js';
 
@@ -125,10 +124,9 @@ function parseMountArgs(argv: string[]): { mount: MountArgs; machine: ReturnType
 
 /** The FUSE operations over the guest's files. */
 function fuseOps(
-  session: Session,
   files: GuestFiles,
   report: (text: string) => void,
-  afterWrite: () => void,
+  afterWrite: (label: string) => void,
 ): FuseOps {
   const started = new Date();
   const handles = new Map<number, OpenGuestFile>();
@@ -152,6 +150,11 @@ function fuseOps(
       () => cb(-EIO),
       () => {
         const r = HIDDEN.test(path) ? { errno: ENOENT } : files.lstat(path);
+        // fstat(2) of an open file whose block has gone still answers (the kernel keeps the inode
+        // while it is open; FUSE asks by path).
+        const h = r.errno === ENOENT ? [...handles.values()].find((o) => o.path === path) : undefined;
+        if (h)
+          return cb(0, statOf({ kind: 'file', fs: 'sysfs', readable: h.read, writable: h.write }, started));
         if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
         else cb(0, statOf(r.value, started));
       },
@@ -231,10 +234,11 @@ function fuseOps(
         () => {
           const h = handles.get(fd);
           if (!h) return cb(-EIO);
-          const r = files.write(h, buf.toString('utf8', 0, len));
+          const data = buf.toString('utf8', 0, len);
+          const r = files.write(h, data);
           if (r.effects.kmsg.length) report(r.effects.kmsg.join('\n') + '\n');
           if (r.effects.console) report(r.effects.console);
-          afterWrite();
+          afterWrite(`write of ${JSON.stringify(data)} to ${path}`);
           cb(r.errno ? -r.errno : len);
         },
       ),
@@ -282,22 +286,22 @@ export async function mountCommand(argv: string[]): Promise<number> {
     for (const x of v.slice(0, 20)) report('  ' + formatViolation(x) + '\n');
   };
 
-  const fuse = new Fuse(
-    mount.dir,
-    fuseOps(session, files, report, () => afterChange('a write')),
-    {
-      // A mount left by a killed earlier run ("Transport endpoint is not connected") is cleared first.
-      force: true,
-      // fusermount unmounts by itself if this process dies without unmounting (SIGKILL, a crash).
-      autoUnmount: true,
-      // Handlers answer at once; fuse-native's 15 s timer per request would only cost time.
-      timeout: false,
-      // fuse-native has no option for direct_io; libfuse splits options at commas, so it rides on
-      // fsname. direct_io makes every read(2) reach the model: no page cache, and file sizes
-      // (4096 for sysfs, 0 for procfs, as the kernel reports them) do not cut reads short.
-      fsname: 'riscv-hotplug,direct_io',
-    },
-  );
+  const fuse = new Fuse(mount.dir, fuseOps(files, report, afterChange), {
+    // A mount left by a killed earlier run ("Transport endpoint is not connected") is cleared first.
+    force: true,
+    // fusermount unmounts by itself if this process dies without unmounting (SIGKILL, a crash).
+    autoUnmount: true,
+    // Handlers answer at once; fuse-native's 15 s timer per request would only cost time.
+    timeout: false,
+    // fuse-native has no option for direct_io; libfuse splits options at commas, so it rides on
+    // fsname. direct_io makes every read(2) reach the model: no page cache, and file sizes
+    // (4096 for sysfs, 0 for procfs, as the kernel reports them) do not cut reads short.
+    fsname: 'riscv-hotplug,direct_io',
+    // No cached names: a block virtio-mem removes is gone at once, as in sysfs. (Strings, as
+    // fuse-native drops a falsy 0.)
+    entryTimeout: '0',
+    attrTimeout: '0',
+  });
   await new Promise<void>((ok, fail) =>
     fuse.mount((err) => {
       if (err)
@@ -339,18 +343,37 @@ export async function mountCommand(argv: string[]): Promise<number> {
   );
 
   // Monitor lines: "(qemu) CMD", or just CMD, since the guest's shell is the host's shell now.
-  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  const tty = process.stdin.isTTY === true;
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: tty ? process.stdout : undefined,
+    terminal: tty,
+    prompt: '(qemu) ',
+  });
+  // On a terminal readline takes Ctrl-C for itself; it still means unmount and quit.
+  rl.on('SIGINT', () => process.emit('SIGINT'));
   rl.on('line', (line) => {
     const text = line.trim();
-    if (text === '' || text.startsWith('#')) return;
-    const cmd = text.startsWith('(qemu)') ? text : `(qemu) ${text}`;
-    const r = session.execute(cmd);
-    if (!r) return;
-    for (const l of r.kmsg) report(l + '\n');
-    process.stdout.write(r.stdout);
-    report(r.stderr);
-    afterChange(r.cmd);
+    if (text !== '' && !text.startsWith('#')) {
+      const cmd = text.startsWith('(qemu)') ? text : `(qemu) ${text}`;
+      try {
+        const r = session.execute(cmd);
+        if (r) {
+          for (const l of r.kmsg) report(l + '\n');
+          process.stdout.write(r.stdout);
+          report(r.stderr);
+          afterChange(r.cmd);
+        }
+      } catch (e) {
+        // The model's own bug: say so and keep serving, as the files may still be of use.
+        report(
+          `riscv-hotplug mount: internal error in "${cmd}": ${e instanceof Error ? e.message : String(e)}\n`,
+        );
+      }
+    }
+    if (tty) rl.prompt();
   });
+  if (tty) rl.prompt();
 
   const status = await finish;
   rl.close();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -248,6 +248,24 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
     60_000,
   );
 
+  test('a block virtio-mem takes away is gone at once; a file still open on it reads ENODEV', async () => {
+    const held = spawn('bash', [
+      '-c',
+      `exec 3< ${mem}/memory55/state; read -r line; cat <&3; ls ${mem} | grep -c '^memory'`,
+    ]);
+    let heldOut = '';
+    let heldErr = '';
+    held.stdout.on('data', (d: Buffer) => (heldOut += d.toString()));
+    held.stderr.on('data', (d: Buffer) => (heldErr += d.toString()));
+    await new Promise((res) => setTimeout(res, 200));
+    monitor('qom-set vm0 requested-size 0');
+    await until('the blocks to go', () => !existsSync(join(mem, 'memory55')));
+    held.stdin.end('go\n');
+    await new Promise((res) => held.on('close', res));
+    expect(heldErr).toMatch(/No such device/);
+    expect(heldOut).toBe('32\n');
+  });
+
   test('a second mount on the same DIR is one readable line, not a stack trace', async () => {
     const r = await run(process.execPath, [bin, 'mount', dir]);
     expect(r.status).not.toBe(0);
@@ -270,6 +288,22 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
 });
 
 describe('riscv-hotplug mount: bad input', () => {
+  test('without the FUSE binding, mount says what to install and the rest still runs', async () => {
+    // A copy of the built program with no node_modules beside it: fuse-native cannot be found.
+    const copy = mkdtempSync(join(tmpdir(), 'rh-nofuse-'));
+    cpSync(join(root, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    const r = await run(process.execPath, [join(copy, 'bin', 'riscv-hotplug'), 'mount', copy]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^riscv-hotplug mount: FUSE is not available \(apt-get install libfuse2 fuse\): [^\n]+\n$/,
+    );
+    const help = await run(process.execPath, [join(copy, 'bin', 'riscv-hotplug'), '--help']);
+    expect(help.stdout).toContain('riscv-hotplug mount DIR');
+    rmSync(copy, { recursive: true, force: true });
+  });
+
   test('is one readable line and a non-zero exit', async () => {
     for (const args of [
       ['mount'],
