@@ -251,19 +251,19 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
   test('a block virtio-mem takes away is gone at once; a file still open on it reads ENODEV', async () => {
     const held = spawn('bash', [
       '-c',
-      `exec 3< ${mem}/memory55/state; read -r line; cat <&3; ls ${mem} | grep -c '^memory'`,
+      `exec 3< ${mem}/memory55/state && echo open; read -r line; cat <&3; ls ${mem} | grep -c '^memory'`,
     ]);
     let heldOut = '';
     let heldErr = '';
     held.stdout.on('data', (d: Buffer) => (heldOut += d.toString()));
     held.stderr.on('data', (d: Buffer) => (heldErr += d.toString()));
-    await new Promise((res) => setTimeout(res, 200));
+    await until('the client to open the file', () => heldOut === 'open\n');
     monitor('qom-set vm0 requested-size 0');
     await until('the blocks to go', () => !existsSync(join(mem, 'memory55')));
     held.stdin.end('go\n');
     await new Promise((res) => held.on('close', res));
     expect(heldErr).toMatch(/No such device/);
-    expect(heldOut).toBe('32\n');
+    expect(heldOut).toBe('open\n32\n');
   });
 
   test('a second mount on the same DIR is one readable line, not a stack trace', async () => {
