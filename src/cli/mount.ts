@@ -115,8 +115,14 @@ function parseMountArgs(argv: string[]): { mount: MountArgs; machine: ReturnType
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new UsageError(`riscv-hotplug mount: ${opts.script}: No such file or directory`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A mount left by a killed run: fuse-native's `force` clears it before mounting.
+    if (code === 'ENOTCONN') isDir = true;
+    else
+      throw new UsageError(
+        `riscv-hotplug mount: ${opts.script}: ${code === 'ENOENT' ? 'No such file or directory' : (code ?? 'cannot stat')}`,
+      );
   }
   if (!isDir) throw new UsageError(`riscv-hotplug mount: ${opts.script}: Not a directory`);
   return { mount: { dir, check: opts.check }, machine: opts };

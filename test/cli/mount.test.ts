@@ -287,6 +287,43 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
   });
 });
 
+describe.skipIf(missing !== undefined)('riscv-hotplug mount after a crash of its own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rh-stale-'));
+  const start = async (): Promise<{ p: ChildProcessWithoutNullStreams; exited: Promise<number | null> }> => {
+    const p = spawn(process.execPath, [bin, 'mount', dir], { cwd: root });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    await until(
+      'the ready line',
+      () => out.includes('riscv-hotplug: mounted') || p.exitCode !== null,
+      20_000,
+    );
+    return { p, exited };
+  };
+  afterAll(() => {
+    if (mounted(dir)) spawnSync('fusermount', ['-uz', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a mount left dead by SIGKILL (and its fusermount helper killed too) is cleared by the next mount', async () => {
+    const first = await start();
+    // Killing the auto_unmount helper first leaves the mount dead: "Transport endpoint is not connected".
+    const helper = spawnSync('pgrep', ['-P', String(first.p.pid), 'fusermount'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    if (helper) process.kill(Number(helper), 'SIGKILL');
+    first.p.kill('SIGKILL');
+    await first.exited;
+    const second = await start();
+    expect(second.p.exitCode).toBeNull();
+    expect(readFileSync(join(dir, 'sys/devices/system/memory/block_size_bytes'), 'utf8')).toBe('8000000\n');
+    second.p.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(mounted(dir)).toBe(false);
+  });
+});
+
 describe('riscv-hotplug mount: bad input', () => {
   test('without the FUSE binding, mount says what to install and the rest still runs', async () => {
     // A copy of the built program with no node_modules beside it: fuse-native cannot be found.
