@@ -132,7 +132,7 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
       20_000,
     );
     expect(child.exitCode, err).toBeNull();
-  });
+  }, 30_000);
 
   afterAll(async () => {
     // Whatever happened above, no mount is left behind.
@@ -144,7 +144,7 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
     }
     if (mounted(dir)) spawnSync('fusermount', ['-uz', dir]);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 20_000);
 
   test('the guest files read live through cat, ls and bash, with the kernel’s sizes and links', async () => {
     expect(readFileSync(join(mem, 'block_size_bytes'), 'utf8')).toBe('8000000\n');
