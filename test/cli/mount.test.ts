@@ -287,19 +287,23 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
   });
 });
 
-describe.skipIf(missing !== undefined)('riscv-hotplug mount after a crash of its own', () => {
+describe.skipIf(missing !== undefined)('riscv-hotplug mount: crashes and --check', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rh-stale-'));
-  const start = async (): Promise<{ p: ChildProcessWithoutNullStreams; exited: Promise<number | null> }> => {
-    const p = spawn(process.execPath, [bin, 'mount', dir], { cwd: root });
+  const start = async (
+    args: string[] = [],
+  ): Promise<{ p: ChildProcessWithoutNullStreams; exited: Promise<number | null>; stderr: () => string }> => {
+    const p = spawn(process.execPath, [bin, 'mount', dir, ...args], { cwd: root });
     let out = '';
+    let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
     await until(
       'the ready line',
       () => out.includes('riscv-hotplug: mounted') || p.exitCode !== null,
       20_000,
     );
-    return { p, exited };
+    return { p, exited, stderr: () => err };
   };
   afterAll(() => {
     if (mounted(dir)) spawnSync('fusermount', ['-uz', dir]);
@@ -321,6 +325,20 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount after a crash of its
     second.p.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(mounted(dir)).toBe(false);
+  });
+  test('--check reports the invariant a write through the mount breaks', async () => {
+    // Removing 128 MiB of a range the linear map covers with one 1 GiB leaf clears the whole leaf (F1).
+    const m = await start(['--check', '-m', '8G', '-append', 'mem=2G no5lvl']);
+    const oracle = join(dir, 'sys/kernel/debug/hotplug_oracle');
+    const r = await bash(
+      `echo -n 0x100000000 0x40000000 > ${oracle}/add && echo -n 0x108000000 0x8000000 > ${oracle}/remove`,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    await until('the report', () => m.stderr().includes('violated'));
+    expect(m.stderr()).toContain('riscv-hotplug mount: --check: ');
+    expect(m.stderr()).toContain('invariant linear-map-covers-present-memory violated after "write of ');
+    m.p.kill('SIGTERM');
+    expect(await m.exited).toBe(0);
   });
 });
 
