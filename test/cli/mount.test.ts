@@ -177,6 +177,9 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount DIR (real FUSE, real
     expect(r.stderr).toMatch(/echo: write error: Invalid argument\n/);
     expect(r.stderr).toMatch(/x: Permission denied\n/);
     expect(state(16)).toBe('online');
+    // An interactive bash prints it exactly as on a real guest (no "line 1:").
+    const i = await run('bash', ['--norc', '-i', '-c', `echo offline > ${mem}/memory16/state`]);
+    expect(i.stderr.split('\n')).toContain('bash: echo: write error: Device or resource busy');
   });
 
   test('(qemu) lines on standard input grow virtio-mem while lsmem --sysroot watches', async () => {
