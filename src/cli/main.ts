@@ -19,7 +19,7 @@ usage:
   riscv-hotplug run [OPTIONS] SCRIPT|-
   riscv-hotplug demo                the built-in scenario, explained
   riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
-                                    "(qemu) CMD" lines on standard input, Ctrl-C unmounts
+                                    "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
   riscv-hotplug --help | --version
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"

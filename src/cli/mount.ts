@@ -322,6 +322,7 @@ export async function mountCommand(argv: string[]): Promise<number> {
   );
 
   let closing = false;
+  let quit = (): void => undefined;
   const finish = new Promise<number>((done) => {
     const unmount = (status: number): void => {
       if (closing) return;
@@ -335,6 +336,7 @@ export async function mountCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', () => unmount(0));
     process.on('SIGTERM', () => unmount(0));
     process.on('SIGHUP', () => unmount(0));
+    quit = () => unmount(0);
     process.on('uncaughtException', (e) => {
       report(`riscv-hotplug mount: internal error: ${e.message}\n`);
       lazyUnmount(mount.dir);
@@ -345,7 +347,7 @@ export async function mountCommand(argv: string[]): Promise<number> {
   const k = session.system.kernel;
   process.stdout.write(
     `riscv-hotplug: mounted ${mount.dir} (Linux ${k.profile.release}, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${k.mode.name}): ` +
-      `sys/ and proc/ are live; "(qemu) CMD" lines on standard input go to the monitor; Ctrl-C unmounts\n`,
+      `sys/ and proc/ are live; "(qemu) CMD" lines on standard input go to the monitor; Ctrl-C or "quit" unmounts\n`,
   );
 
   // Monitor lines: "(qemu) CMD", or just CMD, since the guest's shell is the host's shell now.
@@ -362,6 +364,8 @@ export async function mountCommand(argv: string[]): Promise<number> {
     const text = line.trim();
     if (text !== '' && !text.startsWith('#')) {
       const cmd = text.startsWith('(qemu)') ? text : `(qemu) ${text}`;
+      // QEMU's quit ends the machine: here it unmounts and exits.
+      if (/^\(qemu\)\s*(quit|q)$/.test(cmd)) return quit();
       try {
         const r = session.execute(cmd);
         if (r) {
