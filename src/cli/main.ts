@@ -11,6 +11,7 @@ import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
 import { runCompare } from './compare.js';
+import { mountCommand } from './mount.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -20,6 +21,8 @@ usage:
   riscv-hotplug compare [--strategy A,B,...] [OPTIONS] SCRIPT|-
                                     the script under several strategies, side by side
   riscv-hotplug demo                the built-in scenario, explained
+  riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
+                                    "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
   riscv-hotplug --help | --version
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
@@ -118,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'run') return await runCommand(rest);
     if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
+    if (cmd === 'mount') return await mountCommand(rest);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
       if (opts.script !== undefined)

@@ -126,32 +126,42 @@ export class Session {
         res.errno = r.errno;
       }
     } catch (e) {
-      if (e instanceof AccessFault) {
-        // The kernel touched physical memory that does not exist (e.g. onlined memory QEMU never
-        // backed): a store/load access fault in S-mode, which the real kernel does not survive.
-        this.dead = true;
-        const pa = '0x' + (BigInt(e.pfn) << 12n).toString(16).padStart(16, '0');
-        this.system.kernel.log.log(
-          1,
-          `Unable to handle kernel access to physical address ${pa} (access fault): no memory there`,
-        );
-        this.system.kernel.log.log(0, 'Kernel panic - not syncing: Fatal exception');
-        res.stderr = `kernel panic: the kernel accessed physical address ${pa}, where the machine has no memory\n`;
-      } else if (e instanceof KernelOops) {
-        // A kernel-mode page fault: the oops, then the panic, as the real kernel prints them.
-        this.dead = true;
-        for (const l of e.logLines()) this.system.kernel.log.log(l.startsWith('Kernel panic') ? 0 : 1, l);
-        res.stderr = `kernel oops: ${e.where}\n`;
-      } else if (e instanceof KernelBug) {
-        this.dead = true;
-        res.stderr = `kernel BUG: ${e.where}\n`;
-      } else {
-        throw e;
-      }
+      res.stderr = this.crash(e);
     }
     // Deferred driver work (virtio-mem retries) finishes before the next command, as the scripts wait for it.
     if (!this.dead) this.system.virtio?.tick();
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
+  }
+
+  /**
+   * What an exception out of the model does to the machine: an access fault or a kernel BUG kills
+   * the guest (the log says why) and gives the console's text; anything else is the model's own
+   * bug and is rethrown. Shared by script lines and the FUSE mount's writes.
+   */
+  crash(e: unknown): string {
+    if (e instanceof AccessFault) {
+      // The kernel touched physical memory that does not exist (e.g. onlined memory QEMU never
+      // backed): a store/load access fault in S-mode, which the real kernel does not survive.
+      this.dead = true;
+      const pa = '0x' + (BigInt(e.pfn) << 12n).toString(16).padStart(16, '0');
+      this.system.kernel.log.log(
+        1,
+        `Unable to handle kernel access to physical address ${pa} (access fault): no memory there`,
+      );
+      this.system.kernel.log.log(0, 'Kernel panic - not syncing: Fatal exception');
+      return `kernel panic: the kernel accessed physical address ${pa}, where the machine has no memory\n`;
+    }
+    if (e instanceof KernelOops) {
+      // A kernel-mode page fault: the oops, then the panic, as the real kernel prints them.
+      this.dead = true;
+      for (const l of e.logLines()) this.system.kernel.log.log(l.startsWith('Kernel panic') ? 0 : 1, l);
+      return `kernel oops: ${e.where}\n`;
+    }
+    if (e instanceof KernelBug) {
+      this.dead = true;
+      return `kernel BUG: ${e.where}\n`;
+    }
+    throw e;
   }
 }
