@@ -7,7 +7,7 @@
  */
 import { Session } from './session.js';
 import type { MachineOptions } from './options.js';
-import { checkInvariants, explainViolations } from '../check/invariants.js';
+import { checkInvariants, explainViolations, type Cause } from '../check/invariants.js';
 import { errnoName } from '../kernel/errno.js';
 import { SECTION_SIZE_BITS } from '../kernel/mm/mmzone.js';
 
@@ -29,8 +29,8 @@ export interface CompareCell {
   presentUnmapped: number;
   /** Invariants violated after the line (each name once). */
   violations: string[];
-  /** The checker's explanations. */
-  causes: string[];
+  /** The checker's explanations, one per cause. */
+  causes: Cause[];
 }
 
 export interface CompareRow {
@@ -82,7 +82,7 @@ export function compareStrategies(machine: MachineOptions, strategies: string[],
         removedStillMapped: sectionsOf('linear-map-covers-only-present-memory') * SECTION_BYTES,
         presentUnmapped: sectionsOf('linear-map-covers-present-memory') * SECTION_BYTES,
         violations: [...new Set(v.map((x) => x.invariant))],
-        causes: explainViolations(k, v).map((c) => c.text),
+        causes: explainViolations(k, v),
       });
     }
     if (ran) rows.push({ line: line.trim(), cells });
@@ -121,10 +121,11 @@ export function formatComparison(c: Comparison): string {
   c.rows.forEach((row, i) =>
     row.cells.forEach((x, j) => {
       for (const cause of x.causes) {
-        const key = `${j}\u0000${cause.replace(/\(after "[^"]*"\)/, '')}`;
+        // The same broken state seen again after later lines is the same cause.
+        const key = `${j}\u0000${cause.invariant}\u0000${cause.sections.join(',')}`;
         if (said.has(key)) continue;
         said.add(key);
-        notes.push(`${c.strategies[j]}, line ${i + 1}: ${cause}`);
+        notes.push(`${c.strategies[j]}, line ${i + 1}: ${cause.text}`);
       }
     }),
   );
