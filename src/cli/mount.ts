@@ -139,32 +139,28 @@ function fuseOps(
   let nextFh = 1;
   // A handler that throws would kill the process and leave the mount hanging: the model's own
   // bugs become EIO and a line on standard error instead.
-  const guard = (op: string, path: string, fail: () => void, fn: () => void): void => {
+  // A bug in the model answers the one request with EIO and a line on stderr; the mount goes on.
+  const guard = (op: string, path: string, cb: (err: number) => void, fn: () => void): void => {
     try {
       fn();
     } catch (e) {
       report(
         `riscv-hotplug mount: internal error in ${op} ${path}: ${e instanceof Error ? e.message : String(e)}\n`,
       );
-      fail();
+      cb(-EIO);
     }
   };
   const getattr = (path: string, cb: (err: number, stat?: FuseStat) => void): void =>
-    guard(
-      'getattr',
-      path,
-      () => cb(-EIO),
-      () => {
-        const r = HIDDEN.test(path) ? { errno: ENOENT } : files.lstat(path);
-        // fstat(2) of an open file whose block has gone still answers (the kernel keeps the inode
-        // while it is open; FUSE asks by path).
-        const h = r.errno === ENOENT ? [...handles.values()].find((o) => o.path === path) : undefined;
-        if (h)
-          return cb(0, statOf({ kind: 'file', fs: 'sysfs', readable: h.read, writable: h.write }, started));
-        if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
-        else cb(0, statOf(r.value, started));
-      },
-    );
+    guard('getattr', path, cb, () => {
+      const r = HIDDEN.test(path) ? { errno: ENOENT } : files.lstat(path);
+      // fstat(2) of an open file whose block has gone still answers (the kernel keeps the inode
+      // while it is open; FUSE asks by path).
+      const h = r.errno === ENOENT ? [...handles.values()].find((o) => o.path === path) : undefined;
+      if (h)
+        return cb(0, statOf({ kind: 'file', fs: 'sysfs', readable: h.read, writable: h.write }, started));
+      if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
+      else cb(0, statOf(r.value, started));
+    });
   const refuse =
     (errno: number) =>
     (...args: unknown[]): void => {
@@ -179,75 +175,50 @@ function fuseOps(
     getattr,
     fgetattr: (path, _fd, cb) => getattr(path, cb),
     readdir: (path, cb) =>
-      guard(
-        'readdir',
-        path,
-        () => cb(-EIO),
-        () => {
-          const r = files.readdir(path);
-          if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
-          else cb(0, ['.', '..', ...r.value.filter((n) => !HIDDEN.test(`${path === '/' ? '' : path}/${n}`))]);
-        },
-      ),
+      guard('readdir', path, cb, () => {
+        const r = files.readdir(path);
+        if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
+        else cb(0, ['.', '..', ...r.value.filter((n) => !HIDDEN.test(`${path === '/' ? '' : path}/${n}`))]);
+      }),
     readlink: (path, cb) =>
-      guard(
-        'readlink',
-        path,
-        () => cb(-EIO),
-        () => {
-          const r = files.readlink(path);
-          if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
-          else cb(0, r.value);
-        },
-      ),
+      guard('readlink', path, cb, () => {
+        const r = files.readlink(path);
+        if (r.errno !== 0 || !('value' in r)) cb(-r.errno);
+        else cb(0, r.value);
+      }),
     open: (path, flags, cb) =>
-      guard(
-        'open',
-        path,
-        () => cb(-EIO),
-        () => {
-          const acc = flags & 3; // O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2
-          const r = files.open(path, acc !== 1, acc !== 0);
-          if (r.errno !== 0 || !('value' in r)) return cb(-r.errno);
-          const fh = nextFh++;
-          handles.set(fh, r.value);
-          cb(0, fh);
-        },
-      ),
+      guard('open', path, cb, () => {
+        const acc = flags & 3; // O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        const r = files.open(path, acc !== 1, acc !== 0);
+        if (r.errno !== 0 || !('value' in r)) return cb(-r.errno);
+        const fh = nextFh++;
+        handles.set(fh, r.value);
+        cb(0, fh);
+      }),
     release: (_path, fd, cb) => {
       handles.delete(fd);
       cb(0);
     },
     read: (path, fd, buf, len, pos, cb) =>
-      guard(
-        'read',
-        path,
-        () => cb(-EIO),
-        () => {
-          const h = handles.get(fd);
-          if (!h) return cb(-EIO);
-          const r = files.read(h, pos);
-          if (r.errno !== 0 || !('value' in r)) return cb(-r.errno);
-          const bytes = Buffer.from(r.value);
-          cb(pos >= bytes.length ? 0 : bytes.copy(buf, 0, pos, Math.min(bytes.length, pos + len)));
-        },
-      ),
+      guard('read', path, cb, () => {
+        const h = handles.get(fd);
+        if (!h) return cb(-EIO);
+        const r = files.read(h, pos);
+        if (r.errno !== 0 || !('value' in r)) return cb(-r.errno);
+        const bytes = Buffer.from(r.value);
+        cb(pos >= bytes.length ? 0 : bytes.copy(buf, 0, pos, Math.min(bytes.length, pos + len)));
+      }),
     write: (path, fd, buf, len, _pos, cb) =>
-      guard(
-        'write',
-        path,
-        () => cb(-EIO),
-        () => {
-          const h = handles.get(fd);
-          if (!h) return cb(-EIO);
-          const data = buf.toString('utf8', 0, len);
-          const r = files.write(h, data);
-          if (r.effects.kmsg.length) report(r.effects.kmsg.join('\n') + '\n');
-          if (r.effects.console) report(r.effects.console);
-          afterWrite(`write of ${JSON.stringify(data)} to ${path}`);
-          cb(r.errno ? -r.errno : len);
-        },
-      ),
+      guard('write', path, cb, () => {
+        const h = handles.get(fd);
+        if (!h) return cb(-EIO);
+        const data = buf.toString('utf8', 0, len);
+        const r = files.write(h, data);
+        if (r.effects.kmsg.length) report(r.effects.kmsg.join('\n') + '\n');
+        if (r.effects.console) report(r.effects.console);
+        afterWrite(`write of ${JSON.stringify(data)} to ${path}`);
+        cb(r.errno ? -r.errno : len);
+      }),
     // `echo x > FILE` opens with O_TRUNC; kernfs and procfs accept the truncation and ignore it.
     truncate: accept,
     ftruncate: accept,
