@@ -44,14 +44,17 @@ export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): numbe
  * where the linear map no longer covers it, as after a partial removal of a large leaf.
  */
 export function kernelAccess(k: Kernel, pfn: number, what: string): void {
-  const va = k.layout.va(BigInt(pfn) << 12n);
-  if (!k.pt.lookup(Number(va >> 12n)).leaf) throw new KernelOops(va, what);
+  if (!k.pt.isMapped(k.layout.linearVpn(pfn))) throw new KernelOops(k.layout.va(BigInt(pfn) << 12n), what);
 }
 
 /** A kernel access to a pfn's struct page through the vmemmap: an oops where it is not mapped. */
 export function structPageAccess(k: Kernel, pfn: number, what: string): void {
-  const va = k.layout.pfnToPage(BigInt(pfn));
-  if (!k.pt.lookup(Number(va >> 12n)).leaf) throw new KernelOops(va, what);
+  const L = k.layout;
+  // The common case in plain numbers: 64 struct pages per vmemmap page.
+  const vpn = L.vmemmapStartVpn + Math.floor((pfn - L.vmemmapStartPfn) / 64);
+  if (pfn >= L.vmemmapStartPfn && k.pt.isMapped(vpn)) return;
+  const va = L.pfnToPage(BigInt(pfn));
+  if (!k.pt.isMapped(Number(va >> 12n))) throw new KernelOops(va, what);
 }
 
 /** __free_pages(page, order): back to the buddy lists of the page's zone. */

@@ -194,6 +194,19 @@ export class KernelPageTables {
     return true;
   }
 
+  /** Does a leaf map vpn? (lookup() without the allocation, for checks on hot paths.) */
+  isMapped(vpn: number): boolean {
+    let table = this.rootPfn;
+    for (let level = this.rootLevel; ; level--) {
+      const idx = tableIndex(vpn, level);
+      const lo = this.readLo(table, idx);
+      if ((lo & PTE_V) === 0) return false;
+      if ((lo & _PAGE_LEAF) !== 0) return true;
+      if (level === 0) return false;
+      table = ptePpn(lo, this.readHi(table, idx));
+    }
+  }
+
   /**
    * The table pfn and index of the entry that maps vpn at its leaf, or of the
    * first empty entry on the way; `level` says where the walk stopped.

@@ -95,10 +95,12 @@ function walkTable(
     const e = { table, index: tableIndex(a, level) };
     const lo = pt.readLo(table, e.index);
     if (!present(level, lo)) continue;
-    if (isLeaf(lo) && policy.leaf(w, e, level, a, next) === 'done') continue;
+    const leaf = isLeaf(lo);
+    if (leaf && policy.leaf(w, e, level, a, next) === 'done') continue;
     const child = entryPfn(w.k, e);
-    // A "table" where the machine has no memory (a leaf taken for a pointer): the kernel's read faults.
-    if (!w.k.mem.isBacked(child)) throw new KernelOops(w.k.layout.va(BigInt(child) << 12n), 'remove_pagetable');
+    // A leaf taken for a pointer may point where the machine has no memory: the kernel's read faults.
+    if (leaf && !w.k.mem.isBacked(child))
+      throw new KernelOops(w.k.layout.va(BigInt(child) << 12n), 'remove_pagetable');
     walkTable(w, policy, child, level - 1, a, next);
     policy.afterTable(w, child, level - 1, e, a, next);
   }
@@ -167,8 +169,11 @@ export function clearLeaf(
   const pfn = entryPfn(w.k, e);
   w.k.pt.clear(e.table, e.index);
   if (level > 0) {
-    const vpn = addr - (addr % LEVEL_PAGES[level]!);
-    w.k.clearedLeaves.push({ vpn, level, pfn, askedStart: w.start, askedEnd: w.end });
+    // The journal keeps what explains a lost mapping: linear-map leaves, and vmemmap leaves cleared beyond the range.
+    const span = LEVEL_PAGES[level]!;
+    const vpn = addr - (addr % span);
+    if (!w.isVmemmap || vpn < w.start || vpn + span > w.end)
+      w.k.clearedLeaves.push({ vpn, level, pfn, askedStart: w.start, askedEnd: w.end });
   }
   beforeFree?.();
   if (w.isVmemmap) freeVmemmapStorage(w, pfn, 9 * level);
