@@ -10,6 +10,7 @@ import { checkInvariants, formatViolation } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
+import { webCommand } from './web.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -17,6 +18,7 @@ usage:
   riscv-hotplug                     interactive guest shell on the default machine
   riscv-hotplug run [OPTIONS] SCRIPT|-
   riscv-hotplug demo                the built-in scenario, explained
+  riscv-hotplug web [--port N]      serve the browser view on 127.0.0.1 (npm run web:build first)
   riscv-hotplug --help | --version
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === 'run') return await runCommand(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
+    if (cmd === 'web') return await webCommand(rest, process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
       if (opts.script !== undefined)
