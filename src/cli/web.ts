@@ -34,7 +34,9 @@ export function parseWebArgs(argv: string[]): { port: number } {
         throw new UsageError(`riscv-hotplug web: --port needs a number from 0 to 65535 (got '${v ?? ''}')`);
       port = n;
     } else {
-      throw new UsageError(`riscv-hotplug web: unknown argument '${a}' (usage: riscv-hotplug web [--port N])`);
+      throw new UsageError(
+        `riscv-hotplug web: unknown argument '${a}' (usage: riscv-hotplug web [--port N])`,
+      );
     }
   }
   return { port };
@@ -43,7 +45,9 @@ export function parseWebArgs(argv: string[]): { port: number } {
 /** Starts serving `root`; resolves with the server once it listens (port 0 picks a free one). */
 export function serveWeb(root: string, port: number): Promise<Server> {
   if (!existsSync(join(root, 'index.html')))
-    throw new UsageError(`riscv-hotplug web: the page is not built (${root} is missing); run npm run web:build`);
+    throw new UsageError(
+      `riscv-hotplug web: the page is not built (${root} is missing); run npm run web:build`,
+    );
   const server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     const file = normalize(join(root, path.endsWith('/') ? path + 'index.html' : path));
@@ -67,7 +71,10 @@ export function serveWeb(root: string, port: number): Promise<Server> {
     server.once('error', (e: NodeJS.ErrnoException) => {
       reject(
         e.code === 'EADDRINUSE'
-          ? new UsageError(`riscv-hotplug web: port ${port} on 127.0.0.1 is in use; try --port N (0 picks a free one)`, 1)
+          ? new UsageError(
+              `riscv-hotplug web: port ${port} on 127.0.0.1 is in use; try --port N (0 picks a free one)`,
+              1,
+            )
           : e,
       );
     });

@@ -57,7 +57,13 @@ export const EXAMPLES: readonly Example[] = [
     about:
       'add_memory() of 1 TiB through the test driver, onlined movable by memhp_default_state: the linear map takes ' +
       '1 GiB leaves, the vmemmap 16 GiB of 2 MiB leaves from boot RAM. Then offline and remove it all.',
-    machine: { m: '64G', smp: '2', append: 'no5lvl memhp_default_state=online_movable', objects: [], devices: [] },
+    machine: {
+      m: '64G',
+      smp: '2',
+      append: 'no5lvl memhp_default_state=online_movable',
+      objects: [],
+      devices: [],
+    },
     script: [
       'echo 0x10000000000 0x10000000000 > /sys/kernel/debug/hotplug_oracle/add',
       'grep MemTotal /proc/meminfo',

@@ -24,7 +24,12 @@ export function physRegions(sys: GuestSystem): PhysRegion[] {
   out.push({ start: bootStart, end: bootEnd, kind: 'boot-ram', label: 'boot RAM (riscv_virt_board.ram)' });
   const dm = sys.devices?.deviceMemory;
   if (dm && dm.size > 0n) {
-    out.push({ start: dm.base, end: dm.base + dm.size, kind: 'device-window', label: 'device-memory window (maxmem)' });
+    out.push({
+      start: dm.base,
+      end: dm.base + dm.size,
+      kind: 'device-window',
+      label: 'device-memory window (maxmem)',
+    });
   }
   for (const r of sys.board.mem.regions) {
     const start = BigInt(r.basePfn) << 12n;
@@ -57,7 +62,10 @@ export function regionText(r: PhysRegion): string {
  * The stretches of memory-block numbers worth drawing: each region that can hold memory
  * blocks (not MMIO), merged where they overlap, in address order. Holes between them are not drawn.
  */
-export function blockSpans(regions: PhysRegion[], sectionBits = 27): Array<{ first: number; last: number; label: string }> {
+export function blockSpans(
+  regions: PhysRegion[],
+  sectionBits = 27,
+): Array<{ first: number; last: number; label: string }> {
   const spans: Array<{ first: number; last: number; label: string }> = [];
   const sb = BigInt(sectionBits);
   for (const r of regions) {

@@ -26,6 +26,8 @@ export interface EntryRun {
   pfn: number;
   lo: number;
   hi: number;
+  /** For tables: how many of the next-level table's 512 entries are in use (0 for a pre-allocated empty one). */
+  used: number;
 }
 
 export interface VaRegion {
@@ -73,6 +75,7 @@ export function tableRuns(k: Kernel, tablePfn: number, level: number, baseVpn: n
     const kind: EntryKind =
       lo === 0 && hi === 0 ? 'empty' : level === 0 || (lo & _PAGE_LEAF) !== 0 ? 'leaf' : 'table';
     const pfn = ptePpn(lo, hi);
+    const used = kind === 'table' ? usedEntries(k, pfn) : 0;
     const prev = runs[runs.length - 1];
     // Like the kernel's ptdump: leaves merge when level and protection agree; we also ask for contiguous frames.
     const joins =
@@ -80,14 +83,33 @@ export function tableRuns(k: Kernel, tablePfn: number, level: number, baseVpn: n
       prev.kind === kind &&
       prev.firstIndex + prev.count === i &&
       (kind === 'empty' ||
+        // Pre-allocated, still empty next-level tables (PGD entries of vmalloc, vmemmap, ...) read as one row.
+        (kind === 'table' && used === 0 && prev.used === 0) ||
         (kind === 'leaf' &&
           (prev.lo & PTE_FLAGS_MASK) === (lo & PTE_FLAGS_MASK) &&
           prev.hi >>> 29 === hi >>> 29 &&
           prev.pfn + prev.count * span === pfn));
     if (joins) prev.count++;
-    else runs.push({ kind, firstIndex: i, count: 1, vpn: entryVpn(k, level, baseVpn, i), level, pfn, lo, hi });
+    else
+      runs.push({
+        kind,
+        firstIndex: i,
+        count: 1,
+        vpn: entryVpn(k, level, baseVpn, i),
+        level,
+        pfn,
+        lo,
+        hi,
+        used,
+      });
   }
   return runs;
+}
+
+function usedEntries(k: Kernel, tablePfn: number): number {
+  let n = 0;
+  for (let i = 0; i < 512; i++) if (k.pt.readLo(tablePfn, i) !== 0 || k.pt.readHi(tablePfn, i) !== 0) n++;
+  return n;
 }
 
 export function vaRange(vpn: number, pages: number): string {

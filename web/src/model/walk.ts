@@ -27,7 +27,8 @@ export type WalkView =
 export function parseVa(text: string): bigint | undefined {
   const t = text.trim().replace(/_/g, '');
   try {
-    if (/^(0x)?[0-9a-f]+$/i.test(t) && (t.startsWith('0x') || /[a-f]/i.test(t))) return BigInt(t.startsWith('0x') ? t : '0x' + t);
+    if (/^(0x)?[0-9a-f]+$/i.test(t) && (t.startsWith('0x') || /[a-f]/i.test(t)))
+      return BigInt(t.startsWith('0x') ? t : '0x' + t);
     if (/^\d+$/.test(t)) return BigInt(t);
   } catch {
     return undefined;
@@ -49,12 +50,23 @@ export function hardwareWalk(sys: GuestSystem, va: bigint): WalkView {
     const hi = sys.board.mem.readHi(pfn, index);
     const kind = (lo & PTE_V) === 0 ? 'invalid' : (lo & (PTE_R | PTE_X)) !== 0 ? 'leaf' : 'pointer';
     const tablePa = BigInt(pfn) << 12n;
-    return { levelName: pt.levelName(level), tablePa, index, pteAddr: tablePa + BigInt(index * 8), pte: pteValue(lo, hi), lo, kind };
+    return {
+      levelName: pt.levelName(level),
+      tablePa,
+      index,
+      pteAddr: tablePa + BigInt(index * 8),
+      pte: pteValue(lo, hi),
+      lo,
+      kind,
+    };
   });
   if (r.ok) {
     const pa = (BigInt(r.ppn) << 12n) | (va & 0xfffn);
     return { ok: true, va, reads, pa, leafLevel: pt.levelName(r.level) };
   }
-  const why = reads.length === 0 ? `${r.cause}: ${hex(va)} is not canonical in ${mode.name}` : `${r.cause} at the ${pt.levelName(r.level)} level`;
+  const why =
+    reads.length === 0
+      ? `${r.cause}: ${hex(va)} is not canonical in ${mode.name}`
+      : `${r.cause} at the ${pt.levelName(r.level)} level`;
   return { ok: false, va, reads, why };
 }

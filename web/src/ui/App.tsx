@@ -131,7 +131,9 @@ export function App() {
     <>
       <header>
         <h1>riscv-hotplug</h1>
-        <span class="sub">Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled in your browser</span>
+        <span class="sub">
+          Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled in your browser
+        </span>
         <label>
           <span>Example</span>
           <select
@@ -148,7 +150,11 @@ export function App() {
           </select>
         </label>
         <span class="note" aria-live="polite" data-testid="status">
-          {busy ? `running… ${last} steps so far` : tl ? `${tl.modeName}, ${last} steps, done` : 'not running'}
+          {busy
+            ? `running… ${last} steps so far`
+            : tl
+              ? `${tl.modeName}, ${last} steps, done`
+              : 'not running'}
         </span>
       </header>
       <div class="layout">
@@ -174,13 +180,31 @@ export function App() {
           {tl && snap && (
             <>
               <div class="nav" role="group" aria-label="Step through the script">
-                <button onClick={() => go(0)} disabled={cur === 0} aria-label="First step (Home)">|◀</button>
-                <button onClick={() => go(cur - 1)} disabled={cur === 0} aria-label="Previous step (←)" data-testid="prev">◀</button>
+                <button onClick={() => go(0)} disabled={cur === 0} aria-label="First step (Home)">
+                  |◀
+                </button>
+                <button
+                  onClick={() => go(cur - 1)}
+                  disabled={cur === 0}
+                  aria-label="Previous step (←)"
+                  data-testid="prev"
+                >
+                  ◀
+                </button>
                 <span class="pos" data-testid="position" aria-live="polite">
                   step {cur} of {last}
                 </span>
-                <button onClick={() => go(cur + 1)} disabled={cur === last} aria-label="Next step (→)" data-testid="next">▶</button>
-                <button onClick={() => go(last)} disabled={cur === last} aria-label="Last step (End)">▶|</button>
+                <button
+                  onClick={() => go(cur + 1)}
+                  disabled={cur === last}
+                  aria-label="Next step (→)"
+                  data-testid="next"
+                >
+                  ▶
+                </button>
+                <button onClick={() => go(last)} disabled={cur === last} aria-label="Last step (End)">
+                  ▶|
+                </button>
                 <span class="note">
                   keys: ← → Home End · machine: <code>riscv-hotplug run {argvText(tl.argv)}</code>
                 </span>

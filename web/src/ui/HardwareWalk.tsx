@@ -17,7 +17,10 @@ interface Props {
 export function HardwareWalk({ system, step, va, onVa }: Props) {
   const [shown, setShown] = useState(1);
   const addr = parseVa(va);
-  const view = useMemo(() => (addr === undefined ? undefined : hardwareWalk(system, addr)), [system, step, addr]);
+  const view = useMemo(
+    () => (addr === undefined ? undefined : hardwareWalk(system, addr)),
+    [system, step, addr],
+  );
   useEffect(() => setShown(1), [va, step]);
   const reads = view?.reads ?? [];
   const done = shown > reads.length;
@@ -27,14 +30,24 @@ export function HardwareWalk({ system, step, va, onVa }: Props) {
       <form onSubmit={(e) => e.preventDefault()}>
         <label>
           <span>Address</span>
-          <input type="text" value={va} data-testid="walk-va" aria-label="Virtual address to translate" onInput={(e) => onVa(e.currentTarget.value)} />
+          <input
+            type="text"
+            value={va}
+            data-testid="walk-va"
+            aria-label="Virtual address to translate"
+            onInput={(e) => onVa(e.currentTarget.value)}
+          />
         </label>
       </form>
       {addr === undefined && <p class="error">Not an address: type hex (0xffff…) or decimal.</p>}
       {view && (
         <>
           <div class="nav">
-            <button onClick={() => setShown((s) => Math.min(s + 1, reads.length + 1))} disabled={done} data-testid="walk-next">
+            <button
+              onClick={() => setShown((s) => Math.min(s + 1, reads.length + 1))}
+              disabled={done}
+              data-testid="walk-next"
+            >
               Next read
             </button>
             <button onClick={() => setShown(reads.length + 1)} disabled={done}>
@@ -46,8 +59,8 @@ export function HardwareWalk({ system, step, va, onVa }: Props) {
           <ol aria-live="polite" data-testid="walk-reads">
             {reads.slice(0, shown).map((r, i) => (
               <li key={i} class={i === shown - 1 && !done ? 'current' : ''}>
-                {r.levelName}: entry {r.index} of the table at {hex(r.tablePa)}, read at {hex(r.pteAddr)} = {hex(r.pte, 16)}{' '}
-                ({pteFlags(r.lo)}) →{' '}
+                {r.levelName}: entry {r.index} of the table at {hex(r.tablePa)}, read at {hex(r.pteAddr)} ={' '}
+                {hex(r.pte, 16)} ({pteFlags(r.lo)}) →{' '}
                 {r.kind === 'pointer'
                   ? `next table at ${hex(targetPa(r.pte))}`
                   : r.kind === 'leaf'
@@ -58,7 +71,9 @@ export function HardwareWalk({ system, step, va, onVa }: Props) {
           </ol>
           {(done || reads.length === 0) && (
             <p class={view.ok ? 'ok' : 'error'} data-testid="walk-result">
-              {view.ok ? `${hex(view.va)} → PA ${hex(view.pa)} (${view.leafLevel} leaf)` : `${hex(view.va)}: ${view.why}`}
+              {view.ok
+                ? `${hex(view.va)} → PA ${hex(view.pa)} (${view.leafLevel} leaf)`
+                : `${hex(view.va)}: ${view.why}`}
             </p>
           )}
         </>

@@ -41,7 +41,11 @@ export function MachineFormView(p: Props) {
           </label>
           <label>
             <span>-smp</span>
-            <input type="text" value={f.smp} onInput={(e) => p.onForm({ ...f, smp: e.currentTarget.value })} />
+            <input
+              type="text"
+              value={f.smp}
+              onInput={(e) => p.onForm({ ...f, smp: e.currentTarget.value })}
+            />
           </label>
           <label>
             <span>-append</span>
@@ -69,7 +73,12 @@ export function MachineFormView(p: Props) {
           </label>
           <label>
             Script: guest shell lines and <code>(qemu)</code> monitor lines
-            <textarea rows={8} value={p.script} data-testid="script" onInput={(e) => p.onScript(e.currentTarget.value)} />
+            <textarea
+              rows={8}
+              value={p.script}
+              data-testid="script"
+              onInput={(e) => p.onScript(e.currentTarget.value)}
+            />
           </label>
           <button type="submit" data-testid="run">
             Boot and run the script

@@ -4,7 +4,16 @@
  * grows with the leaf size; hovering (or focusing) a row shows VA, PA and flags.
  */
 import type { Kernel } from '../../../src/kernel/kernel.js';
-import { tableRuns, vaRegions, regionsOf, vaRange, leafSize, levelPages, type EntryRun, type VaRegion } from '../model/pttree.js';
+import {
+  tableRuns,
+  vaRegions,
+  regionsOf,
+  vaRange,
+  leafSize,
+  levelPages,
+  type EntryRun,
+  type VaRegion,
+} from '../model/pttree.js';
 import { hex, pfnToPa, pteFlags, pteValue } from '../model/format.js';
 
 interface Props {
@@ -49,15 +58,28 @@ function RunRow({ ctx, run }: { ctx: Ctx; run: EntryRun }) {
       </li>
     );
   }
+  if (run.kind === 'table' && run.used === 0) {
+    return (
+      <li class="row empty">
+        {idx} {run.count} {name} entr{run.count > 1 ? 'ies' : 'y'} {range} → empty{' '}
+        {k.pt.levelName(run.level - 1)} table{run.count > 1 ? 's' : ''} (pre-allocated){regionText}
+      </li>
+    );
+  }
   if (run.kind === 'table') {
     const label = `${name} ${range}`;
     return (
       <li>
         <div class="row">
-          <button aria-expanded={open} onClick={() => ctx.onToggle(key)} aria-label={`${open ? 'Close' : 'Open'} ${label}`}>
+          <button
+            aria-expanded={open}
+            onClick={() => ctx.onToggle(key)}
+            aria-label={`${open ? 'Close' : 'Open'} ${label}`}
+          >
             {open ? '▾' : '▸'}
           </button>{' '}
-          {idx} {label} → {k.pt.levelName(run.level - 1)} table at {hex(pfnToPa(run.pfn))}
+          {idx} {label} → {k.pt.levelName(run.level - 1)} table at {hex(pfnToPa(run.pfn))}, {run.used}{' '}
+          {run.used === 1 ? 'entry' : 'entries'} used
           {regionText}
         </div>
         {open && <TableView ctx={ctx} tablePfn={run.pfn} level={run.level - 1} baseVpn={run.vpn} />}
@@ -67,13 +89,17 @@ function RunRow({ ctx, run }: { ctx: Ctx; run: EntryRun }) {
   const pa = pfnToPa(run.pfn);
   const bar = <span class="bar" style={{ width: `${BAR_PX[run.level] ?? 6}px` }} aria-hidden="true" />;
   const summary =
-    `${idx} ${run.count} × ${leafSize(run.level)} ${name} leaf${run.count > 1 ? 's' : ''} ${range} → ` +
+    `${idx} ${run.count} × ${leafSize(run.level)} ${name} ${run.count > 1 ? 'leaves' : 'leaf'} ${range} → ` +
     `PA ${hex(pa)}–${hex(pa + pfnToPa(span * run.count) - 1n)} ${pteFlags(run.lo)}`;
   return (
     <li>
       <div class="row" title={leafTitle(k, run, 0)} tabIndex={0} aria-label={summary}>
         {run.count > 1 ? (
-          <button aria-expanded={open} onClick={() => ctx.onToggle(key)} aria-label={`${open ? 'Close' : 'Open'} ${run.count} leaves`}>
+          <button
+            aria-expanded={open}
+            onClick={() => ctx.onToggle(key)}
+            aria-label={`${open ? 'Close' : 'Open'} ${run.count} leaves`}
+          >
             {open ? '▾' : '▸'}
           </button>
         ) : (
@@ -86,8 +112,15 @@ function RunRow({ ctx, run }: { ctx: Ctx; run: EntryRun }) {
       {open && run.count > 1 && (
         <ul>
           {Array.from({ length: run.count }, (_, i) => (
-            <li class="row" key={i} title={leafTitle(k, run, i)} tabIndex={0} aria-label={leafTitle(k, run, i).replace(/\n/g, ', ')}>
-              {bar}[{run.firstIndex + i}] {vaRange(run.vpn + i * span, span)} → {hex(pfnToPa(run.pfn + i * span))}
+            <li
+              class="row"
+              key={i}
+              title={leafTitle(k, run, i)}
+              tabIndex={0}
+              aria-label={leafTitle(k, run, i).replace(/\n/g, ', ')}
+            >
+              {bar}[{run.firstIndex + i}] {vaRange(run.vpn + i * span, span)} →{' '}
+              {hex(pfnToPa(run.pfn + i * span))}
             </li>
           ))}
         </ul>
@@ -96,7 +129,17 @@ function RunRow({ ctx, run }: { ctx: Ctx; run: EntryRun }) {
   );
 }
 
-function TableView({ ctx, tablePfn, level, baseVpn }: { ctx: Ctx; tablePfn: number; level: number; baseVpn: number }) {
+function TableView({
+  ctx,
+  tablePfn,
+  level,
+  baseVpn,
+}: {
+  ctx: Ctx;
+  tablePfn: number;
+  level: number;
+  baseVpn: number;
+}) {
   const runs = tableRuns(ctx.kernel, tablePfn, level, baseVpn);
   return (
     <ul>
@@ -110,7 +153,9 @@ function TableView({ ctx, tablePfn, level, baseVpn }: { ctx: Ctx; tablePfn: numb
 export function PageTables(p: Props) {
   const k = p.kernel;
   const ctx: Ctx = { ...p, regions: vaRegions(k) };
-  const names = Array.from({ length: k.pt.levels }, (_, i) => k.pt.levelName(k.pt.levels - 1 - i)).join(' → ');
+  const names = Array.from({ length: k.pt.levels }, (_, i) => k.pt.levelName(k.pt.levels - 1 - i)).join(
+    ' → ',
+  );
   return (
     <section aria-labelledby="pt-h" class="tree" data-testid="pt-tree">
       <h2 id="pt-h">

@@ -65,7 +65,11 @@ function SpanCanvas({ snap, marks: m, first, last, label }: SpanProps) {
     const byKind = new Map<string, number>();
     for (let id = first; id <= last; id++) {
       const i = findBlock(snap.blocks, id);
-      const k = i < 0 ? 'no block' : STATE_NAMES[snap.blocks.states[i]!] + (snap.blocks.zones[i]! >= 0 ? ' ' + ZONE_LABELS[snap.blocks.zones[i]!] : '');
+      const k =
+        i < 0
+          ? 'no block'
+          : STATE_NAMES[snap.blocks.states[i]!] +
+            (snap.blocks.zones[i]! >= 0 ? ' ' + ZONE_LABELS[snap.blocks.zones[i]!] : '');
       byKind.set(k, (byKind.get(k) ?? 0) + 1);
     }
     return `${label}: memory${first}–memory${last}, ${[...byKind].map(([k, c]) => `${c} ${k}`).join(', ')}`;
@@ -194,19 +198,43 @@ export function PhysMap({ snap }: { snap: Snapshot }) {
         ))}
       </ul>
       <div class="legend" aria-hidden="true">
-        <span><i style="background:var(--blk-dma32)" />online DMA32</span>
-        <span><i style="background:var(--blk-normal)" />online Normal</span>
-        <span><i style="background:var(--blk-movable)" />online Movable</span>
-        <span><i style="background:var(--blk-offline)" />offline</span>
-        <span><i style="background:var(--blk-going)" />going offline</span>
-        <span><i style="background:var(--blk-absent)" />no block (hole in the window)</span>
-        <span><i style="background:var(--blk-mark-pt)" />holds page-table pages</span>
-        <span><i style="background:var(--blk-mark-vm)" />holds vmemmap</span>
+        <span>
+          <i style="background:var(--blk-dma32)" />
+          online DMA32
+        </span>
+        <span>
+          <i style="background:var(--blk-normal)" />
+          online Normal
+        </span>
+        <span>
+          <i style="background:var(--blk-movable)" />
+          online Movable
+        </span>
+        <span>
+          <i style="background:var(--blk-offline)" />
+          offline
+        </span>
+        <span>
+          <i style="background:var(--blk-going)" />
+          going offline
+        </span>
+        <span>
+          <i style="background:var(--blk-absent)" />
+          no block (hole in the window)
+        </span>
+        <span>
+          <i style="background:var(--blk-mark-pt)" />
+          holds page-table pages
+        </span>
+        <span>
+          <i style="background:var(--blk-mark-vm)" />
+          holds vmemmap
+        </span>
       </div>
       <p class="note">
         {snap.tablePfns.length + 1} page-table pages (root included) and {vmMiB} MiB of vmemmap backing, in{' '}
-        {new Set([...m.pt.keys(), ...m.vm.keys()]).size} memory blocks. ZONE_DEVICE ranges will show here once the
-        model has devm_memremap_pages.
+        {new Set([...m.pt.keys(), ...m.vm.keys()]).size} memory blocks. ZONE_DEVICE ranges will show here once
+        the model has devm_memremap_pages.
       </p>
       {spans.map((s) => (
         <SpanCanvas key={`${s.first}`} snap={snap} marks={m} first={s.first} last={s.last} label={s.label} />

@@ -28,7 +28,12 @@ export function StepList({ steps, cur, onSelect }: Props) {
               class={bad ? 'bad' : ''}
               data-step={s.index}
             >
-              <button onClick={() => onSelect(s.index)} aria-label={label} title={label} tabIndex={s.index === cur ? 0 : -1}>
+              <button
+                onClick={() => onSelect(s.index)}
+                aria-label={label}
+                title={label}
+                tabIndex={s.index === cur ? 0 : -1}
+              >
                 {s.index}. {s.cmd}
                 {bad ? ' ⚠' : ''}
               </button>

@@ -49,7 +49,8 @@ export function StepView({ snap, prev, notes }: Props) {
         <dd data-testid="memfree">{mi.get('MemFree')} kB</dd>
         <dt>memory blocks</dt>
         <dd data-testid="blocks-summary">
-          {snap.blocks.ids.length} ({c.online} online, {c.offline} offline{c.going ? `, ${c.going} going offline` : ''})
+          {snap.blocks.ids.length} ({c.online} online, {c.offline} offline
+          {c.going ? `, ${c.going} going offline` : ''})
         </dd>
         <dt>kernel_page_tables</dt>
         <dd data-testid="ptdump-lines">{ptLines} lines</dd>
@@ -88,9 +89,21 @@ export function StepView({ snap, prev, notes }: Props) {
       {r && (
         <>
           <h3>Output</h3>
-          {r.kmsg.length > 0 && <pre aria-label="kernel log" data-testid="kmsg">{r.kmsg.join('\n')}</pre>}
-          {r.stdout && <pre aria-label="standard output" data-testid="stdout">{r.stdout}</pre>}
-          {r.stderr && <pre aria-label="standard error" class="error" data-testid="stderr">{r.stderr}</pre>}
+          {r.kmsg.length > 0 && (
+            <pre aria-label="kernel log" data-testid="kmsg">
+              {r.kmsg.join('\n')}
+            </pre>
+          )}
+          {r.stdout && (
+            <pre aria-label="standard output" data-testid="stdout">
+              {r.stdout}
+            </pre>
+          )}
+          {r.stderr && (
+            <pre aria-label="standard error" class="error" data-testid="stderr">
+              {r.stderr}
+            </pre>
+          )}
           {!r.stdout && !r.stderr && !r.kmsg.length && <p class="note">(no output)</p>}
         </>
       )}
@@ -98,7 +111,9 @@ export function StepView({ snap, prev, notes }: Props) {
         <>
           <h3>What changed</h3>
           {changes.blocks.length === 0 && changes.mem.length === 0 && changes.pt.length === 0 && (
-            <p class="note" data-testid="no-change">Nothing in memory blocks, meminfo or the page tables.</p>
+            <p class="note" data-testid="no-change">
+              Nothing in memory blocks, meminfo or the page tables.
+            </p>
           )}
           {changes.blocks.length > 0 && (
             <ul data-testid="block-changes">
