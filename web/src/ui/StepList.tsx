@@ -11,7 +11,14 @@ interface Props {
 export function StepList({ steps, cur, onSelect }: Props) {
   const list = useRef<HTMLOListElement>(null);
   useEffect(() => {
-    list.current?.querySelector(`[data-step="${cur}"]`)?.scrollIntoView({ block: 'nearest' });
+    // Scroll the list only (scrollIntoView would scroll the page too).
+    const ol = list.current;
+    const li = ol?.querySelector<HTMLElement>(`[data-step="${cur}"]`);
+    if (!ol || !li) return;
+    const top = li.offsetTop - ol.offsetTop;
+    if (top < ol.scrollTop) ol.scrollTop = top;
+    else if (top + li.offsetHeight > ol.scrollTop + ol.clientHeight)
+      ol.scrollTop = top + li.offsetHeight - ol.clientHeight;
   }, [cur]);
   return (
     <section aria-labelledby="timeline-h">

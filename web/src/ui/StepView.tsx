@@ -1,9 +1,22 @@
 /** One step: the command and what it printed, the checker's verdict, and what changed since the step before. */
 import { Fragment } from 'preact';
 import { useMemo } from 'preact/hooks';
-import { formatViolation } from '../../../src/check/invariants.js';
+import { formatViolation, type Violation } from '../../../src/check/invariants.js';
 import { parseMeminfo, type Snapshot } from '../model/snapshot.js';
 import { blockChanges, blockRangeName, lineDiff, meminfoChanges } from '../model/diff.js';
+
+const MAX_SHOWN_PER_GROUP = 50;
+
+/** The checker's findings by invariant, in the order it reported them (a few dozen of each at most). */
+function groupByInvariant(vs: readonly Violation[]): Array<[string, Violation[]]> {
+  const m = new Map<string, Violation[]>();
+  for (const v of vs) {
+    const g = m.get(v.invariant) ?? [];
+    if (g.length < MAX_SHOWN_PER_GROUP) g.push(v);
+    m.set(v.invariant, g);
+  }
+  return [...m];
+}
 
 interface Props {
   snap: Snapshot;
@@ -72,12 +85,26 @@ export function StepView({ snap, prev, notes }: Props) {
           <strong>
             {snap.violationCount} invariant violation{snap.violationCount > 1 ? 's' : ''} after this step
           </strong>
-          <ul>
-            {snap.violations.slice(0, 12).map((v, i) => (
-              <li key={i}>{formatViolation(v)}</li>
-            ))}
-          </ul>
-          {snap.violationCount > 12 && <span>… and {snap.violationCount - 12} more</span>}
+          {groupByInvariant(snap.violations).map(([name, vs], gi) => (
+            <details key={name} open={gi === 0}>
+              <summary>
+                <code>{name}</code>: {vs.length}
+                {vs.length === MAX_SHOWN_PER_GROUP ? '+' : ''}
+              </summary>
+              <ul>
+                {vs.map((v, i) => (
+                  <li key={i} title={formatViolation(v)}>
+                    {v.address}: {v.detail}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          ))}
+          {snap.violationCount > snap.violations.length && (
+            <span>
+              (the first {snap.violations.length} of {snap.violationCount} are listed)
+            </span>
+          )}
         </div>
       ) : (
         !snap.dead && (
