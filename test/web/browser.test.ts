@@ -300,6 +300,21 @@ describe('web view in chromium', () => {
         .toMatch(/^memory17: online (DMA32|Normal)/);
       // The arrows moved the cursor in the map, not the timeline.
       expect(await text(page, 'position')).toBe('step 1 of 6');
+      if (scheme === 'light') {
+        // The vmemmap backing the page counts is what kernel_page_tables maps between the vmemmap markers.
+        const ex = exampleById('virtio-mem')!;
+        const pt = cli(formToArgv(ex.machine), [
+          ex.script.split('\n')[0]!,
+          'cat /sys/kernel/debug/kernel_page_tables',
+        ])[1]!;
+        const section = pt.stdout.split('---[ vmemmap start ]---')[1]!.split('---[ vmemmap end ]---')[0]!;
+        const mib = [...section.matchAll(/\s(\d+)M PMD/g)].reduce((a, x) => a + Number(x[1]), 0);
+        expect(await text(page, 'placement-summary')).toContain(` ${mib} MiB of vmemmap backing`);
+        await page.getByTestId('placement').locator('summary').click();
+        expect(await text(page, 'placement')).toMatch(
+          /memory\d+: online \w+, 0x[0-9a-f]+–0x[0-9a-f]+;( \d+ page-table pages?;)? vmemmap backing \d+ MiB/,
+        );
+      }
       await page.screenshot({ path: join(shots, `virtio-mem-${scheme}.png`) });
       await page.close();
     }

@@ -231,11 +231,21 @@ export function PhysMap({ snap }: { snap: Snapshot }) {
           holds vmemmap
         </span>
       </div>
-      <p class="note">
+      <p class="note" data-testid="placement-summary">
         {snap.tablePfns.length + 1} page-table pages (root included) and {vmMiB} MiB of vmemmap backing, in{' '}
         {new Set([...m.pt.keys(), ...m.vm.keys()]).size} memory blocks. ZONE_DEVICE ranges will show here once
         the model has devm_memremap_pages.
       </p>
+      <details data-testid="placement">
+        <summary>Where the kernel's page-table pages and vmemmap live</summary>
+        <ul class="mono">
+          {[...new Set([...m.pt.keys(), ...m.vm.keys()])]
+            .sort((a, b) => a - b)
+            .map((id) => (
+              <li key={id}>{describeBlock(snap, m, id)}</li>
+            ))}
+        </ul>
+      </details>
       {spans.map((s) => (
         <SpanCanvas key={`${s.first}`} snap={snap} marks={m} first={s.first} last={s.last} label={s.label} />
       ))}
