@@ -121,7 +121,10 @@ describe('hardware walk', () => {
     expect(parseVa('0xffff_af80_8800_0000')).toBe(0xffffaf8088000000n);
     expect(parseVa('4096')).toBe(4096n);
     expect(parseVa('ffffaf8088000000')).toBe(0xffffaf8088000000n);
+    expect(parseVa('0XFFFF')).toBe(0xffffn);
     expect(parseVa('zz')).toBeUndefined();
+    expect(parseVa('')).toBeUndefined();
+    expect(parseVa('0o17')).toBeUndefined();
     const t = runScript(spec('partial-leaf'));
     const w = hardwareWalk(t.machineAt(0), 0x0000900000000000n);
     expect(w.ok).toBe(false);

@@ -36,7 +36,3 @@ export function formToArgv(f: MachineForm): string[] {
 export function argvText(argv: string[]): string {
   return argv.map((a) => (/^[\w.,=:/@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
-
-export function scriptLines(text: string): string[] {
-  return text.split('\n');
-}

@@ -25,14 +25,11 @@ export type WalkView =
 
 /** Parses "0xffff..." (hex, optional 0x and '_' separators) or decimal; undefined when it is neither. */
 export function parseVa(text: string): bigint | undefined {
-  const t = text.trim().replace(/_/g, '');
-  try {
-    if (/^(0x)?[0-9a-f]+$/i.test(t) && (t.startsWith('0x') || /[a-f]/i.test(t)))
-      return BigInt(t.startsWith('0x') ? t : '0x' + t);
-    if (/^\d+$/.test(t)) return BigInt(t);
-  } catch {
-    return undefined;
-  }
+  const t = text.trim().replace(/_/g, '').toLowerCase();
+  // Regexes first: BigInt() alone would also take "0o17" and "".
+  if (/^0x[0-9a-f]+$/.test(t)) return BigInt(t);
+  if (/^[0-9a-f]*[a-f][0-9a-f]*$/.test(t)) return BigInt('0x' + t);
+  if (/^\d+$/.test(t)) return BigInt(t);
   return undefined;
 }
 
