@@ -77,23 +77,26 @@ function SpanCanvas({ snap, marks: m, first, last, label }: SpanProps) {
 
   useEffect(() => {
     const c = ref.current;
-    if (!c) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = cols * CELL * dpr;
-    c.height = rows * CELL * dpr;
-    c.style.width = `${cols * CELL}px`;
-    c.style.height = `${rows * CELL}px`;
-    const g = c.getContext('2d');
-    if (!g) return;
-    g.scale(dpr, dpr);
+    const g = c?.getContext('2d');
+    if (!c || !g) return;
+    const w = cols * CELL;
+    const h = rows * CELL;
+    // Resizing clears and reallocates the canvas: only when the size changes.
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
     const col = blockColors(c);
+    // Pixels written directly: one pass over 8,192 cells costs far less than as many fillRect calls.
+    const img = g.createImageData(w, h);
+    const px = new Uint32Array(img.data.buffer);
+    const box = (x: number, y: number, size: number, color: number): void => {
+      for (let r = 0; r < size; r++) px.fill(color, (y + r) * w + x, (y + r) * w + x + size);
+    };
     const b = snap.blocks;
     // Blocks are sorted: walk them alongside the ids instead of searching for each cell.
-    let bi = findBlock(b, first);
-    if (bi < 0) {
-      bi = 0;
-      while (bi < b.ids.length && b.ids[bi]! < first) bi++;
-    }
+    let bi = 0;
+    while (bi < b.ids.length && b.ids[bi]! < first) bi++;
     for (let k = 0; k < n; k++) {
       const id = first + k;
       const x = (k % cols) * CELL;
@@ -105,26 +108,28 @@ function SpanCanvas({ snap, marks: m, first, last, label }: SpanProps) {
         fill = st === 0 ? col.offline : st === 2 ? col.going : z >= 0 ? col.zones[z]! : col.offline;
         bi++;
       }
-      g.fillStyle = fill;
-      g.fillRect(x, y, CELL - 1, CELL - 1);
-      if (m.pt.has(id)) {
-        g.fillStyle = col.markPt;
-        g.fillRect(x + 1, y + 1, 3, 3);
-      }
-      if (m.vm.has(id)) {
-        g.fillStyle = col.markVm;
-        g.fillRect(x + CELL - 5, y + CELL - 5, 3, 3);
-      }
+      box(x, y, CELL - 1, fill);
+      if (m.pt.has(id)) box(x + 1, y + 1, 3, col.markPt);
+      if (m.vm.has(id)) box(x + CELL - 5, y + CELL - 5, 3, col.markVm);
       if (k === cursor) {
-        g.strokeStyle = col.markPt;
-        g.strokeRect(x + 0.5, y + 0.5, CELL - 2, CELL - 2);
+        // The keyboard cursor: a frame in the mark colour.
+        for (let i = 0; i < CELL - 1; i++) {
+          px[y * w + x + i] = px[(y + CELL - 2) * w + x + i] = col.markPt;
+          px[(y + i) * w + x] = px[(y + i) * w + x + CELL - 2] = col.markPt;
+        }
       }
     }
+    g.putImageData(img, 0, 0);
   }, [snap, m, first, n, cols, rows, cursor]);
 
   const at = (e: MouseEvent): number => {
-    const r = (e.currentTarget as HTMLCanvasElement).getBoundingClientRect();
-    const k = Math.floor((e.clientY - r.top) / CELL) * cols + Math.floor((e.clientX - r.left) / CELL);
+    const c = e.currentTarget as HTMLCanvasElement;
+    const r = c.getBoundingClientRect();
+    // The canvas may be drawn narrower than its pixels (max-width: 100%).
+    const scale = c.width / r.width;
+    const k =
+      Math.floor(((e.clientY - r.top) * scale) / CELL) * cols +
+      Math.floor(((e.clientX - r.left) * scale) / CELL);
     return k >= 0 && k < n ? k : -1;
   };
   const onKey = (e: KeyboardEvent): void => {
