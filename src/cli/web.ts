@@ -49,7 +49,14 @@ export function serveWeb(root: string, port: number): Promise<Server> {
       `riscv-hotplug web: the page is not built (${root} is missing); run npm run web:build`,
     );
   const server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    } catch {
+      // A malformed %-escape: the request's fault, not a reason to stop serving.
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request\n');
+      return;
+    }
     const file = normalize(join(root, path.endsWith('/') ? path + 'index.html' : path));
     // Only files under root, and only reads.
     const inside = file === root || file.startsWith(root.endsWith(sep) ? root : root + sep);

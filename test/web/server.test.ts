@@ -61,6 +61,7 @@ describe('riscv-hotplug web', () => {
     expect(await rawStatus(port(s), '/assets/a.js')).toBe(200);
     expect(await rawStatus(port(s), '/../rh-secret.txt')).toBe(404);
     expect(await rawStatus(port(s), '/assets/%2e%2e/%2e%2e/rh-secret.txt')).toBe(404);
+    expect(await rawStatus(port(s), '/%E0%A4%A')).toBe(400);
     expect((await fetch(base + '/', { method: 'POST' })).status).toBe(405);
     await expect(serveWeb(dir, port(s))).rejects.toThrow(/port \d+ on 127\.0\.0\.1 is in use/);
   });
