@@ -54,6 +54,7 @@ export function App() {
     setBusy(true);
     // Yield so the page paints "running" before the model takes the thread.
     setTimeout(() => {
+      if (runId.current !== id) return;
       let t: Timeline;
       try {
         t = new Timeline(formToArgv(f));
@@ -72,13 +73,20 @@ export function App() {
       const next = (): void => {
         if (runId.current !== id) return;
         const until = performance.now() + 30;
-        while (i < lines.length && performance.now() < until) t.run(lines[i++]!);
+        try {
+          while (i < lines.length && performance.now() < until) t.run(lines[i++]!);
+        } catch (e) {
+          // A model error (not a guest error, which is output): show it, keep the steps so far.
+          setError(`line ${i}: ${e instanceof Error ? e.message : String(e)}`);
+          i = lines.length;
+        }
         setVersion((v) => v + 1);
         if (i < lines.length) {
           setTimeout(next, 0);
           return;
         }
-        const want = Number(new URLSearchParams(location.search).get('step'));
+        // ?step=N applies to the page's first run only.
+        const want = id === 1 ? Number(new URLSearchParams(location.search).get('step')) : 0;
         if (Number.isInteger(want) && want > 0) setCur(Math.min(want, t.steps.length - 1));
         setBusy(false);
       };
