@@ -147,6 +147,7 @@ describe('web view in chromium', () => {
     );
     const page = await open('?example=virtio-mem');
     expect(await text(page, 'position')).toBe(`step 0 of ${lines.length}`);
+    expect(await text(page, 'boot-log')).toBe(cli(argv, ['dmesg'])[0]!.stdout);
     for (let i = 1; i <= lines.length; i++) {
       await stepTo(page, i);
       const r = runs[i - 1]!;

@@ -57,6 +57,12 @@ describe('timeline', () => {
     expect(() => new Timeline(['-m', '4G,maxmem=1G'])).toThrow(/maxmem/);
   });
 
+  test('the boot log is what dmesg prints before the first command', () => {
+    const t = runScript({ argv: ['-m', '2G'], script: ['dmesg'] });
+    expect(t.bootLog).not.toBe('');
+    expect(t.steps[1]!.result!.stdout.startsWith(t.bootLog)).toBe(true);
+  });
+
   test('comments and blank lines make no step', () => {
     const t = runScript({ argv: ['-m', '2G'], script: ['# hello', '', 'grep MemTotal /proc/meminfo'] });
     expect(t.steps.length).toBe(2);

@@ -15,6 +15,8 @@ export class Timeline {
   /** The script lines that made steps 1.. (comments and blank lines make none). */
   readonly lines: string[] = [];
   readonly notes: string[];
+  /** The kernel log of the boot (what dmesg prints before the first command). */
+  readonly bootLog: string;
   private readonly live: Session;
   private replay: { session: Session; at: number } | undefined;
 
@@ -23,6 +25,7 @@ export class Timeline {
     const t0 = performance.now();
     this.live = new Session(parseRunArgs(argv));
     this.notes = [...this.live.notes];
+    this.bootLog = this.live.system.kernel.log.dmesg();
     this.steps.push(takeSnapshot(this.live.system, 0, undefined, false, performance.now() - t0));
   }
 

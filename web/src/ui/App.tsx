@@ -217,7 +217,12 @@ export function App() {
                   keys: ← → Home End · machine: <code>riscv-hotplug run {argvText(tl.argv)}</code>
                 </span>
               </div>
-              <StepView snap={snap} prev={prev} notes={cur === 0 ? tl.notes : []} />
+              <StepView
+                snap={snap}
+                prev={prev}
+                notes={cur === 0 ? tl.notes : []}
+                bootLog={cur === 0 ? tl.bootLog : undefined}
+              />
               <div class="tabs" role="tablist" aria-label="Views of the machine at this step">
                 {TABS.map(([id, label]) => (
                   <button

@@ -22,6 +22,8 @@ interface Props {
   snap: Snapshot;
   prev: Snapshot | undefined;
   notes: readonly string[];
+  /** For step 0: the boot's kernel log. */
+  bootLog?: string;
 }
 
 function counts(s: Snapshot): { online: number; offline: number; going: number } {
@@ -34,7 +36,7 @@ function counts(s: Snapshot): { online: number; offline: number; going: number }
   return { online, offline: s.blocks.ids.length - online - going, going };
 }
 
-export function StepView({ snap, prev, notes }: Props) {
+export function StepView({ snap, prev, notes, bootLog }: Props) {
   const mi = useMemo(() => parseMeminfo(snap.meminfo), [snap]);
   const c = useMemo(() => counts(snap), [snap]);
   const changes = useMemo(
@@ -112,6 +114,14 @@ export function StepView({ snap, prev, notes }: Props) {
             All invariants hold.
           </p>
         )
+      )}
+      {bootLog && (
+        <details>
+          <summary>Boot log ({bootLog.split('\n').length - 1} lines)</summary>
+          <pre aria-label="boot kernel log" data-testid="boot-log">
+            {bootLog}
+          </pre>
+        </details>
       )}
       {r && (
         <>
