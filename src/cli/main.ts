@@ -12,6 +12,7 @@ import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
 import { runCompare } from './compare.js';
 import { mountCommand } from './mount.js';
+import { webCommand } from './web.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -23,6 +24,7 @@ usage:
   riscv-hotplug demo                the built-in scenario, explained
   riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
                                     "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
+  riscv-hotplug web [--port N]      serve the browser view on 127.0.0.1 (npm run web:build first)
   riscv-hotplug --help | --version
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
@@ -122,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
     if (cmd === 'mount') return await mountCommand(rest);
+    if (cmd === 'web') return await webCommand(rest, process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
       if (opts.script !== undefined)
