@@ -92,10 +92,6 @@ export class Kernel {
   /** Pages reserved for CMA and friends: 0 here; kept for meminfo arithmetic. */
   maxPfn = 0;
   maxLowPfn = 0;
-  /** After mm_core_init the buddy allocator serves allocations; before, memblock does. */
-  slabAvailable = false;
-  /** The last hotplug_oracle debugfs operation, as `last` reports it. */
-  oracleLast = 'none';
   faults: FaultInjector | undefined;
   /** register_memory_notifier() chain. */
   readonly memoryNotifiers: MemoryNotifier[] = [];
@@ -108,8 +104,6 @@ export class Kernel {
   readonly fakeOffline = new PfnExtents();
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
-  /** Number of page allocations made so far (for fault injection and tests). */
-  pageAllocCount = 0;
 
   constructor(
     readonly machine: Machine,

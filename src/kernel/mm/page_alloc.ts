@@ -26,7 +26,6 @@ function zonelist(k: Kernel, gfp: Gfp): Zone[] {
 
 /** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */
 export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): number | undefined {
-  k.pageAllocCount++;
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
   for (const zone of zonelist(k, gfp)) {
     const pfn = zone.free.alloc(order, gfp === 'movable' ? 'movable' : 'unmovable');
