@@ -82,7 +82,7 @@ export function interactive(
   });
   const m = session.system.kernel;
   io.output.write(
-    `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${m.mode.name}\n` +
+    `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${session.machine.ramBytes >> 20n} MiB, ${session.machine.smp} harts, ${m.mode.name}\n` +
       'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n' +
       (session.system.devices?.virtioMemDevices().length
         ? ''

@@ -13,6 +13,7 @@ import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
 import { runShell } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
+import { bootFault, deviceWindowNotes, resolveMachine } from './machine-check.js';
 
 export interface LineResult {
   cmd: string;
@@ -40,10 +41,12 @@ export class Session {
    * Only the size of -initrd matters to the model; whoever can read files (the command line)
    * finds it, so the session itself needs no file system and runs in a browser too.
    */
-  constructor(
-    readonly machine: MachineOptions,
-    initrdSize = 0,
-  ) {
+  /** The machine as QEMU understood the options (e.g. -m 0 is QEMU's default size). */
+  readonly machine: MachineOptions;
+
+  constructor(given: MachineOptions, initrdSize = 0) {
+    const machine = resolveMachine(given, this.notes);
+    this.machine = machine;
     try {
       this.system = new GuestSystem({
         ramBytes: machine.ramBytes,
@@ -59,8 +62,10 @@ export class Session {
       });
     } catch (e) {
       if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
+      if (e instanceof AccessFault) throw bootFault(machine, e);
       throw e;
     }
+    this.notes.push(...deviceWindowNotes(this.system));
     for (const d of this.system.devices?.devices() ?? []) {
       if (d instanceof PCDIMMDevice && !d.guestVisible) {
         this.notes.push(

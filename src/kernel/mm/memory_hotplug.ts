@@ -81,10 +81,11 @@ export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: V
   const end = pfn + nrPages;
   for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
-    if (!sparseRemoveSection(k, p, cur, altmap)) {
-      k.log.warn(
-        `WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`,
-      );
+    // WARN_ON_ONCE(!valid_section(ms)) in sparse_remove_section(): one splat per boot.
+    if (!sparseRemoveSection(k, p, cur, altmap) && k.log.once('sparse_remove_section')) {
+      k.log.warn('------------[ cut here ]------------');
+      k.log.warn('WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c:809 sparse_remove_section+0x22/0x44');
+      k.log.warn('---[ end trace 0000000000000000 ]---');
     }
     p += cur;
   }
