@@ -53,6 +53,7 @@ async function runCommand(argv: string[]): Promise<number> {
     const r = session.execute(line);
     if (!r) continue;
     printResult(r, opts.json);
+    if (session.quit) break;
     if (session.dead) status = 3;
     if (opts.check && !session.dead) {
       const v = checkInvariants(session.system, r.cmd);

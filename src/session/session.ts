@@ -11,7 +11,7 @@ import { PAGING_MODES, type PagingMode } from '../hw/paging.js';
 import { KernelBug } from '../kernel/errno.js';
 import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
-import { runShell } from './shell.js';
+import { newShellState, runShell, type ShellState } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
 import { bootFault, deviceWindowNotes, resolveMachine } from './machine-check.js';
 
@@ -20,6 +20,8 @@ export interface LineResult {
   stdout: string;
   stderr: string;
   errno: number;
+  /** The exit status of a guest command (0 when it worked); 1 for a monitor command that failed. */
+  status: number;
   /** Kernel log lines the command caused, as the serial console shows them. */
   kmsg: string[];
 }
@@ -34,6 +36,10 @@ export class Session {
   readonly system: GuestSystem;
   monitor: MonitorLike | undefined;
   dead = false;
+  /** The monitor's quit ended QEMU: nothing after it runs. */
+  quit = false;
+  /** The guest shell's working directory and variables, kept from line to line. */
+  readonly shell: ShellState = newShellState();
   /** Things the user should know about the machine (printed once at start). */
   readonly notes: string[] = [];
 
@@ -98,7 +104,7 @@ export class Session {
   execute(line: string): LineResult | undefined {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
-    const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, kmsg: [] };
+    const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, status: 0, kmsg: [] };
     // The model's clock: each command takes a millisecond, so the log's time stamps move on.
     this.system.kernel.log.tick(1_000_000);
     if (this.dead) {
@@ -108,11 +114,14 @@ export class Session {
     try {
       if (trimmed.startsWith('(qemu)')) {
         const cmd = trimmed.slice('(qemu)'.length).trim();
-        if (!this.monitor) {
+        if (/^(quit|q)$/.test(cmd)) {
+          this.quit = true;
+        } else if (!this.monitor) {
           res.stderr = 'riscv-hotplug: the QEMU monitor is not available in this build\n';
         } else {
           const r = this.monitor.execute(cmd);
           res.stdout = r.output;
+          res.status = r.ok ? 0 : 1;
           if (/^device_add\s+(driver=)?pc-dimm\b/.test(cmd)) {
             res.stderr =
               'riscv-hotplug: note: QEMU has no DIMM hotplug on RISC-V virt, and without ACPI Linux could not see one anyway; ' +
@@ -121,10 +130,11 @@ export class Session {
         }
       } else {
         const k = this.system.kernel;
-        const r = runShell({ vfs: this.system.vfs, dmesg: () => k.log.dmesg() }, trimmed);
+        const r = runShell({ vfs: this.system.vfs, dmesg: () => k.log.dmesg(), state: this.shell }, trimmed);
         res.stdout = r.stdout;
         res.stderr = r.stderr;
         res.errno = r.errno;
+        res.status = r.status;
       }
     } catch (e) {
       if (e instanceof AccessFault) {
