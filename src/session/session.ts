@@ -14,6 +14,10 @@ import { Printk } from '../kernel/kernel/printk.js';
 import { newShellState, runShell, type ShellState } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
 import { bootFault, deviceWindowNotes, resolveMachine } from './machine-check.js';
+import { workloadCommands } from './workload-cmd.js';
+import { ptwalkCommand } from './ptwalk-cmd.js';
+import { explainOffline, explainVirtioMem, parseOfflineFailure } from './explain.js';
+import type { CommandFn } from './shell.js';
 
 export interface LineResult {
   cmd: string;
@@ -97,14 +101,20 @@ export class Session {
         },
       });
     }
+    this.commands = { ...workloadCommands(this.system), ptwalk: ptwalkCommand };
     this.system.kernel.log.takeNew();
   }
+
+  /** The model's own guest commands (workload, memhog, ptwalk). */
+  private readonly commands: Record<string, CommandFn>;
 
   /** Executes one script line. Blank and comment-only lines give undefined. */
   execute(line: string): LineResult | undefined {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, status: 0, kmsg: [] };
+    /** Plain-words reasons for a failure this line caused, printed after its own output. */
+    const why: string[] = [];
     // The model's clock: each command takes a millisecond, so the log's time stamps move on.
     this.system.kernel.log.tick(1_000_000);
     if (this.dead) {
@@ -130,7 +140,16 @@ export class Session {
         }
       } else {
         const k = this.system.kernel;
-        const r = runShell({ vfs: this.system.vfs, dmesg: () => k.log.dmesg(), state: this.shell }, trimmed);
+        // offline_pages() records why it failed; a fresh record means this line's offline failed.
+        const before = k.lastOfflineFailure;
+        k.lastOfflineFailure = '';
+        const r = runShell(
+          { vfs: this.system.vfs, dmesg: () => k.log.dmesg(), state: this.shell, commands: this.commands },
+          trimmed,
+        );
+        const failure = parseOfflineFailure(k.lastOfflineFailure);
+        if (failure) why.push(...explainOffline(this.system, failure.start, failure.end, failure.reason));
+        else if (k.lastOfflineFailure === '') k.lastOfflineFailure = before;
         res.stdout = r.stdout;
         res.stderr = r.stderr;
         res.errno = r.errno;
@@ -157,6 +176,9 @@ export class Session {
     }
     // Deferred driver work (virtio-mem retries) finishes before the next command, as the scripts wait for it.
     if (!this.dead) this.system.virtio?.tick();
+    if (!this.dead && /^\(qemu\)\s*qom-set\s+\S+\s+requested-size\b/.test(trimmed))
+      why.push(...explainVirtioMem(this.system));
+    if (why.length) res.stderr += why.join('\n') + '\n';
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
   }

@@ -4,7 +4,7 @@
  * effects, so errors and partial states are the kernel's own.
  */
 import type { Kernel } from '../kernel.js';
-import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug, KernelError } from '../errno.js';
+import { E2BIG, EBUSY, EEXIST, EINTR, EINVAL, KernelBug, KernelError } from '../errno.js';
 import {
   IORESOURCE_BUSY,
   IORESOURCE_MEM,
@@ -402,6 +402,8 @@ export function offlinePages(
     // undo_isolate_page_range(): pages freed by migration stay free, in the buddy again.
     for (const [s, e] of isolated) zone.free.add(s, e);
     memoryNotify(k, 'cancel-offline', arg);
+    // A pinned page: offline_pages() retries migration until a signal arrives (the user's Ctrl-C).
+    if (migrated === -2) return fail(-EINTR, 'signal backoff');
     return fail(-EBUSY, 'unmovable page');
   }
   // __offline_isolated_pages(): sections go offline, their free pages leave the buddy.

@@ -64,6 +64,12 @@ export class VirtioBus {
     }
   }
 
+  /** The driver bound to a device, if its probe succeeded. */
+  driverFor(dev: VirtioMemPci): VirtioMemDriver | undefined {
+    const b = this.bound.find((x) => x.dev === dev);
+    return b && !b.probeError ? b.driver : undefined;
+  }
+
   /** Why a device has no driver: the probe's -errno (0 when bound). */
   probeError(dev: VirtioMemPci): number {
     return this.bound.find((b) => b.dev === dev)?.probeError ?? 0;
