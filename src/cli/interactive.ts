@@ -7,7 +7,7 @@ import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { type Session, type LineResult } from '../session/session.js';
 import { openSession } from './files.js';
-import type { MachineOptions } from '../session/options.js';
+import type { MachineOptions, RunOptions } from '../session/options.js';
 
 const GUEST_COMMANDS = [
   'cat',
@@ -98,6 +98,8 @@ export function interactive(
   onAfterCommand?: (s: Session) => void,
 ): Promise<number> {
   const session = openSession(machine);
+  const failAlloc = (machine as Partial<RunOptions>).failAlloc;
+  if (failAlloc) session.failAllocations(failAlloc);
   let monitor = false;
   const rl = readline.createInterface({
     input: io.input,
@@ -110,7 +112,7 @@ export function interactive(
   io.output.write(
     `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${session.machine.ramBytes >> 20n} MiB, ${session.machine.smp} harts, ${m.mode.name}\n` +
       'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, head, tail, wc, sort, cd, dmesg, pipes and loops (help lists them).\n' +
-        '"(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A H for help, Ctrl-A X, exit or quit to end.\n' +
+      '"(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A H for help, Ctrl-A X, exit or quit to end.\n' +
       (session.system.devices?.virtioMemDevices().length
         ? ''
         : 'No memory device yet: start with -object memory-backend-ram,id=m0,size=2G -device virtio-mem-pci,id=vm0,memdev=m0 (or a\n' +

@@ -23,6 +23,7 @@ OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDL
   -initrd FILE  -object memory-backend-ram,id=ID,size=SIZE  -device virtio-mem-pci,...
 model options: --json (one JSON object per command)  --check (invariants after each command)
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
+  --fail-alloc N (the N-th page allocation after boot fails)  --fail-alloc-after N (all after the first N fail)
 
 script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
@@ -45,6 +46,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const text = readScript(opts.script);
   const session = openSession(opts);
   for (const n of session.notes) process.stderr.write(n + '\n');
+  if (opts.failAlloc) session.failAllocations(opts.failAlloc);
   let status = 0;
   const lines = text.split('\n');
   const progress = new Progress(lines.length, opts.json);

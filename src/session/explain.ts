@@ -44,7 +44,11 @@ function ownerOf(system: GuestSystem, pfn: number): { owner: string; fix: string
     };
   }
   const block = k.memoryBlocks.get(Math.floor(pfn / PAGES_PER_SECTION));
-  if (block?.altmap && pfn >= block.altmap.basePfn && pfn < block.altmap.basePfn + block.altmap.reserve + block.altmap.free)
+  if (
+    block?.altmap &&
+    pfn >= block.altmap.basePfn &&
+    pfn < block.altmap.basePfn + block.altmap.reserve + block.altmap.free
+  )
     return {
       key: 'altmap',
       owner: "the block's own memmap (memmap_on_memory)",
@@ -112,7 +116,9 @@ export function explainOffline(system: GuestSystem, start: number, end: number, 
     );
   }
   if (blockers.length === 0 && reason.includes('migrat'))
-    lines.push('riscv-hotplug: why:   migration found no free page outside the range: free some memory or online more.');
+    lines.push(
+      'riscv-hotplug: why:   migration found no free page outside the range: free some memory or online more.',
+    );
   if (zone && zone.idx !== ZONE_MOVABLE && blockers.some((b) => !b.owner.startsWith('pinned')))
     lines.push(
       `riscv-hotplug: why:   the range is in ZONE_${zone.name.toUpperCase()}, where the kernel places unmovable allocations; only ZONE_MOVABLE guarantees that offline can succeed.`,
@@ -125,7 +131,9 @@ export function explainOffline(system: GuestSystem, start: number, end: number, 
 }
 
 /** The failure offline_pages() recorded last (its pr_debug line), as a range and a reason. */
-export function parseOfflineFailure(text: string): { start: number; end: number; reason: string } | undefined {
+export function parseOfflineFailure(
+  text: string,
+): { start: number; end: number; reason: string } | undefined {
   const m = /\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] failed due to (.*)$/.exec(text);
   if (!m) return undefined;
   return { start: Number(BigInt(m[1]!) >> 12n), end: Number((BigInt(m[2]!) + 1n) >> 12n), reason: m[3]! };
@@ -177,4 +185,3 @@ export function explainVirtioMem(system: GuestSystem): string[] {
   }
   return lines;
 }
-

@@ -44,7 +44,8 @@ export function resolveMachine(given: MachineOptions, notes: string[]): MachineO
   );
   // riscv_load_kernel(): a raw Image loads only if the file fits in ram_size (its .bss is not in the file).
   const imageFile = profile.symbols.__bss_start - profile.symbols._start;
-  if (imageFile > machine.ramBytes) throw new UsageError("qemu-system-riscv64: could not load kernel 'Image'", 1);
+  if (imageFile > machine.ramBytes)
+    throw new UsageError("qemu-system-riscv64: could not load kernel 'Image'", 1);
   return machine;
 }
 

@@ -43,7 +43,10 @@ export function formatPtwalk(text: string): string {
     .split('\n')
     .map((l) =>
       l
-        .replace(/(va|pa)=(0x[0-9a-f]+)-(0x[0-9a-f]+)/g, (_m, k: string, a: string, b: string) => `${k}=${inclusive(a, b)}`)
+        .replace(
+          /(va|pa)=(0x[0-9a-f]+)-(0x[0-9a-f]+)/g,
+          (_m, k: string, a: string, b: string) => `${k}=${inclusive(a, b)}`,
+        )
         .replace(/flags=(0x[0-9a-f]+)/, (_m, f: string) => `flags=${f} (${decodePteFlags(BigInt(f))})`),
     )
     .join('\n');

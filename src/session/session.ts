@@ -18,6 +18,8 @@ import { workloadCommands } from './workload-cmd.js';
 import { ptwalkCommand } from './ptwalk-cmd.js';
 import { explainOffline, explainVirtioMem, parseOfflineFailure } from './explain.js';
 import type { CommandFn } from './shell.js';
+import { NthAllocationFails } from '../check/faults.js';
+import type { FailAlloc } from './options.js';
 
 export interface LineResult {
   cmd: string;
@@ -108,8 +110,20 @@ export class Session {
   /** The model's own guest commands (workload, memhog, ptwalk). */
   private readonly commands: Record<string, CommandFn>;
 
+  private injector: NthAllocationFails | undefined;
+  private reportedFailures = 0;
+  /** Lines executed so far (blank ones too), to say where an injected failure hit. */
+  private lineNo = 0;
+
+  /** Arms fault injection: run-time page allocations from now on are counted, and fail as asked. */
+  failAllocations(f: FailAlloc): void {
+    this.injector = new NthAllocationFails(f.n, f.fromThenOn);
+    this.system.kernel.faults = this.injector;
+  }
+
   /** Executes one script line. Blank and comment-only lines give undefined. */
   execute(line: string): LineResult | undefined {
+    this.lineNo++;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     const res: LineResult = { cmd: trimmed, stdout: '', stderr: '', errno: 0, status: 0, kmsg: [] };
@@ -179,6 +193,12 @@ export class Session {
     if (!this.dead && /^\(qemu\)\s*qom-set\s+\S+\s+requested-size\b/.test(trimmed))
       why.push(...explainVirtioMem(this.system));
     if (why.length) res.stderr += why.join('\n') + '\n';
+    const inj = this.injector;
+    if (inj && inj.count >= inj.n && this.reportedFailures === 0) {
+      this.reportedFailures++;
+      const flag = inj.fromThenOn ? '--fail-alloc-after' : '--fail-alloc';
+      res.stderr += `riscv-hotplug: ${flag}: page allocation #${inj.n} failed (line ${this.lineNo}: ${trimmed})${inj.fromThenOn ? ', and every later one fails' : ''}\n`;
+    }
     res.kmsg = this.system.kernel.log.takeNew().map((r) => Printk.format(r));
     return res;
   }

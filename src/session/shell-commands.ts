@@ -15,7 +15,11 @@ export function errText(e: unknown): { errno: number; text: string } {
 const ok = (out: string): CommandOut => ({ out, err: '', status: 0 });
 
 /** Inputs of a filter: the named files, or standard input when none (or `-`) is named. */
-function inputs(io: CommandIo, files: string[], prog: string): { texts: Array<{ name: string; text: string }>; res: CommandOut } {
+function inputs(
+  io: CommandIo,
+  files: string[],
+  prog: string,
+): { texts: Array<{ name: string; text: string }>; res: CommandOut } {
   const res: CommandOut = { out: '', err: '', status: 0 };
   const texts: Array<{ name: string; text: string }> = [];
   if (files.length === 0) files = ['-'];
@@ -43,7 +47,10 @@ const lines = (text: string): string[] => {
 };
 
 /** A count option as head and tail take it: -n N, -nN, -N (tail: +N starts at line N). */
-function countOption(args: string[], prog: string): { n: number; fromStart: boolean; files: string[] } | string {
+function countOption(
+  args: string[],
+  prog: string,
+): { n: number; fromStart: boolean; files: string[] } | string {
   let n = 10;
   let fromStart = false;
   const files: string[] = [];
@@ -78,7 +85,13 @@ function headTail(prog: 'head' | 'tail'): CommandFn {
       if (texts.length > 1) res.out += `${k ? '\n' : ''}==> ${t.name} <==\n`;
       const l = lines(t.text);
       const pick =
-        prog === 'head' ? l.slice(0, opt.n) : opt.fromStart ? l.slice(Math.max(0, opt.n - 1)) : opt.n ? l.slice(-opt.n) : [];
+        prog === 'head'
+          ? l.slice(0, opt.n)
+          : opt.fromStart
+            ? l.slice(Math.max(0, opt.n - 1))
+            : opt.n
+              ? l.slice(-opt.n)
+              : [];
       res.out += pick.map((x) => x + '\n').join('');
     });
     return res;
@@ -115,11 +128,13 @@ const grep: CommandFn = (io) => {
         const f = a[j]!;
         if (f === 'e') {
           const v = j + 1 < a.length ? a.slice(j + 1) : io.args[++i];
-          if (v === undefined) return { out: '', err: `grep: option requires an argument -- 'e'\n${usage}`, status: 2 };
+          if (v === undefined)
+            return { out: '', err: `grep: option requires an argument -- 'e'\n${usage}`, status: 2 };
           patterns.push(v);
           break;
         }
-        if (!'iqcvHhnEFlw'.includes(f)) return { out: '', err: `grep: invalid option -- '${f}'\n${usage}`, status: 2 };
+        if (!'iqcvHhnEFlw'.includes(f))
+          return { out: '', err: `grep: invalid option -- '${f}'\n${usage}`, status: 2 };
         flags.add(f);
       }
       continue;
@@ -181,9 +196,22 @@ const wc: CommandFn = (io) => {
     w: t.text.split(/\s+/).filter(Boolean).length,
     c: new TextEncoder().encode(t.text).length,
   }));
-  if (rows.length > 1) rows.push({ name: 'total', ...['l', 'w', 'c'].reduce((a, k) => ({ ...a, [k]: rows.reduce((s, r) => s + (r[k as 'l'] ?? 0), 0) }), { l: 0, w: 0, c: 0 }) });
+  if (rows.length > 1)
+    rows.push({
+      name: 'total',
+      ...['l', 'w', 'c'].reduce((a, k) => ({ ...a, [k]: rows.reduce((s, r) => s + (r[k as 'l'] ?? 0), 0) }), {
+        l: 0,
+        w: 0,
+        c: 0,
+      }),
+    });
   // coreutils: one number alone needs no padding; standard input pads to 7.
-  const width = want.size === 1 && rows.length === 1 ? 1 : files.length ? Math.max(1, ...rows.map((r) => String(r.c).length)) : 7;
+  const width =
+    want.size === 1 && rows.length === 1
+      ? 1
+      : files.length
+        ? Math.max(1, ...rows.map((r) => String(r.c).length))
+        : 7;
   for (const r of rows) {
     const nums = ['l', 'w', 'c'].filter((k) => want.has(k)).map((k) => String(r[k as 'l']).padStart(width));
     res.out += nums.join(' ') + (r.name ? ` ${r.name}` : '') + '\n';
@@ -208,9 +236,12 @@ const sort: CommandFn = (io) => {
     const m = /^\s*(-?\d+(?:\.\d+)?)/.exec(s);
     return m ? Number(m[1]) : 0;
   };
-  all.sort((a, b) => (flags.has('n') ? num(a) - num(b) || (a < b ? -1 : a > b ? 1 : 0) : a < b ? -1 : a > b ? 1 : 0));
+  all.sort((a, b) =>
+    flags.has('n') ? num(a) - num(b) || (a < b ? -1 : a > b ? 1 : 0) : a < b ? -1 : a > b ? 1 : 0,
+  );
   if (flags.has('r')) all.reverse();
-  if (flags.has('u')) all = all.filter((l, k) => k === 0 || (flags.has('n') ? num(l) !== num(all[k - 1]!) : l !== all[k - 1]));
+  if (flags.has('u'))
+    all = all.filter((l, k) => k === 0 || (flags.has('n') ? num(l) !== num(all[k - 1]!) : l !== all[k - 1]));
   res.out = all.map((l) => l + '\n').join('');
   if (res.err) res.status = 2;
   return res;

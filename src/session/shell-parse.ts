@@ -69,7 +69,8 @@ const OPERATOR_CHARS = '|&;<>()';
  * ends the line, digits glued before `>` are marked as a descriptor.
  */
 function prepare(raw: string): string {
-  const line = raw.replace(/[\u0001-\u0006]/g, '');
+  // The marker characters cannot be typed into a script line; drop any that arrive anyway.
+  const line = [...raw].filter((c) => c < '\u0001' || c > '\u0006').join('');
   let out = '';
   let quote: '"' | "'" | undefined;
   let wordStart = true;
@@ -130,11 +131,10 @@ function prepare(raw: string): string {
 function toWord(text: string): Word {
   let t = '';
   const wild: boolean[] = [];
+  const literal: Record<string, string> = { [LIT_STAR]: '*', [LIT_QMARK]: '?', [LIT_HASH]: '#' };
   for (const c of text) {
-    if (c === LIT_STAR) (t += '*'), wild.push(false);
-    else if (c === LIT_QMARK) (t += '?'), wild.push(false);
-    else if (c === LIT_HASH) (t += '#'), wild.push(false);
-    else (t += c), wild.push(c === '*' || c === '?');
+    t += literal[c] ?? c;
+    wild.push(literal[c] === undefined && (c === '*' || c === '?'));
   }
   return { text: t, wild };
 }

@@ -175,7 +175,10 @@ class Shell implements ShellApi {
     if (!s.wild.some(Boolean)) return [s.text];
     if (s.text.startsWith('/')) return expandGlob(this.vfs, s.text, s.wild);
     const base = this.state.cwd === '/' ? '' : this.state.cwd;
-    const abs = expandGlob(this.vfs, `${base}/${s.text}`, [...Array<boolean>(base.length + 1).fill(false), ...s.wild]);
+    const abs = expandGlob(this.vfs, `${base}/${s.text}`, [
+      ...Array<boolean>(base.length + 1).fill(false),
+      ...s.wild,
+    ]);
     if (abs.length === 1 && abs[0] === `${base}/${s.text}`) return [s.text];
     return abs.map((p) => p.slice(base.length + 1));
   }
@@ -279,8 +282,13 @@ class Shell implements ShellApi {
     res.errno = r.errno ?? 0;
     // 2>&1 and >&2: one stream joins the other (after the command, as the order of output does not matter here).
     for (const o of outputs) {
-      if (o.dupTo === 1 && o.fd === 2) (out += err), (err = '');
-      else if (o.dupTo === 2 && o.fd === 1) (err += out), (out = '');
+      if (o.dupTo === 1 && o.fd === 2) {
+        out += err;
+        err = '';
+      } else if (o.dupTo === 2 && o.fd === 1) {
+        err += out;
+        out = '';
+      }
     }
     // The last redirection of a descriptor is where it points.
     const stdoutTo = outputs.filter((o) => o.fd === 1 && o.node).pop();
@@ -320,7 +328,8 @@ export function runShell(ctx: ShellContext, line: string): ShellResult {
   try {
     list = parseLine(line);
   } catch (e) {
-    if (e instanceof ShellSyntaxError) return { stdout: '', stderr: `bash: ${e.message}\n`, errno: 0, status: 2 };
+    if (e instanceof ShellSyntaxError)
+      return { stdout: '', stderr: `bash: ${e.message}\n`, errno: 0, status: 2 };
     if (e instanceof ShellUnsupported)
       return { stdout: '', stderr: `sh: ${e.message}: not supported\n`, errno: 0, status: 2 };
     throw e;

@@ -121,7 +121,9 @@ function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: stri
     if (idx === ZONE_MOVABLE && kind === 'unmovable')
       return fail('unmovable kernel memory never comes from ZONE_MOVABLE (GFP_KERNEL does not reach it)');
     if (idx === ZONE_MOVABLE && kind === 'pinned')
-      return fail('a long-term pin never stays in ZONE_MOVABLE: the kernel migrates the page out before pinning it');
+      return fail(
+        'a long-term pin never stays in ZONE_MOVABLE: the kernel migrates the page out before pinning it',
+      );
     if (!zone.isPopulated()) return fail(`zone ${zone.name} has no memory online`);
   }
   if (sizeText === undefined) return fail('missing SIZE (e.g. 64M)');
@@ -129,7 +131,11 @@ function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: stri
   if (pages === undefined) return fail(`invalid size '${sizeText}'`);
   // More than the zones hold can never succeed: say so before taking (and giving back) every free page.
   const z = k.pgdat.zones;
-  const candidates = zone ? [zone] : kind === 'movable' ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!] : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+  const candidates = zone
+    ? [zone]
+    : kind === 'movable'
+      ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
+      : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
   const available = candidates.reduce((n, c) => n + c.free.freePages, 0);
   if (pages > available)
     return {
@@ -202,7 +208,9 @@ function list(system: GuestSystem): CommandOut {
   }
   let out = 'ID   KIND       SIZE       ZONES\n';
   for (const a of t.live.values()) {
-    const zones = [...(where.get(a.id) ?? new Map<string, number>()).entries()].map(([z, c]) => `${z}:${c}`).join(' ');
+    const zones = [...(where.get(a.id) ?? new Map<string, number>()).entries()]
+      .map(([z, c]) => `${z}:${c}`)
+      .join(' ');
     out += `#${String(a.id).padEnd(3)} ${a.kind.padEnd(10)} ${mib(a.pages).padEnd(10)} ${zones}\n`;
   }
   return { out, err: '', status: 0 };
@@ -222,7 +230,11 @@ export function workloadCommands(system: GuestSystem): Record<string, CommandFn>
       if (sub === 'alloc') {
         const kind = rest[0];
         if (kind !== 'movable' && kind !== 'pinned' && kind !== 'unmovable')
-          return { out: '', err: `workload: alloc: KIND must be movable, pinned or unmovable\n${USAGE}`, status: 2 };
+          return {
+            out: '',
+            err: `workload: alloc: KIND must be movable, pinned or unmovable\n${USAGE}`,
+            status: 2,
+          };
         return alloc(system, 'workload', kind, rest.slice(1));
       }
       if (sub === 'free') return free(system, rest[0]);

@@ -10,10 +10,14 @@ describe('device_del of a virtio-mem device with memory plugged', () => {
   test('QEMU 10.2 refuses with "some of its memory is still plugged"; after shrinking to 0 it goes', () => {
     const s = new Session(
       parseRunArgs(
-        '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=1G -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1'.split(' '),
+        '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=1G -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1'.split(
+          ' ',
+        ),
       ),
     );
-    expect(s.execute('(qemu) device_add virtio-mem-pci,id=vm0,memdev=m0,bus=rp1,requested-size=256M')?.stdout).toBe('');
+    expect(
+      s.execute('(qemu) device_add virtio-mem-pci,id=vm0,memdev=m0,bus=rp1,requested-size=256M')?.stdout,
+    ).toBe('');
     expect(s.execute('(qemu) device_del vm0')?.stdout).toBe(
       'Error: virtio-mem device cannot get unplugged while some of its memory is still plugged\n',
     );
@@ -27,7 +31,9 @@ describe('/proc/sysrq-trigger', () => {
   const s = new Session(parseRunArgs(['-m', '2G']));
   test('exists and is write-only, as in Linux', () => {
     expect(s.execute('ls /proc')?.stdout).toContain('sysrq-trigger\n');
-    expect(s.execute('cat /proc/sysrq-trigger')?.stderr).toBe('cat: /proc/sysrq-trigger: Input/output error\n');
+    expect(s.execute('cat /proc/sysrq-trigger')?.stderr).toBe(
+      'cat: /proc/sysrq-trigger: Input/output error\n',
+    );
   });
 
   test('m shows memory, t and w the (modelled) tasks, in the kernel log', () => {

@@ -39,7 +39,9 @@ describe('lists and loops', () => {
   });
 
   test('for X in ...; do ...; done with globs and variables', () => {
-    const r = sh('for f in /sys/devices/system/memory/memory1[6]/state /sys/devices/system/memory/memory17/state; do echo $f; cat $f; done');
+    const r = sh(
+      'for f in /sys/devices/system/memory/memory1[6]/state /sys/devices/system/memory/memory17/state; do echo $f; cat $f; done',
+    );
     expect(r.stdout).toContain('/sys/devices/system/memory/memory17/state\nonline\n');
     const g = sh('for b in /sys/devices/system/memory/memory1*; do echo -n "$b "; done');
     expect(g.stdout.trim().split(' ')).toHaveLength(4);

@@ -21,7 +21,7 @@ function refusal(args: string): { message: string; status: number } {
 }
 
 describe('machine options', () => {
-  test('-smp 3,sockets=2 is refused with QEMU\'s text and status 1', () => {
+  test("-smp 3,sockets=2 is refused with QEMU's text and status 1", () => {
     expect(refusal('-smp 3,sockets=2')).toEqual({
       message:
         'qemu-system-riscv64: Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (1) * threads (1) != maxcpus (3)',
@@ -39,7 +39,7 @@ describe('machine options', () => {
     expect(s.system.board.harts.length).toBe(1);
   });
 
-  test('-m 0 is QEMU\'s default RAM size (128 MiB), not the model\'s 4 GiB', () => {
+  test("-m 0 is QEMU's default RAM size (128 MiB), not the model's 4 GiB", () => {
     const s = boot('-m 0');
     expect(s.machine.ramBytes).toBe(128n << 20n);
     expect(s.execute('cat /proc/iomem')?.stdout).toContain('80000000-87ffffff : System RAM');
@@ -85,7 +85,9 @@ describe('warnings the kernel prints once', () => {
     const r = s.execute('echo 0x600000000 0x400000000 > /sys/kernel/debug/hotplug_oracle/remove');
     const log = s.system.kernel.log.dmesg();
     expect(log.match(/cut here/g)?.length).toBe(2);
-    expect(log).toContain('WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c:809 sparse_remove_section+0x22/0x44');
+    expect(log).toContain(
+      'WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c:809 sparse_remove_section+0x22/0x44',
+    );
     expect(log).not.toContain('has no memmap');
     expect(r?.kmsg.some((l) => l.includes('WARNING'))).toBe(false);
   });

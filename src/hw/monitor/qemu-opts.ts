@@ -417,7 +417,18 @@ function parseSmp(text: string, qemu10: boolean, warnings: string[]): number {
     const v = given(k);
     return v === undefined ? 0 : optNumber(v);
   };
-  const names = ['cpus', 'drawers', 'books', 'sockets', 'dies', 'clusters', 'modules', 'cores', 'threads', 'maxcpus'];
+  const names = [
+    'cpus',
+    'drawers',
+    'books',
+    'sockets',
+    'dies',
+    'clusters',
+    'modules',
+    'cores',
+    'threads',
+    'maxcpus',
+  ];
   if (names.some((k) => given(k) !== undefined && get(k) === 0)) {
     const why = 'CPU topology parameters must be greater than zero';
     if (qemu10) throw new QemuError(`Invalid CPU topology: ${why}`);
@@ -426,7 +437,9 @@ function parseSmp(text: string, qemu10: boolean, warnings: string[]): number {
   for (const k of ['modules', 'clusters', 'dies', 'books', 'drawers']) {
     if (get(k) > 1)
       throw new QemuError(
-        qemu10 ? `${k} > 1 not supported by this machine's CPU topology` : `${k} not supported by this machine's CPU topology`,
+        qemu10
+          ? `${k} > 1 not supported by this machine's CPU topology`
+          : `${k} not supported by this machine's CPU topology`,
       );
   }
   let cpus = get('cpus');

@@ -14,7 +14,11 @@ export const PAGE_UNMOVABLE = 2;
 /** User memory under a long-term pin (VFIO, RDMA): isolation lets it pass, migration never succeeds. */
 export const PAGE_PINNED = 3;
 export type WorkloadKind = 'movable' | 'unmovable' | 'pinned';
-const KIND_CODE: Record<WorkloadKind, number> = { movable: PAGE_MOVABLE, unmovable: PAGE_UNMOVABLE, pinned: PAGE_PINNED };
+const KIND_CODE: Record<WorkloadKind, number> = {
+  movable: PAGE_MOVABLE,
+  unmovable: PAGE_UNMOVABLE,
+  pinned: PAGE_PINNED,
+};
 const CODE_KIND: WorkloadKind[] = ['movable', 'movable', 'unmovable', 'pinned'];
 
 interface SectionPages {

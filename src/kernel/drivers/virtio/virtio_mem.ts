@@ -786,8 +786,7 @@ export class VirtioMemDriver {
     const pages = Number(unit / PAGE);
     const online: Array<[number, number]> = [];
     if (this.inSbm) {
-      for (const [id, st] of this.mbState)
-        if (st >= Mb.KERNEL) online.push([id * pages, (id + 1) * pages]);
+      for (const [id, st] of this.mbState) if (st >= Mb.KERNEL) online.push([id * pages, (id + 1) * pages]);
     } else {
       for (const [id, st] of this.bbState) if (st === Bb.ADDED) online.push([id * pages, (id + 1) * pages]);
     }
