@@ -5,6 +5,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { E2BIG, EBUSY, EEXIST, EINTR, EINVAL, KernelBug, KernelError } from '../errno.js';
+import { dumpPage } from './debug.js';
 import {
   IORESOURCE_BUSY,
   IORESOURCE_MEM,
@@ -383,7 +384,8 @@ export function offlinePages(
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
   const unmovable = isolateRangeForOffline(k, startPfn, endPfn);
   if (unmovable !== undefined) {
-    k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
+    // set_migratetype_isolate() with REPORT_FAILURE: dump_page() of the page that blocked it.
+    dumpPage(k, unmovable, 'unmovable page');
     return fail(-EBUSY, 'failure to isolate range');
   }
   const arg = { startPfn, nrPages, zone };
