@@ -48,3 +48,12 @@ describe('/proc/sysrq-trigger', () => {
     expect(h.kmsg.join('\n')).toMatch(/sysrq: HELP : /);
   });
 });
+
+describe('sysrq c', () => {
+  test('crashes the guest as panic() does; nothing runs after it', () => {
+    const s = new Session(parseRunArgs(['-m', '2G']));
+    const r = s.execute('echo c > /proc/sysrq-trigger')!;
+    expect(r.kmsg.join('\n')).toContain('Kernel panic - not syncing: sysrq triggered crash');
+    expect(s.dead).toBe(true);
+  });
+});

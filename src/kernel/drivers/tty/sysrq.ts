@@ -8,6 +8,7 @@
 import type { Kernel } from '../../kernel.js';
 import { nrFreePages } from '../../mm/page_alloc.js';
 import { zoneWatermarks } from '../../mm/vmstat.js';
+import { KernelBug } from '../../errno.js';
 
 interface SysrqOp {
   help: string;
@@ -38,8 +39,8 @@ const KEYS: Array<[string, SysrqOp]> = [
   ['z', { help: 'dump-ftrace-buffer(z)', action: 'Dump ftrace buffer' }],
 ];
 
-/** Keys whose handlers would end or wreck the machine: the model does not run them. */
-const REFUSED = new Set(['b', 'c', 'e', 'i', 'o']);
+/** Keys whose handlers would reset the machine or kill tasks: the model logs them and does nothing. */
+const REFUSED = new Set(['b', 'e', 'i', 'o']);
 
 const ORDERS_KB = [4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
@@ -80,9 +81,12 @@ export function sysrqTrigger(k: Kernel, data: string): void {
     return;
   }
   k.log.info(`sysrq: ${op.action}`);
-  if (REFUSED.has(key)) {
-    k.log.info(`riscv-hotplug: sysrq ${key} is not modelled (it would end or break the guest)`);
-    return;
+  if (key === 'c') {
+    // sysrq_handle_crash(): panic(), which the guest does not survive.
+    k.log.log(0, 'Kernel panic - not syncing: sysrq triggered crash');
+    throw new KernelBug('drivers/tty/sysrq.c (sysrq triggered crash)');
   }
+  // Rebooting, powering off and killing every task are not carried out: the model has no tasks and no reset.
+  if (REFUSED.has(key)) return;
   op.handler?.(k);
 }
