@@ -22,7 +22,9 @@ test('offline of boot memory: dump_page of the first unmovable page in isolation
   ]);
   // start_isolate_page_range() tries the last pageblock before the middle ones.
   const r2 = s.execute('echo 0xf8000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/offline_and_remove')!;
-  expect(r2.kmsg.map(strip)[0]).toBe('page: refcount:1 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0xffe00');
+  expect(r2.kmsg.map(strip)[0]).toBe(
+    'page: refcount:1 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0xffe00',
+  );
   expect(s.execute('cat /sys/devices/system/memory/memory16/state')!.stdout).toBe('online\n');
   expect(s.execute('cat /sys/devices/system/memory/memory31/state')!.stdout).toBe('online\n');
 });
