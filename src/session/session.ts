@@ -135,6 +135,11 @@ export class Session {
       res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the BUG above); nothing runs any more\n';
       return res;
     }
+    // offline_pages() records why it failed; a fresh record means this line (or the driver work it
+    // started) failed to offline something.
+    const kernel = this.system.kernel;
+    const failureBefore = kernel.lastOfflineFailure;
+    kernel.lastOfflineFailure = '';
     try {
       if (trimmed.startsWith('(qemu)')) {
         const cmd = trimmed.slice('(qemu)'.length).trim();
@@ -154,16 +159,10 @@ export class Session {
         }
       } else {
         const k = this.system.kernel;
-        // offline_pages() records why it failed; a fresh record means this line's offline failed.
-        const before = k.lastOfflineFailure;
-        k.lastOfflineFailure = '';
         const r = runShell(
           { vfs: this.system.vfs, dmesg: () => k.log.dmesg(), state: this.shell, commands: this.commands },
           trimmed,
         );
-        const failure = parseOfflineFailure(k.lastOfflineFailure);
-        if (failure) why.push(...explainOffline(this.system, failure.start, failure.end, failure.reason));
-        else if (k.lastOfflineFailure === '') k.lastOfflineFailure = before;
         res.stdout = r.stdout;
         res.stderr = r.stderr;
         res.errno = r.errno;
@@ -190,6 +189,10 @@ export class Session {
     }
     // Deferred driver work (virtio-mem retries) finishes before the next command, as the scripts wait for it.
     if (!this.dead) this.system.virtio?.tick();
+    const failure = parseOfflineFailure(kernel.lastOfflineFailure);
+    if (failure && !this.dead)
+      why.push(...explainOffline(this.system, failure.start, failure.end, failure.reason));
+    else if (kernel.lastOfflineFailure === '') kernel.lastOfflineFailure = failureBefore;
     if (!this.dead && /^\(qemu\)\s*qom-set\s+\S+\s+requested-size\b/.test(trimmed))
       why.push(...explainVirtioMem(this.system));
     if (why.length) res.stderr += why.join('\n') + '\n';

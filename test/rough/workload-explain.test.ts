@@ -118,3 +118,26 @@ describe('ptwalk, the readable walk', () => {
     expect(r.stdout).not.toContain('-0x0');
   });
 });
+
+describe('why a virtio-mem unplug does not shrink the device', () => {
+  test('unmovable memory in blocks onlined to ZONE_NORMAL: size stays up, and the pages in the way are named', () => {
+    const s = new Session(
+      parseRunArgs(
+        '-m 2G,maxmem=8G -append memhp_default_state=online_kernel -object memory-backend-ram,id=m0,size=4G -device virtio-mem-pci,id=vm0,memdev=m0'.split(
+          ' ',
+        ),
+      ),
+    );
+    s.execute('(qemu) qom-set vm0 requested-size 256M');
+    expect(s.execute('workload alloc unmovable 200M zone=Normal')?.status).toBe(0);
+    const r = s.execute('(qemu) qom-set vm0 requested-size 0')!;
+    expect(s.execute('(qemu) info memory-devices')!.stdout).not.toContain('  size: 0\n');
+    // Sub-block mode takes free sub-blocks back without offlining; the busy ones stay plugged.
+    expect(r.stderr).toMatch(
+      /why: virtio-mem 'vm0' has size \d+ MiB, requested 0 MiB: the driver could not unplug/,
+    );
+    expect(r.stderr).toMatch(
+      /page\(s\) from pfn 0x1[0-9a-f]+ \(Normal, unmovable pageblock\): unmovable kernel memory #1; free it \(workload free 1\)/,
+    );
+  });
+});
