@@ -20,10 +20,13 @@ const GUEST_COMMANDS = [
   'head',
   'help',
   'ls',
+  'memhog',
+  'ptwalk',
   'pwd',
   'sort',
   'tail',
   'wc',
+  'workload',
 ];
 const MONITOR_COMMANDS = [
   'device_add',
@@ -166,7 +169,9 @@ export function interactive(
       if (!monitor && text === 'help') {
         io.output.write(
           'guest: cat, ls, echo [-n] TEXT [> FILE], grep [-icqv] [-e PAT], head, tail, wc, sort, cd, pwd, dmesg;\n' +
-            '  pipes |, lists ; && ||, for X in ...; do ...; done, $VAR, globs.  "(qemu) CMD" for the monitor\n',
+            '  pipes |, lists ; && ||, for X in ...; do ...; done, $VAR, globs.  "(qemu) CMD" for the monitor\n' +
+            '  the model: memhog SIZE, workload alloc movable|pinned|unmovable SIZE [zone=Z], workload free ID|all,\n' +
+            '  workload list, ptwalk linear|vmemmap|va START END\n',
         );
       } else {
         const r = session.execute(monitor && !text.startsWith('(qemu)') ? `(qemu) ${text}` : line);

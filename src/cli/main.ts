@@ -25,8 +25,11 @@ model options: --json (one JSON object per command)  --check (invariants after e
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
   --fail-alloc N (the N-th page allocation after boot fails)  --fail-alloc-after N (all after the first N fail)
 
-script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
+script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head, tail, wc, sort,
+  cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
+exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
+  4 --check found a violation, 70 internal error.
 `;
 
 function printResult(r: LineResult, json: boolean): void {
