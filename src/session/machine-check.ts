@@ -70,29 +70,30 @@ export function bootFault(machine: MachineOptions, e: AccessFault): UsageError {
  * not move it when device memory (maxmem - RAM, from the next 1 GiB boundary)
  * reaches past it. The window's alias is mapped over that RAM, and Linux's
  * host bridge claims the window first, so virtio-mem cannot reserve a region
- * that reaches into it. Say so, since QEMU does not.
+ * that reaches into it. Say so for each such device (QEMU does not).
  */
-export function deviceWindowNotes(system: GuestSystem): string[] {
-  const devmem = system.devices?.deviceMemory;
-  if (!devmem) return [];
-  const ramEnd = VIRT_DRAM_BASE + system.devices!.ramSize;
+export function deviceWindowNotes(system: GuestSystem, only?: ReadonlySet<string | undefined>): string[] {
+  const devs = system.devices;
+  if (!devs?.deviceMemory) return [];
+  const ramEnd = VIRT_DRAM_BASE + devs.ramSize;
   const window = ((ramEnd + HIGH_PCIE_MMIO_SIZE - 1n) / HIGH_PCIE_MMIO_SIZE) * HIGH_PCIE_MMIO_SIZE;
-  const devEnd = devmem.base + devmem.size;
-  if (devEnd <= window) return [];
-  const fits = system.devices!.ramSize + (window - devmem.base);
-  const notes = [
-    `riscv-hotplug: note: device memory 0x${hex(devmem.base)}-0x${hex(devEnd - 1n)} (maxmem - RAM) reaches into the 64-bit PCIe window ` +
-      `0x${hex(window)}-0x${hex(window + HIGH_PCIE_MMIO_SIZE - 1n)}, which QEMU's virt board places at the first 16 GiB boundary above RAM ` +
-      `whatever the device memory: the window hides that RAM and Linux cannot reserve a virtio-mem region reaching into it. ` +
-      `Keep maxmem at or below ${fits / GiB} GiB with this -m (or the devices' memory below 0x${hex(window)}).`,
-  ];
-  for (const d of system.devices!.virtioMemDevices()) {
+  const notes: string[] = [];
+  for (const d of devs.virtioMemDevices()) {
+    if (only && !only.has(d.id)) continue;
+    const info = d.fillDeviceInfo();
+    if (info.type !== 'virtio-mem') continue;
+    const end = info.data.memaddr + info.data.maxSize;
+    if (end <= window) continue;
     const err = system.virtio?.probeError(d) ?? 0;
-    if (err)
-      notes.push(
-        `riscv-hotplug: note: virtio-mem device '${d.id ?? '(anonymous)'}' has no driver in the guest (probe failed with ${err}): ` +
-          'qom-set requested-size is accepted by QEMU but nothing will be plugged.',
-      );
+    notes.push(
+      `riscv-hotplug: note: virtio-mem device '${d.id ?? '(anonymous)'}' at 0x${hex(info.data.memaddr)}-0x${hex(end - 1n)} reaches into ` +
+        `the 64-bit PCIe window 0x${hex(window)}-0x${hex(window + HIGH_PCIE_MMIO_SIZE - 1n)}, which QEMU's virt board places at the first ` +
+        `16 GiB boundary above RAM whatever the device memory: the window hides that RAM, and Linux cannot reserve the device's region` +
+        (err
+          ? ` (its probe failed with ${err}; qom-set requested-size is accepted by QEMU but nothing will be plugged)`
+          : '') +
+        `. Keep device memory below 0x${hex(window)} (smaller backends, or more -m).`,
+    );
   }
   return notes;
 }

@@ -150,6 +150,8 @@ export class Session {
         } else {
           const r = this.monitor.execute(cmd);
           res.stdout = r.output;
+          const added = /^device_add\s.*\bid=([^,\s]+)/.exec(cmd);
+          if (added && r.ok) why.push(...deviceWindowNotes(this.system, new Set([added[1]])));
           res.status = r.ok ? 0 : 1;
           if (/^device_add\s+(driver=)?pc-dimm\b/.test(cmd)) {
             res.stderr =
