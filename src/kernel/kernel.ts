@@ -131,7 +131,13 @@ export class Kernel {
   }
 
   /** Counters behind `compare`. */
-  readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 };
+  readonly stats: PgtableStats = {
+    pteWrites: 0,
+    tablesAllocated: 0,
+    tablesFreed: 0,
+    flushAll: 0,
+    flushRange: 0,
+  };
   /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
   clearedLeaves: ClearedLeaf[] = [];
   /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */

@@ -136,7 +136,8 @@ export class Session {
     // The checker explains violations with the leaves this command's teardowns cleared.
     this.system.kernel.clearedLeaves = [];
     if (this.dead) {
-      res.stderr = 'riscv-hotplug: the guest kernel has crashed (see the oops or BUG above); nothing runs any more\n';
+      res.stderr =
+        'riscv-hotplug: the guest kernel has crashed (see the oops or BUG above); nothing runs any more\n';
       return res;
     }
     // offline_pages() records why it failed; a fresh record means this line (or the driver work it

@@ -64,7 +64,13 @@ export class KernelPageTables {
     readonly levels: 3 | 4 | 5,
     readonly rootPfn: number,
     /** Where writes, table allocations and frees are counted. */
-    readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 },
+    readonly stats: PgtableStats = {
+      pteWrites: 0,
+      tablesAllocated: 0,
+      tablesFreed: 0,
+      flushAll: 0,
+      flushRange: 0,
+    },
   ) {}
 
   get rootLevel(): number {
