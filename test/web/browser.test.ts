@@ -106,7 +106,8 @@ const text = async (page: Page, testid: string): Promise<string> =>
 
 async function stepTo(page: Page, i: number, key = 'ArrowRight'): Promise<void> {
   await page.keyboard.press(key);
-  await expect.poll(() => text(page, 'position')).toMatch(new RegExp(`^step ${i} of`));
+  // More than the default second: with the rest of the suite on both cores a step has taken longer.
+  await expect.poll(() => text(page, 'position'), { timeout: 10_000 }).toMatch(new RegExp(`^step ${i} of`));
 }
 
 /** Memory block states as the page lists them: id -> state word. */
