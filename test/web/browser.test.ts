@@ -393,6 +393,7 @@ describe('web view in chromium', () => {
     expect(await text(page, 'cmp-3-riscv-split-unmapped')).toBe('0');
     expect(await text(page, 'cmp-3-arm64-6.12-unmapped')).toBe('0');
     expect(await text(page, 'cmp-3-x86-6.12-result')).toBe('oops');
+    expect(await text(page, 'cmp-died-x86-6.12')).toMatch(/^x86-6.12: the kernel died at line 3 \(oops\)/);
     const cause = want.rows[2]!.cells[0]!.causes[0]!;
     expect(await text(page, 'cmp-notes')).toContain(cause.text);
     // A real table: column and row headers with scope.

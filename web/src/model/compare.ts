@@ -63,3 +63,13 @@ export function causeNotes(c: Comparison): CauseNote[] {
   );
   return notes;
 }
+
+/** Where a strategy's kernel died (oops or BUG), so the notes say it: a dead kernel is not checked. */
+export function deaths(c: Comparison): Array<{ strategy: string; line: number; result: string }> {
+  const out: Array<{ strategy: string; line: number; result: string }> = [];
+  c.strategies.forEach((strategy, j) => {
+    const i = c.rows.findIndex((r) => r.cells[j]!.result === 'oops' || r.cells[j]!.result === 'BUG');
+    if (i >= 0) out.push({ strategy, line: i + 1, result: c.rows[i]!.cells[j]!.result });
+  });
+  return out;
+}

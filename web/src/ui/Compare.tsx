@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { STRATEGIES } from '../../../src/kernel/arch/strategies.js';
 import type { CompareCell, Comparison } from '../../../src/session/compare.js';
-import { bytesText, causeNotes, hasMetrics, joinColumns, resultClass } from '../model/compare.js';
+import { bytesText, causeNotes, deaths, hasMetrics, joinColumns, resultClass } from '../model/compare.js';
 import type { CompareReply, CompareRequest } from '../model/compare.worker.js';
 import { argvText } from '../model/spec.js';
 
@@ -199,6 +199,12 @@ export function CompareView(p: Props) {
             </table>
           </div>
           <h3>What the checker says</h3>
+          {deaths(result).map((d) => (
+            <p key={d.strategy} class="bad" data-testid={`cmp-died-${d.strategy}`}>
+              {d.strategy}: the kernel died at line {d.line} ({d.result}); nothing ran after it, and a dead
+              kernel is not checked.
+            </p>
+          ))}
           {notes.length ? (
             <ul class="cmp-notes" data-testid="cmp-notes">
               {notes.map((n, k) => (
@@ -209,7 +215,7 @@ export function CompareView(p: Props) {
               ))}
             </ul>
           ) : (
-            <p class="ok">No invariant violated under any of these strategies.</p>
+            <p class="ok">No invariant violated under any of these strategies while their kernels ran.</p>
           )}
         </>
       )}
