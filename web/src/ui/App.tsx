@@ -132,20 +132,26 @@ export function App() {
   const last = tl ? tl.steps.length - 1 : 0;
   const go = useCallback((i: number) => setCur(Math.max(0, Math.min(last, i))), [last]);
 
+  // The key handler reads these at the key press: Preact runs effects after the paint, so a handler
+  // re-registered per step could still hold the step before and repeat it (a lost key under load).
+  const keyState = useRef({ last, view });
+  keyState.current = { last, view };
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
-      if (view !== 'timeline') return;
+      const { last: end, view: v } = keyState.current;
+      if (v !== 'timeline') return;
       if (isTyping(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
-      if (e.key === 'ArrowRight' || e.key === 'j') go(cur + 1);
-      else if (e.key === 'ArrowLeft' || e.key === 'k') go(cur - 1);
-      else if (e.key === 'Home') go(0);
-      else if (e.key === 'End') go(last);
+      const to = (f: (c: number) => number): void => setCur((c) => Math.max(0, Math.min(end, f(c))));
+      if (e.key === 'ArrowRight' || e.key === 'j') to((c) => c + 1);
+      else if (e.key === 'ArrowLeft' || e.key === 'k') to((c) => c - 1);
+      else if (e.key === 'Home') to(() => 0);
+      else if (e.key === 'End') to(() => end);
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [cur, last, go, view]);
+  }, []);
 
   const snap = tl?.steps[cur];
   const prev = tl && cur > 0 ? tl.steps[cur - 1] : undefined;
