@@ -61,7 +61,11 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
   const k = sys.kernel;
   const out: Violation[] = [];
   const v = (invariant: string, address: string, detail: string, section?: number): void => {
-    out.push(section === undefined ? { invariant, address, detail, op } : { invariant, address, detail, op, section });
+    out.push(
+      section === undefined
+        ? { invariant, address, detail, op }
+        : { invariant, address, detail, op, section },
+    );
   };
   const L = k.layout;
   const offsetPages = Number(L.vaPaOffset >> 12n);
@@ -266,7 +270,7 @@ function bytes(pages: number): string {
 function sectionRuns(ns: number[]): string {
   const sorted = [...new Set(ns)].sort((a, b) => a - b);
   const runs: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     runs.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
@@ -307,7 +311,8 @@ export function explainViolations(k: Kernel, vs: Violation[]): Cause[] {
     const first = g[0]!;
     const sections = g.flatMap((x) => (x.section === undefined ? [] : [x.section]));
     // The MMU faulting on memory the kernel lost the mapping of is the same cause, said once.
-    if (first.invariant === 'hardware-walk-agrees' && sections.every((s) => unmapped(first.op).has(s))) continue;
+    if (first.invariant === 'hardware-walk-agrees' && sections.every((s) => unmapped(first.op).has(s)))
+      continue;
     let text: string;
     if (first.invariant === 'linear-map-covers-present-memory' && sections.length) {
       const lin = (s: number): number => sectionNrToPfn(s) + offsetPages;
@@ -330,9 +335,17 @@ export function explainViolations(k: Kernel, vs: Violation[]): Cause[] {
     } else if (sections.length > 1) {
       text = `invariant ${first.invariant} violated after "${first.op}" for sections ${sectionRuns(sections)}: ${first.detail}`;
     } else {
-      text = g.length > 1 ? `${formatViolation(first)} (and ${g.length - 1} more like it)` : formatViolation(first);
+      text =
+        g.length > 1
+          ? `${formatViolation(first)} (and ${g.length - 1} more like it)`
+          : formatViolation(first);
     }
-    causes.push({ invariant: first.invariant, op: first.op, sections: [...new Set(sections)].sort((a, b) => a - b), text });
+    causes.push({
+      invariant: first.invariant,
+      op: first.op,
+      sections: [...new Set(sections)].sort((a, b) => a - b),
+      text,
+    });
   }
   return causes;
 }

@@ -33,9 +33,13 @@ model options: --json (one JSON object per command)  --check (invariants after e
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
   --strategy NAME (the architecture code: riscv-6.12 (default), riscv-v1-2023, riscv-no-prealloc,
   arm64-6.12, arm64-7.1, x86-6.12, riscv-split, riscv-reject)
+  --fail-alloc N (the N-th page allocation after boot fails)  --fail-alloc-after N (all after the first N fail)
 
-script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
+script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head, tail, wc, sort,
+  cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
+exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
+  4 --check found a violation, 70 internal error.
 `;
 
 function printResult(r: LineResult, json: boolean): void {
@@ -55,6 +59,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const text = readScript(opts.script);
   const session = openSession(opts);
   for (const n of session.notes) process.stderr.write(n + '\n');
+  if (opts.failAlloc) session.failAllocations(opts.failAlloc);
   let status = 0;
   const lines = text.split('\n');
   const progress = new Progress(lines.length, opts.json);
@@ -63,13 +68,15 @@ async function runCommand(argv: string[]): Promise<number> {
     const r = session.execute(line);
     if (!r) continue;
     printResult(r, opts.json);
+    if (session.quit) break;
     if (session.dead) status = 3;
     if (opts.check && !session.dead) {
       const v = checkInvariants(session.system, r.cmd);
       if (v.length) {
         progress.done();
         const causes = explainViolations(session.system.kernel, v);
-        if (opts.json) process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
+        if (opts.json)
+          process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
         process.stderr.write(
           `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}, ${causes.length} cause(s):\n`,
         );

@@ -10,6 +10,9 @@ import type { KernelProfile } from './profile.js';
 import type { KernelCmdline, MemmapMode, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
 import type { KernelLayout } from './arch/riscv/layout.js';
 import type { ArchOps } from './arch/arch_ops.js';
+import { newPgtableStats, type PgtableStats } from './pgtable_stats.js';
+
+export type { PgtableStats };
 import { Memblock } from './mm/memblock.js';
 import { PgData } from './mm/zone.js';
 import { SparseMem } from './mm/mmzone.js';
@@ -35,15 +38,6 @@ export interface Machine {
   flushTlbAll(): void;
   /** sfence.vma of each page of [startVpn, endVpn) on every hart (flush_tlb_kernel_range). */
   flushTlbRange(startVpn: number, endVpn: number): void;
-}
-
-/** What the kernel did to its page tables and TLBs (for `compare`): counters that only grow. */
-export interface PgtableStats {
-  pteWrites: number;
-  tablesAllocated: number;
-  tablesFreed: number;
-  flushAll: number;
-  flushRange: number;
 }
 
 /** A leaf a teardown cleared: where it was and which operation cleared it (the checker explains with it). */
@@ -92,10 +86,6 @@ export class Kernel {
   /** Pages reserved for CMA and friends: 0 here; kept for meminfo arithmetic. */
   maxPfn = 0;
   maxLowPfn = 0;
-  /** After mm_core_init the buddy allocator serves allocations; before, memblock does. */
-  slabAvailable = false;
-  /** The last hotplug_oracle debugfs operation, as `last` reports it. */
-  oracleLast = 'none';
   faults: FaultInjector | undefined;
   /** register_memory_notifier() chain. */
   readonly memoryNotifiers: MemoryNotifier[] = [];
@@ -108,8 +98,6 @@ export class Kernel {
   readonly fakeOffline = new PfnExtents();
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
-  /** Number of page allocations made so far (for fault injection and tests). */
-  pageAllocCount = 0;
 
   constructor(
     readonly machine: Machine,
@@ -137,7 +125,7 @@ export class Kernel {
   }
 
   /** Counters behind `compare`. */
-  readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 };
+  readonly stats: PgtableStats = newPgtableStats();
   /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
   clearedLeaves: ClearedLeaf[] = [];
   /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */

@@ -34,7 +34,15 @@ export interface MachineOptions {
   strategy: string;
 }
 
+/** --fail-alloc N (the N-th run-time page allocation fails) or --fail-alloc-after N (all after the first N). */
+export interface FailAlloc {
+  n: number;
+  fromThenOn: boolean;
+}
+
 export interface RunOptions extends MachineOptions {
+  /** Fault injection from the command line. */
+  failAlloc: FailAlloc | undefined;
   json: boolean;
   check: boolean;
   sysroot: string | undefined;
@@ -108,6 +116,7 @@ export function parseRunArgs(argv: string[]): RunOptions {
     initrd: undefined,
     objects: [],
     devices: [],
+    failAlloc: undefined,
     json: false,
     check: false,
     strategy: DEFAULT_STRATEGY,
@@ -161,6 +170,19 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '--json':
         o.json = true;
         break;
+      case '--fail-alloc':
+      case '--fail-alloc-after': {
+        const v = argv[++i];
+        const min = a === '--fail-alloc' ? 1 : 0;
+        if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
+          throw new UsageError(
+            `riscv-hotplug: ${a}: '${v ?? ''}' is not a ${min ? 'positive' : 'non-negative'} allocation number`,
+          );
+        // --fail-alloc-after N: N allocations succeed, the (N+1)-th and every later one fail.
+        o.failAlloc =
+          a === '--fail-alloc' ? { n: Number(v), fromThenOn: false } : { n: Number(v) + 1, fromThenOn: true };
+        break;
+      }
       case '--check':
         o.check = true;
         break;

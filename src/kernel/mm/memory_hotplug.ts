@@ -4,7 +4,8 @@
  * effects, so errors and partial states are the kernel's own.
  */
 import type { Kernel } from '../kernel.js';
-import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug } from '../errno.js';
+import { E2BIG, EBUSY, EEXIST, EINTR, EINVAL, KernelBug } from '../errno.js';
+import { dumpPage } from './debug.js';
 import {
   IORESOURCE_BUSY,
   IORESOURCE_SYSRAM_DRIVER_MANAGED,
@@ -80,10 +81,11 @@ export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: V
   const end = pfn + nrPages;
   for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
-    if (!sparseRemoveSection(k, p, cur, altmap)) {
-      k.log.warn(
-        `WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`,
-      );
+    // WARN_ON_ONCE(!valid_section(ms)) in sparse_remove_section(): one splat per boot.
+    if (!sparseRemoveSection(k, p, cur, altmap) && k.log.once('sparse_remove_section')) {
+      k.log.warn('------------[ cut here ]------------');
+      k.log.warn('WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c:809 sparse_remove_section+0x22/0x44');
+      k.log.warn('---[ end trace 0000000000000000 ]---');
     }
     p += cur;
   }
@@ -363,7 +365,8 @@ export function offlinePages(
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
   const unmovable = startIsolatePageRange(k, startPfn, endPfn);
   if (unmovable !== undefined) {
-    k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
+    // set_migratetype_isolate() with REPORT_FAILURE: dump_page() of the page that blocked it.
+    dumpPage(k, unmovable, 'unmovable page');
     return fail(-EBUSY, 'failure to isolate range');
   }
   const arg = { startPfn, nrPages, zone };
@@ -380,6 +383,8 @@ export function offlinePages(
     // Pages freed by migration stay free, in the buddy again.
     undoIsolatePageRange(zone, isolated);
     memoryNotify(k, 'cancel-offline', arg);
+    // A pinned page: offline_pages() retries migration until a signal arrives (the user's Ctrl-C).
+    if (migrated === -2) return fail(-EINTR, 'signal backoff');
     return fail(-EBUSY, 'unmovable page');
   }
   // __offline_isolated_pages(): sections go offline, their free pages leave the buddy.

@@ -6,6 +6,7 @@
 import type { Kernel } from '../kernel.js';
 import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
+import type { MigrateType } from './free_area.js';
 import { pfnToSectionNr } from './mmzone.js';
 
 export type Gfp = 'kernel' | 'movable';
@@ -26,10 +27,17 @@ function zonelist(k: Kernel, gfp: Gfp): Zone[] {
 
 /** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */
 export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): number | undefined {
-  k.pageAllocCount++;
+  return allocPagesFrom(k, order, zonelist(k, gfp), gfp === 'movable' ? 'movable' : 'unmovable');
+}
+
+/**
+ * __alloc_pages() over an explicit zonelist and migratetype (a workload's choice of zone, or a
+ * long-term pin that keeps out of ZONE_MOVABLE): the first zone with a fitting block.
+ */
+export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: MigrateType): number | undefined {
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
-  for (const zone of zonelist(k, gfp)) {
-    const pfn = zone.free.alloc(order, gfp === 'movable' ? 'movable' : 'unmovable');
+  for (const zone of zones) {
+    const pfn = zone.free.alloc(order, mt);
     if (pfn !== undefined) {
       // Whoever takes the page writes it (clear_page, a new page table, a slab) through the linear map.
       kernelAccess(k, pfn, 'clear_page');
