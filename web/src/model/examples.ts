@@ -7,6 +7,8 @@ export interface Example {
   about: string;
   machine: MachineForm;
   script: string;
+  /** A link to show under the description: the page with a query (e.g. the strategy comparison). */
+  link?: { query: string; text: string };
   /** An address worth walking in this example (its mode's __va of an interesting frame). */
   walkVa: string;
 }
@@ -39,10 +41,11 @@ export const EXAMPLES: readonly Example[] = [
     id: 'partial-leaf',
     title: 'Removing part of a 1 GiB leaf (finding F1, Sv48)',
     about:
-      'add_memory() of an aligned 1 GiB maps it with one PUD leaf. Removing the first 128 MiB clears the whole ' +
+      'add_memory() of an aligned 1 GiB of the RAM above mem=2G maps it with one PUD leaf. Removing the first 128 MiB clears the whole ' +
       'leaf, so memory33, still online, loses its linear mapping: the checker says so, and the hardware walk of its ' +
       'address faults. This is Linux 6.12 as it is; the model does not fix it.',
-    machine: { m: '1G', smp: '2', append: 'no5lvl', objects: [], devices: [] },
+    // mem=2G leaves RAM above it for the test driver to add, as on the machine of the real-kernel recordings.
+    machine: { m: '8G', smp: '2', append: 'mem=2G no5lvl', objects: [], devices: [] },
     script: [
       'echo 0x100000000 0x40000000 > /sys/kernel/debug/hotplug_oracle/add',
       'echo 1 > /sys/devices/system/memory/memory33/online',
@@ -50,6 +53,12 @@ export const EXAMPLES: readonly Example[] = [
       'cat /sys/devices/system/memory/memory33/state',
     ].join('\n'),
     walkVa: '0xffffaf8088000000', // __va(0x108000000): memory33, Sv48
+    link: {
+      query: '?example=partial-leaf&compare=riscv-6.12,riscv-split,arm64-6.12,x86-6.12',
+      text:
+        'Compare strategies on this script: riscv-6.12 loses 896 MiB of mappings, riscv-split and arm64-6.12 ' +
+        'none, x86-6.12 oopses inside the remove',
+    },
   },
   {
     id: 'hotadd-1t',

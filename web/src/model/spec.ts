@@ -1,3 +1,5 @@
+import { DEFAULT_STRATEGY } from '../../../src/kernel/arch/strategies.js';
+
 /**
  * What a run is: the machine's QEMU options and the script. The form edits a MachineForm; the model
  * boots from the argv it gives, through the same parser as the command line.
@@ -13,12 +15,11 @@ export interface MachineForm {
   objects: string[];
   /** -device lines, one per entry. */
   devices: string[];
+  /** --strategy: the architecture code the kernel is built with; absent means the default (riscv-6.12). */
+  strategy?: string;
 }
 
-/**
- * One run of a script. A later strategy option (`--strategy`) belongs here: the timeline view lays
- * runs out as columns, so comparing strategies is more than one RunSpec on the same script.
- */
+/** One run of a script: the argv (with `--strategy` when not the default) and the lines. */
 export interface RunSpec {
   argv: string[];
   script: string[];
@@ -29,6 +30,8 @@ export function formToArgv(f: MachineForm): string[] {
   if (f.append.trim()) argv.push('-append', f.append.trim());
   for (const o of f.objects) if (o.trim()) argv.push('-object', o.trim());
   for (const d of f.devices) if (d.trim()) argv.push('-device', d.trim());
+  // Left out for the default, so the printed command line stays the one a user would type.
+  if (f.strategy && f.strategy !== DEFAULT_STRATEGY) argv.push('--strategy', f.strategy);
   return argv;
 }
 

@@ -14,6 +14,8 @@ import { PhysMap } from './PhysMap.js';
 import { PageTables } from './PageTables.js';
 import { HardwareWalk } from './HardwareWalk.js';
 import { Files } from './Files.js';
+import { CompareView } from './Compare.js';
+import { STRATEGIES } from '../../../src/kernel/arch/strategies.js';
 
 type Tab = 'memory' | 'tables' | 'walk' | 'files';
 const TABS: Array<[Tab, string]> = [
@@ -26,6 +28,13 @@ const TABS: Array<[Tab, string]> = [
 function initialExample(): Example {
   const id = new URLSearchParams(location.search).get('example');
   return (id && exampleById(id)) || EXAMPLES[0]!;
+}
+
+/** ?compare=all or ?compare=A,B: open the comparison with those strategies and run it. */
+function compareParam(): { open: boolean; names: string[] } {
+  const v = new URLSearchParams(location.search).get('compare');
+  if (v === null) return { open: false, names: [] };
+  return { open: true, names: v.split(',').filter((n) => STRATEGIES.has(n)) };
 }
 
 function isTyping(t: EventTarget | null): boolean {
@@ -46,6 +55,10 @@ export function App() {
   const [busy, setBusy] = useState(true);
   const [tab, setTab] = useState<Tab>('memory');
   const [expanded, setExpanded] = useState<Set<string>>(() => new Set());
+  const cmpLink = useMemo(compareParam, []);
+  const [view, setView] = useState<'timeline' | 'compare'>(cmpLink.open ? 'compare' : 'timeline');
+  // Bumped when an example loads, so the comparison starts afresh for the new script.
+  const [compareKey, setCompareKey] = useState(0);
 
   // A newer boot supersedes a script still running.
   const runId = useRef(0);
@@ -104,6 +117,7 @@ export function App() {
     setScript(e.script);
     setWalkVa(e.walkVa);
     setExpanded(new Set());
+    setCompareKey((k) => k + 1);
     boot(e.machine, e.script);
   };
 
@@ -118,19 +132,26 @@ export function App() {
   const last = tl ? tl.steps.length - 1 : 0;
   const go = useCallback((i: number) => setCur(Math.max(0, Math.min(last, i))), [last]);
 
+  // The key handler reads these at the key press: Preact runs effects after the paint, so a handler
+  // re-registered per step could still hold the step before and repeat it (a lost key under load).
+  const keyState = useRef({ last, view });
+  keyState.current = { last, view };
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
+      const { last: end, view: v } = keyState.current;
+      if (v !== 'timeline') return;
       if (isTyping(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
-      if (e.key === 'ArrowRight' || e.key === 'j') go(cur + 1);
-      else if (e.key === 'ArrowLeft' || e.key === 'k') go(cur - 1);
-      else if (e.key === 'Home') go(0);
-      else if (e.key === 'End') go(last);
+      const to = (f: (c: number) => number): void => setCur((c) => Math.max(0, Math.min(end, f(c))));
+      if (e.key === 'ArrowRight' || e.key === 'j') to((c) => c + 1);
+      else if (e.key === 'ArrowLeft' || e.key === 'k') to((c) => c - 1);
+      else if (e.key === 'Home') to(() => 0);
+      else if (e.key === 'End') to(() => end);
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [cur, last, go]);
+  }, []);
 
   const snap = tl?.steps[cur];
   const prev = tl && cur > 0 ? tl.steps[cur - 1] : undefined;
@@ -171,6 +192,7 @@ export function App() {
             form={form}
             script={script}
             about={exampleById(exampleId)?.about ?? ''}
+            link={exampleById(exampleId)?.link}
             onForm={setForm}
             onScript={setScript}
             onRun={() => boot(form, script)}
@@ -185,8 +207,44 @@ export function App() {
               {error}
             </p>
           )}
-          {tl && snap && (
-            <>
+          <div class="tabs" role="tablist" aria-label="View">
+            <button
+              role="tab"
+              id="view-timeline"
+              aria-selected={view === 'timeline'}
+              aria-controls="view-timeline-panel"
+              onClick={() => setView('timeline')}
+            >
+              Timeline
+            </button>
+            <button
+              role="tab"
+              id="view-compare"
+              data-testid="view-compare"
+              aria-selected={view === 'compare'}
+              aria-controls="view-compare-panel"
+              onClick={() => setView('compare')}
+            >
+              Compare strategies
+            </button>
+          </div>
+          {/* Kept mounted while hidden, so a finished comparison survives a look at the timeline. */}
+          <div
+            role="tabpanel"
+            id="view-compare-panel"
+            aria-labelledby="view-compare"
+            hidden={view !== 'compare'}
+          >
+            <CompareView
+              key={compareKey}
+              argv={formToArgv(form)}
+              script={script}
+              initial={cmpLink.names}
+              autorun={cmpLink.open && compareKey === 0}
+            />
+          </div>
+          {tl && snap && view === 'timeline' && (
+            <div role="tabpanel" id="view-timeline-panel" aria-labelledby="view-timeline">
               <div class="nav" role="group" aria-label="Step through the script">
                 <button onClick={() => go(0)} disabled={cur === 0} aria-label="First step (Home)">
                   |◀
@@ -214,7 +272,8 @@ export function App() {
                   ▶|
                 </button>
                 <span class="note">
-                  keys: ← → Home End · machine: <code>riscv-hotplug run {argvText(tl.argv)}</code>
+                  keys: ← → Home End · machine:{' '}
+                  <code data-testid="cmdline">riscv-hotplug run {argvText(tl.argv)}</code>
                 </span>
               </div>
               <StepView
@@ -257,7 +316,7 @@ export function App() {
                 )}
                 {tab === 'files' && <Files snap={snap} />}
               </div>
-            </>
+            </div>
           )}
         </main>
       </div>

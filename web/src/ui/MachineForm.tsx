@@ -1,11 +1,13 @@
 /** The machine's QEMU options as a form, the script, and a command box for one more line. */
 import { useState } from 'preact/hooks';
 import type { MachineForm } from '../model/spec.js';
+import { DEFAULT_STRATEGY, STRATEGIES } from '../../../src/kernel/arch/strategies.js';
 
 interface Props {
   form: MachineForm;
   script: string;
   about: string;
+  link?: { query: string; text: string };
   onForm(f: MachineForm): void;
   onScript(s: string): void;
   onRun(): void;
@@ -29,6 +31,13 @@ export function MachineFormView(p: Props) {
       <section aria-labelledby="machine-h">
         <h2 id="machine-h">Machine (QEMU options)</h2>
         {p.about && <p class="note">{p.about}</p>}
+        {p.link && (
+          <p class="note">
+            <a href={p.link.query} data-testid="example-link">
+              {p.link.text}
+            </a>
+          </p>
+        )}
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -54,6 +63,21 @@ export function MachineFormView(p: Props) {
               value={f.append}
               onInput={(e) => p.onForm({ ...f, append: e.currentTarget.value })}
             />
+          </label>
+          <label>
+            <span>--strategy</span>
+            <select
+              data-testid="strategy"
+              aria-label="--strategy: the architecture code the kernel is built with"
+              value={f.strategy ?? DEFAULT_STRATEGY}
+              onChange={(e) => p.onForm({ ...f, strategy: e.currentTarget.value })}
+            >
+              {[...STRATEGIES.keys()].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
           </label>
           <label>
             -object (one per line)

@@ -49,8 +49,8 @@ export function StepList({ steps, cur, onSelect }: Props) {
         })}
       </ol>
       <p class="note">
-        One column for now: the same script under several strategies side by side arrives with the strategies
-        feature (<code>--strategy</code>), and explorer traces with the interleaving explorer.
+        One strategy at a time (the form's <code>--strategy</code>); <em>Compare strategies</em> runs the
+        script under several side by side. Explorer traces arrive with the interleaving explorer.
       </p>
     </section>
   );
