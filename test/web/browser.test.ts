@@ -107,7 +107,7 @@ const text = async (page: Page, testid: string): Promise<string> =>
 async function stepTo(page: Page, i: number, key = 'ArrowRight'): Promise<void> {
   await page.keyboard.press(key);
   // More than the default second: with the rest of the suite on both cores a step has taken longer.
-  await expect.poll(() => text(page, 'position'), { timeout: 10_000 }).toMatch(new RegExp(`^step ${i} of`));
+  await expect.poll(() => text(page, 'position'), { timeout: 20_000 }).toMatch(new RegExp(`^step ${i} of`));
 }
 
 /** Memory block states as the page lists them: id -> state word. */
@@ -243,7 +243,9 @@ describe('web view in chromium', () => {
     for (const [j, line] of extra.entries()) {
       await page.getByTestId('command').fill(line);
       await page.getByTestId('command').press('Enter');
-      await expect.poll(() => text(page, 'position')).toBe(`step ${n + j + 1} of ${n + j + 1}`);
+      await expect
+        .poll(() => text(page, 'position'), { timeout: 20_000 })
+        .toBe(`step ${n + j + 1} of ${n + j + 1}`);
       const r = runs[n + j]!;
       if (r.kmsg.length) expect(await text(page, 'kmsg')).toBe(r.kmsg.join('\n'));
       if (r.stdout) expect(await text(page, 'stdout')).toBe(r.stdout);
