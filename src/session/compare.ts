@@ -99,6 +99,31 @@ function mib(bytes: number): string {
   return bytes === 0 ? '0' : `${bytes / 2 ** 20} MiB`;
 }
 
+export interface CauseNote {
+  strategy: string;
+  /** 1-based row of the comparison where the cause first shows. */
+  line: number;
+  cause: Cause;
+}
+
+/** The checker's explanations, once per strategy and cause, at the first line where it appears. */
+export function causeNotes(c: Comparison): CauseNote[] {
+  const said = new Set<string>();
+  const notes: CauseNote[] = [];
+  c.rows.forEach((row, i) =>
+    row.cells.forEach((x, j) => {
+      for (const cause of x.causes) {
+        // The same broken state seen again after later lines is the same cause.
+        const key = `${j}\u0000${cause.invariant}\u0000${cause.sections.join(',')}`;
+        if (said.has(key)) continue;
+        said.add(key);
+        notes.push({ strategy: c.strategies[j]!, line: i + 1, cause });
+      }
+    }),
+  );
+  return notes;
+}
+
 /** The comparison as a text table: a column per strategy, a block of rows per script line. */
 export function formatComparison(c: Comparison): string {
   const width = Math.max(12, ...c.strategies.map((s) => s.length)) + 2;
@@ -131,20 +156,7 @@ export function formatComparison(c: Comparison): string {
       row.cells,
     );
   }
-  // What the checker says, once per strategy and cause (the first line where it appears).
-  const said = new Set<string>();
-  const notes: string[] = [];
-  c.rows.forEach((row, i) =>
-    row.cells.forEach((x, j) => {
-      for (const cause of x.causes) {
-        // The same broken state seen again after later lines is the same cause.
-        const key = `${j}\u0000${cause.invariant}\u0000${cause.sections.join(',')}`;
-        if (said.has(key)) continue;
-        said.add(key);
-        notes.push(`${c.strategies[j]}, line ${i + 1}: ${cause.text}`);
-      }
-    }),
-  );
+  const notes = causeNotes(c).map((n) => `${n.strategy}, line ${n.line}: ${n.cause.text}`);
   if (notes.length) out.push('', ...notes);
   return out.join('\n') + '\n';
 }

@@ -4,9 +4,15 @@
  * and the per-strategy answers joined back into one table. Each strategy boots its own Session, so
  * running them apart gives exactly what running them together gives.
  */
-import { compareStrategies, type CompareCell, type Comparison } from '../../../src/session/compare.js';
+import {
+  causeNotes,
+  compareStrategies,
+  type CompareCell,
+  type Comparison,
+} from '../../../src/session/compare.js';
+
+export { causeNotes };
 import { parseRunArgs } from '../../../src/session/options.js';
-import type { Cause } from '../../../src/check/invariants.js';
 
 /** One strategy's column: the script's lines and a cell per line. */
 export function compareOne(argv: string[], strategy: string, script: string): Comparison {
@@ -38,30 +44,6 @@ export function bytesText(bytes: number): string {
 /** Whether a line gets the metric rows: as in formatComparison, when a strategy changed page tables or broke something. */
 export function hasMetrics(cells: CompareCell[]): boolean {
   return cells.some((x) => x.changedPageTables || x.violations.length > 0);
-}
-
-export interface CauseNote {
-  strategy: string;
-  /** 1-based row of the comparison where the cause first shows. */
-  line: number;
-  cause: Cause;
-}
-
-/** The checker's explanations, once per strategy and cause, at the first line it appears (as formatComparison). */
-export function causeNotes(c: Comparison): CauseNote[] {
-  const said = new Set<string>();
-  const notes: CauseNote[] = [];
-  c.rows.forEach((row, i) =>
-    row.cells.forEach((x, j) => {
-      for (const cause of x.causes) {
-        const key = `${j}\u0000${cause.invariant}\u0000${cause.sections.join(',')}`;
-        if (said.has(key)) continue;
-        said.add(key);
-        notes.push({ strategy: c.strategies[j]!, line: i + 1, cause });
-      }
-    }),
-  );
-  return notes;
 }
 
 /** Where a strategy's kernel died (oops or BUG), so the notes say it: a dead kernel is not checked. */
