@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError, type MachineOptions } from '../session/options.js';
 import { Session } from '../session/session.js';
+import { KERNEL_PROFILES, parseKernelProfile, type KernelProfile } from '../kernel/profile.js';
 
 export function readScript(path: string | undefined): string {
   if (path === undefined)
@@ -35,5 +36,23 @@ export function openSession(machine: MachineOptions): Session {
       throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
     }
   }
-  return new Session(machine, initrdSize);
+  return new Session(machine, initrdSize, kernelProfileFile(machine.kernel));
+}
+
+/** -kernel naming a profile file rather than a built-in profile: its parsed contents. */
+function kernelProfileFile(kernel: string | undefined): KernelProfile | undefined {
+  if (kernel === undefined || KERNEL_PROFILES[kernel]) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(kernel, 'utf8');
+  } catch {
+    throw new UsageError(
+      `riscv-hotplug: -kernel ${kernel}: neither a kernel profile (${Object.keys(KERNEL_PROFILES).join(', ')}) nor a readable profile file`,
+    );
+  }
+  try {
+    return parseKernelProfile(JSON.parse(text));
+  } catch (e) {
+    throw new UsageError(`riscv-hotplug: -kernel ${kernel}: ${(e as Error).message}`);
+  }
 }

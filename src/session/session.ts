@@ -13,6 +13,7 @@ import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
 import { runShell } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
+import { KERNEL_PROFILES, type KernelProfile } from '../kernel/profile.js';
 
 export interface LineResult {
   cmd: string;
@@ -43,9 +44,20 @@ export class Session {
   constructor(
     readonly machine: MachineOptions,
     initrdSize = 0,
+    /** The kernel build when the caller loaded one from a file; else -kernel names one (or the machine implies it). */
+    profile?: KernelProfile,
   ) {
+    if (!profile && machine.kernel !== undefined) {
+      const named = KERNEL_PROFILES[machine.kernel];
+      if (!named)
+        throw new UsageError(
+          `riscv-hotplug: -kernel ${machine.kernel}: not a kernel profile (${Object.keys(KERNEL_PROFILES).join(', ')}, or a profile file)`,
+        );
+      profile = named();
+    }
     try {
       this.system = new GuestSystem({
+        profile,
         ramBytes: machine.ramBytes,
         smp: machine.smp,
         append: machine.append,
