@@ -228,7 +228,6 @@ export function readStructPage(k: Kernel, pfn: number, where: string): StructPag
   const r = walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, va, 'load');
   if (!r.ok) {
     const addr = va.toString(16).padStart(16, '0');
-    k.log.log(1, `Unable to handle kernel paging request at virtual address ${addr}`);
     k.log.log(4, 'Oops [#1]');
     k.log.log(4, `epc : ${where}`);
     k.log.log(4, `status: 0000000200000120 badaddr: ${addr} cause: 000000000000000d`);

@@ -101,6 +101,18 @@ function clearSubsectionMap(k: Kernel, ms: MemSection, pfn: number, nr: number):
   return 0;
 }
 
+/** The range of the last section_deactivate() that freed memmap (what the checker names when a neighbour's goes too). */
+export interface MemmapFree {
+  readonly pfn: number;
+  readonly nr: number;
+}
+const lastMemmapFree = new WeakMap<Kernel, MemmapFree>();
+
+/** The pfn range whose memmap the last section_deactivate() gave back to vmemmap_free. */
+export function lastSectionMemmapFree(k: Kernel): MemmapFree | undefined {
+  return lastMemmapFree.get(k);
+}
+
 /**
  * section_deactivate(): clear the range's sub-sections and free their part of the vmemmap
  * (an early section keeps its memmap until the whole section goes). The last sub-section
@@ -112,8 +124,13 @@ function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltma
   if (clearSubsectionMap(k, ms, pfn, nr)) return;
   const empty = ms.subsectionMap === 0n;
   if (empty) ms.hasMemMap = false;
-  if (!ms.early) depopulateSectionMemmap(k, pfn, nr, altmap);
-  else if (empty) depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
+  if (!ms.early) {
+    lastMemmapFree.set(k, { pfn, nr });
+    depopulateSectionMemmap(k, pfn, nr, altmap);
+  } else if (empty) {
+    lastMemmapFree.set(k, { pfn: sectionNrToPfn(ms.nr), nr: PAGES_PER_SECTION });
+    depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
+  }
   if (empty) {
     ms.present = false;
     ms.online = false;
