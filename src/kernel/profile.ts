@@ -71,6 +71,8 @@ export interface KernelConfig {
   readonly VIRTIO_MEM: boolean;
   /** ZONE_DEVICE: memremap_pages() and the oracle driver's memremap files. */
   readonly ZONE_DEVICE: boolean;
+  /** DEVICE_PRIVATE: MEMORY_DEVICE_PRIVATE pgmaps (not in the recorded ZONE_DEVICE build). */
+  readonly DEVICE_PRIVATE: boolean;
 }
 
 export interface BootRuntimeFootprint {
@@ -182,6 +184,7 @@ function kernelConfig(v: Json | undefined): KernelConfig {
     VIRTIO_PCI: b('VIRTIO_PCI'),
     VIRTIO_MEM: b('VIRTIO_MEM'),
     ZONE_DEVICE: b('ZONE_DEVICE'),
+    DEVICE_PRIVATE: b('DEVICE_PRIVATE'),
   };
 }
 

@@ -171,10 +171,23 @@ describe('memremap_pages / memunmap_pages', () => {
     });
   }
 
-  test('MEMORY_DEVICE_PRIVATE: struct pages only, no linear map', () => {
-    const sys = bootZdev();
+  test('MEMORY_DEVICE_PRIVATE: not in the recorded build; with DEVICE_PRIVATE, struct pages only, no linear map', () => {
+    const recorded = bootZdev();
+    expect(
+      memremapPages(recorded.kernel, newDevPagemap('private', 0x200000000n, SZ_128M, undefined, true), 0),
+    ).toBe(-EINVAL);
+    expect(recorded.kernel.log.dmesg()).toMatch(/Device private memory not supported/);
+    const base = zdevKernelProfile();
+    const sys = new GuestSystem({
+      ramBytes: 8n << 30n,
+      smp: 2,
+      append: 'mem=2G no5lvl',
+      initrdSize: 0x7f000,
+      profile: { ...base, config: { ...base.config, DEVICE_PRIVATE: true } },
+    });
     const k = sys.kernel;
-    const pgmap = newDevPagemap('private', 0x200000000n, SZ_128M);
+    expect(memremapPages(k, newDevPagemap('private', 0x200000000n, SZ_128M), 0)).toBe(-EINVAL);
+    const pgmap = newDevPagemap('private', 0x200000000n, SZ_128M, undefined, true);
     expect(memremapPages(k, pgmap, 0)).toBe(0);
     expect(pfnValid(k, 0x200000)).toBe(true);
     expect(k.pt.lookup(Number(k.layout.va(0x200000000n) >> 12n)).leaf).toBe(false);

@@ -35,6 +35,8 @@ export interface DevPagemap {
   readonly altmap: VmemAltmap | undefined;
   /** The node it was mapped on (set by memremap_pages). */
   nid: number;
+  /** pgmap->ops with migrate_to_ram and page_free, and an owner (what PRIVATE and COHERENT need). */
+  readonly ops: boolean;
 }
 
 interface PgmapState {
@@ -165,6 +167,21 @@ function privateRangeAllowed(start: bigint, size: bigint): boolean {
 export function memremapPages(k: Kernel, pgmap: DevPagemap, nid: number): number {
   if (!k.profile.config.ZONE_DEVICE) return -EINVAL;
   if (pgmap.end < pgmap.start) return -EINVAL;
+  const refuse = (why: string): number => {
+    k.log.warn(why);
+    return -EINVAL;
+  };
+  switch (pgmap.type) {
+    case 'private':
+      if (!k.profile.config.DEVICE_PRIVATE) return refuse('Device private memory not supported');
+      if (!pgmap.ops) return refuse('Missing migrate_to_ram method');
+      break;
+    case 'coherent':
+      if (!pgmap.ops) return refuse('Missing page_free method');
+      break;
+    default:
+      break;
+  }
   return pagemapRange(k, pgmap, nid);
 }
 
@@ -191,8 +208,9 @@ export function newDevPagemap(
   start: bigint,
   size: bigint,
   altmap?: VmemAltmap,
+  ops = false,
 ): DevPagemap {
-  return { type, start, end: start + size - 1n, altmap, nid: -1 };
+  return { type, start, end: start + size - 1n, altmap, nid: -1, ops };
 }
 
 // ---- struct pages as the CPU reads them ----------------------------------------------
