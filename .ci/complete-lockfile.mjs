@@ -14,7 +14,9 @@ for (const [key, entry] of Object.entries(pkgs)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
     const base = key === '' ? '' : key + '/';
     if (pkgs[`${base}node_modules/${name}`] || pkgs[`node_modules/${name}`]) continue;
-    pkgs[`node_modules/${name}`] = { version, dev: entry.dev ?? undefined, optional: true, os: ['none'] };
+    // A range (vite 8 asks for napi-windows-process-start-time@^0.1.0) is no lockfile version: take its lowest.
+    const exact = version.replace(/^[\^~=v\s]+/, '');
+    pkgs[`node_modules/${name}`] = { version: exact, dev: entry.dev ?? undefined, optional: true, os: ['none'] };
     added++;
   }
 }

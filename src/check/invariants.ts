@@ -30,6 +30,8 @@ export interface Violation {
   address: string;
   detail: string;
   op: string;
+  /** The memory section concerned, where there is one (the report groups by it). */
+  section?: number;
 }
 
 const hexPa = (pfn: number): string => '0x' + (BigInt(pfn) << 12n).toString(16);
@@ -95,8 +97,12 @@ function isFreeInBuddy(k: Kernel, pfn: number): boolean {
 export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
   const k = sys.kernel;
   const out: Violation[] = [];
-  const v = (invariant: string, address: string, detail: string): void => {
-    out.push({ invariant, address, detail, op });
+  const v = (invariant: string, address: string, detail: string, section?: number): void => {
+    out.push(
+      section === undefined
+        ? { invariant, address, detail, op }
+        : { invariant, address, detail, op, section },
+    );
   };
   const L = k.layout;
   const offsetPages = Number(L.vaPaOffset >> 12n);
@@ -129,6 +135,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
           'linear-map-covers-present-memory',
           hexPa(probe),
           `present memory (section ${nr}) has no linear mapping at va ${hexVa(vpn)}`,
+          nr,
         );
         break;
       }
@@ -143,6 +150,18 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
   const { tables, leaves } = reachable(k);
   const linStart = Number(L.pageOffset >> 12n);
   const linEnd = Number(L.pageEnd >> 12n);
+  // 1b. ...inside the linear-map window of the kernel half (finding F2: Sv39 maps far memory elsewhere).
+  for (const s of present) {
+    const vpn = linearVpn(k, sectionNrToPfn(s.nr));
+    if (vpn >= linStart && vpn < linEnd) continue;
+    const half = vpn < 2 ** 51 ? 'the user half of the address space' : 'the kernel half, outside the window';
+    v(
+      'linear-map-inside-window',
+      hexPa(sectionNrToPfn(s.nr)),
+      `section ${s.nr} is mapped at va ${hexVa(vpn)}, in ${half}, not in the linear-map window [${hexVa(linStart)}, ${hexVa(linEnd)})`,
+      s.nr,
+    );
+  }
   const vmStart = Number(L.vmemmapStart >> 12n);
   const vmEnd = Number(L.vmemmapEnd >> 12n);
   const inFlight = new Set<number>();
@@ -163,6 +182,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
             'linear-map-covers-only-present-memory',
             hexPa(sectionNrToPfn(sec)),
             `section ${sec} is not present but the linear map still maps it (leaf at ${hexVa(vpn)})`,
+            sec,
           );
           break;
         }
@@ -178,6 +198,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
             'linear-map-covers-only-present-memory',
             hexPa(bad),
             `sub-section ${hexRange(bad, bad + PAGES_PER_SUBSECTION)} is not present but the linear map still maps it (leaf at ${hexVa(vpn)})`,
+            sec,
           );
           break;
         }
@@ -223,12 +244,14 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
         `vmemmap of present sub-sections ${hexRange(a, b)} (struct pages at ${hexVa(va)}) unmapped by ` +
           `vmemmap_free(${hexVa(fs)}-${hexVa(fe)}) of a neighbouring sub-section ${hexRange(freed.pfn, freed.pfn + freed.nr)}: ` +
           'the two share a vmemmap PMD leaf, and the teardown cleared and freed the whole leaf',
+        s.nr,
       );
     } else {
       v(
         'vmemmap-mapped-for-present-sections',
         hexVa(va),
         `section ${s.nr} has a memmap but the struct pages of ${hexRange(a, b)} are not mapped`,
+        s.nr,
       );
     }
   }
@@ -265,6 +288,15 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
       );
   }
 
+  // 3b. Only page-table pages are freed as page tables.
+  for (const pfn of k.bogusTableFrees)
+    v(
+      'only-tables-freed-as-tables',
+      hexPa(pfn),
+      'a page that never was a page table was freed as one (a leaf taken for a pointer to a table)',
+      pfnToSectionNr(pfn),
+    );
+
   // 4. Buddy free lists and zone counters add up.
   let managed = 0;
   for (const z of k.pgdat.zones) {
@@ -294,7 +326,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
 
   // 5. The hardware agrees: hart 0's MMU walk finds what the kernel believes.
   const cfg = { mode: k.mode, rootPpn: k.pt.rootPfn };
-  for (const [, pfn] of linearRuns) {
+  for (const [nr, pfn] of linearRuns) {
     const r = walkVa(k.mem, cfg, BigInt(linearVpn(k, pfn)) << 12n, 'load');
     if (!r.ok || r.ppn !== pfn) {
       v(
@@ -303,6 +335,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
         r.ok
           ? `hart 0 translates __va to ${hexPa(r.ppn)}`
           : `hart 0 faults (${r.cause}) on __va of present memory`,
+        nr,
       );
     }
   }
@@ -322,6 +355,99 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
   for (const pfn of k.workload.corrupted(k))
     v('migration-preserves-content', hexPa(pfn), 'a workload page lost its content tag');
   return out;
+}
+
+const SIZE_NAMES = ['4 KiB', '2 MiB', '1 GiB', '512 GiB', '256 TiB'];
+
+function bytes(pages: number): string {
+  const b = pages * 4096;
+  if (b % 2 ** 30 === 0) return `${b / 2 ** 30} GiB`;
+  if (b % 2 ** 20 === 0) return `${b / 2 ** 20} MiB`;
+  return `${b / 1024} KiB`;
+}
+
+/** "33–39", "33" or "33, 35–36": runs of consecutive section numbers. */
+function sectionRuns(ns: number[]): string {
+  const sorted = [...new Set(ns)].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    runs.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
+    i = j + 1;
+  }
+  return runs.join(', ');
+}
+
+/** A cause the report explains: one paragraph, the violations it accounts for, and data for --json. */
+export interface Cause {
+  invariant: string;
+  op: string;
+  sections: number[];
+  text: string;
+}
+
+/**
+ * One readable paragraph per cause, not one line per section: violations of an invariant after
+ * the same operation are one cause, named after the leaf a teardown cleared when that explains it.
+ */
+export function explainViolations(k: Kernel, vs: Violation[]): Cause[] {
+  const groups = new Map<string, Violation[]>();
+  for (const x of vs) {
+    const key = `${x.invariant}\u0000${x.op}`;
+    const g = groups.get(key);
+    if (g) g.push(x);
+    else groups.set(key, [x]);
+  }
+  const offsetPages = Number(k.layout.vaPaOffset >> 12n);
+  const causes: Cause[] = [];
+  const unmapped = (op: string): Set<number> =>
+    new Set(
+      (groups.get(`linear-map-covers-present-memory\u0000${op}`) ?? []).flatMap((x) =>
+        x.section === undefined ? [] : [x.section],
+      ),
+    );
+  for (const g of groups.values()) {
+    const first = g[0]!;
+    const sections = g.flatMap((x) => (x.section === undefined ? [] : [x.section]));
+    // The MMU faulting on memory the kernel lost the mapping of is the same cause, said once.
+    if (first.invariant === 'hardware-walk-agrees' && sections.every((s) => unmapped(first.op).has(s)))
+      continue;
+    let text: string;
+    if (first.invariant === 'linear-map-covers-present-memory' && sections.length) {
+      const lin = (s: number): number => sectionNrToPfn(s) + offsetPages;
+      const leaf = k.clearedLeaves.find((c) => {
+        const span = LEVEL_PAGES[c.level]!;
+        return sections.some((s) => lin(s) >= c.vpn && lin(s) < c.vpn + span);
+      });
+      if (leaf) {
+        const span = LEVEL_PAGES[leaf.level]!;
+        const askedPa = leaf.askedStart - offsetPages;
+        text =
+          `remove_memory(${hexPa(askedPa)}, ${bytes(leaf.askedEnd - leaf.askedStart)}) cleared the ` +
+          `${SIZE_NAMES[leaf.level]} ${k.pt.levelName(leaf.level)} leaf at VA ${hexVa(leaf.vpn)} ` +
+          `(PA ${hexPa(leaf.pfn)}–0x${((BigInt(leaf.pfn + span) << 12n) - 1n).toString(16)}); ` +
+          `section${sections.length > 1 ? 's' : ''} ${sectionRuns(sections)} ${sections.length > 1 ? 'are' : 'is'} present and no longer mapped ` +
+          `(after "${first.op}"); hart 0's MMU faults there too, and the kernel's next access to that memory oopses.`;
+      } else {
+        text = `after "${first.op}": sections ${sectionRuns(sections)} are present but have no linear mapping.`;
+      }
+    } else if (sections.length > 1) {
+      text = `invariant ${first.invariant} violated after "${first.op}" for sections ${sectionRuns(sections)}: ${first.detail}`;
+    } else {
+      text =
+        g.length > 1
+          ? `${formatViolation(first)} (and ${g.length - 1} more like it)`
+          : formatViolation(first);
+    }
+    causes.push({
+      invariant: first.invariant,
+      op: first.op,
+      sections: [...new Set(sections)].sort((a, b) => a - b),
+      text,
+    });
+  }
+  return causes;
 }
 
 export function formatViolation(x: Violation): string {

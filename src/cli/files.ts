@@ -26,17 +26,19 @@ export function readScript(path: string | undefined): string {
   }
 }
 
+/** The size of -initrd's file (0 without one); QEMU's refusal when it cannot be read. */
+export function initrdSizeOf(machine: MachineOptions): number {
+  if (machine.initrd === undefined) return 0;
+  try {
+    return statSync(machine.initrd).size;
+  } catch {
+    throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
+  }
+}
+
 /** Boots a session for QEMU-style options, with -initrd's size read from the host file. */
 export function openSession(machine: MachineOptions): Session {
-  let initrdSize = 0;
-  if (machine.initrd !== undefined) {
-    try {
-      initrdSize = statSync(machine.initrd).size;
-    } catch {
-      throw new UsageError(`qemu-system-riscv64: could not load initrd '${machine.initrd}'`);
-    }
-  }
-  return new Session(machine, initrdSize, kernelProfileFile(machine.kernel));
+  return new Session(machine, initrdSizeOf(machine), kernelProfileFile(machine.kernel));
 }
 
 /** -kernel naming a profile file rather than a built-in profile: its parsed contents. */

@@ -7,9 +7,27 @@ import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { type Session, type LineResult } from '../session/session.js';
 import { openSession } from './files.js';
-import type { MachineOptions } from '../session/options.js';
+import type { MachineOptions, RunOptions } from '../session/options.js';
 
-const GUEST_COMMANDS = ['cat', 'dmesg', 'echo', 'grep', 'ls', 'help', 'exit'];
+const GUEST_COMMANDS = [
+  'cat',
+  'cd',
+  'dmesg',
+  'echo',
+  'exit',
+  'for',
+  'grep',
+  'head',
+  'help',
+  'ls',
+  'memhog',
+  'ptwalk',
+  'pwd',
+  'sort',
+  'tail',
+  'wc',
+  'workload',
+];
 const MONITOR_COMMANDS = [
   'device_add',
   'device_del',
@@ -28,6 +46,17 @@ const MONITOR_COMMANDS = [
 ];
 
 const GUEST_PROMPT = '~ # ';
+const MUX_HELP = [
+  'C-a h    print this help',
+  'C-a x    exit emulator',
+  'C-a s    save disk data back to file (if -snapshot)',
+  'C-a t    toggle console timestamps',
+  'C-a b    send break (magic sysrq)',
+  'C-a c    switch between console and monitor',
+  'C-a C-a  sends C-a',
+]
+  .map((l) => l + '\n')
+  .join('');
 const MONITOR_PROMPT = '(qemu) ';
 
 export interface InteractiveIo {
@@ -72,6 +101,8 @@ export function interactive(
   onAfterCommand?: (s: Session) => void,
 ): Promise<number> {
   const session = openSession(machine);
+  const failAlloc = (machine as Partial<RunOptions>).failAlloc;
+  if (failAlloc) session.failAllocations(failAlloc);
   let monitor = false;
   const rl = readline.createInterface({
     input: io.input,
@@ -82,8 +113,9 @@ export function interactive(
   });
   const m = session.system.kernel;
   io.output.write(
-    `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${machine.ramBytes >> 20n} MiB, ${machine.smp} harts, ${m.mode.name}\n` +
-      'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, dmesg.  "(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A X or exit to quit.\n' +
+    `riscv-hotplug: Linux ${session.system.kernel.profile.release} on QEMU virt, ${session.machine.ramBytes >> 20n} MiB, ${session.machine.smp} harts, ${m.mode.name}\n` +
+      'Guest shell: cat, ls, echo [-n] TEXT > FILE, grep, head, tail, wc, sort, cd, dmesg, pipes and loops (help lists them).\n' +
+      '"(qemu) CMD" or Ctrl-A C for the monitor, Ctrl-A H for help, Ctrl-A X, exit or quit to end.\n' +
       (session.system.devices?.virtioMemDevices().length
         ? ''
         : 'No memory device yet: start with -object memory-backend-ram,id=m0,size=2G -device virtio-mem-pci,id=vm0,memdev=m0 (or a\n' +
@@ -97,7 +129,12 @@ export function interactive(
         ctrlA = true;
         return;
       }
-      if (ctrlA && key?.name === 'c') {
+      if (ctrlA && key?.name === 'h') {
+        // QEMU's mux help (chardev/char-mux.c), with the escape character C-a.
+        rl.write(null, { ctrl: true, name: 'u' });
+        io.output.write('\n' + MUX_HELP);
+        rl.prompt(true);
+      } else if (ctrlA && key?.name === 'c') {
         monitor = !monitor;
         // Drop the "c" that readline just inserted.
         rl.write(null, { ctrl: true, name: 'u' });
@@ -114,15 +151,27 @@ export function interactive(
   return new Promise((resolve) => {
     rl.setPrompt(GUEST_PROMPT);
     rl.prompt();
+    // Ctrl-C cancels the line being typed, as a terminal does; it does not end the session.
+    rl.on('SIGINT', () => {
+      ctrlA = false;
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      io.output.write('^C\n');
+      rl.prompt();
+    });
     rl.on('line', (line) => {
       const text = line.trim();
-      if (text === 'exit' || (monitor && text === 'quit')) {
+      // exit at the guest prompt; QEMU's quit (or q) wherever the monitor is reached.
+      if (text === 'exit' || (monitor && /^(quit|q)$/.test(text)) || /^\(qemu\)\s*(quit|q)$/.test(text)) {
         rl.close();
         return;
       }
       if (!monitor && text === 'help') {
         io.output.write(
-          'guest: cat FILE, ls [DIR], echo [-n] TEXT [> FILE], grep PATTERN FILE, dmesg; "(qemu) CMD" for the monitor\n',
+          'guest: cat, ls, echo [-n] TEXT [> FILE], grep [-icqv] [-e PAT], head, tail, wc, sort, cd, pwd, dmesg;\n' +
+            '  pipes |, lists ; && ||, for X in ...; do ...; done, $VAR, globs.  "(qemu) CMD" for the monitor\n' +
+            '  the model: memhog SIZE, workload alloc movable|pinned|unmovable SIZE [zone=Z], workload free ID|all,\n' +
+            '  workload list, ptwalk linear|vmemmap|va START END\n',
         );
       } else {
         const r = session.execute(monitor && !text.startsWith('(qemu)') ? `(qemu) ${text}` : line);

@@ -6,17 +6,25 @@ import { parseRunArgs, UsageError } from '../session/options.js';
 import { type LineResult } from '../session/session.js';
 import { openSession, readScript } from './files.js';
 import { KernelError } from '../kernel/errno.js';
-import { checkInvariants, formatViolation } from '../check/invariants.js';
+import { checkInvariants, explainViolations } from '../check/invariants.js';
 import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
+import { runCompare } from './compare.js';
+import { mountCommand } from './mount.js';
+import { webCommand } from './web.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
 usage:
   riscv-hotplug                     interactive guest shell on the default machine
   riscv-hotplug run [OPTIONS] SCRIPT|-
+  riscv-hotplug compare [--strategy A,B,...] [OPTIONS] SCRIPT|-
+                                    the script under several strategies, side by side
   riscv-hotplug demo                the built-in scenario, explained
+  riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
+                                    "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
+  riscv-hotplug web [--port N]      serve the browser view on 127.0.0.1 (npm run web:build first)
   riscv-hotplug --help | --version
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
@@ -24,9 +32,15 @@ OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDL
   -kernel PROFILE (a kernel build: linux-6.12.117-virt-zdev for ZONE_DEVICE, or a profile file)
 model options: --json (one JSON object per command)  --check (invariants after each command)
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
+  --strategy NAME (the architecture code: riscv-6.12 (default), riscv-v1-2023, riscv-no-prealloc,
+  arm64-6.12, arm64-7.1, x86-6.12, riscv-split, riscv-reject)
+  --fail-alloc N (the N-th page allocation after boot fails)  --fail-alloc-after N (all after the first N fail)
 
-script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, dmesg), or
+script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head, tail, wc, sort,
+  cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
+exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
+  4 --check found a violation, 70 internal error.
 `;
 
 function printResult(r: LineResult, json: boolean): void {
@@ -46,6 +60,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const text = readScript(opts.script);
   const session = openSession(opts);
   for (const n of session.notes) process.stderr.write(n + '\n');
+  if (opts.failAlloc) session.failAllocations(opts.failAlloc);
   let status = 0;
   const lines = text.split('\n');
   const progress = new Progress(lines.length, opts.json);
@@ -54,16 +69,18 @@ async function runCommand(argv: string[]): Promise<number> {
     const r = session.execute(line);
     if (!r) continue;
     printResult(r, opts.json);
+    if (session.quit) break;
     if (session.dead) status = 3;
     if (opts.check && !session.dead) {
       const v = checkInvariants(session.system, r.cmd);
       if (v.length) {
         progress.done();
+        const causes = explainViolations(session.system.kernel, v);
+        if (opts.json) process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
         process.stderr.write(
-          `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}:\n`,
+          `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}, ${causes.length} cause(s):\n`,
         );
-        for (const x of v.slice(0, 20)) process.stderr.write('  ' + formatViolation(x) + '\n');
-        if (v.length > 20) process.stderr.write(`  ... and ${v.length - 20} more\n`);
+        for (const c of causes) process.stderr.write(`  [${c.invariant}] ${c.text}\n`);
         if (opts.sysroot) writeSysroot(session.system.vfs, opts.sysroot);
         return 4;
       }
@@ -111,7 +128,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'run') return await runCommand(rest);
+    if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
+    if (cmd === 'mount') return await mountCommand(rest);
+    if (cmd === 'web') return await webCommand(rest, process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {
       const opts = parseRunArgs(argv);
       if (opts.script !== undefined)

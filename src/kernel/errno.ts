@@ -73,3 +73,29 @@ export class KernelBug extends Error {
     super(`kernel BUG at ${where}`);
   }
 }
+
+/**
+ * The kernel touched a virtual address no page table maps (a page fault in kernel mode): the
+ * oops the real kernel prints, then it dies. `va` is the faulting address, `what` the access.
+ */
+export class KernelOops extends KernelBug {
+  constructor(
+    readonly va: bigint,
+    readonly what: string,
+  ) {
+    super(`${what}: unable to handle kernel paging request at virtual address ${va.toString(16).padStart(16, '0')}`);
+  }
+
+  /** The kernel log lines of a RISC-V oops (as the recordings show them, without registers). */
+  logLines(): string[] {
+    const va = this.va.toString(16).padStart(16, '0');
+    return [
+      `Unable to handle kernel paging request at virtual address ${va}`,
+      'Oops [#1]',
+      `epc : ${this.what}`,
+      `status: 0000000200000120 badaddr: ${va} cause: 000000000000000d`,
+      '---[ end trace 0000000000000000 ]---',
+      'Kernel panic - not syncing: Fatal exception',
+    ];
+  }
+}

@@ -33,6 +33,27 @@ export interface Machine {
   setSatpAll(mode: PagingMode, rootPfn: number): void;
   /** sfence.vma with rs1 = rs2 = x0 on every hart (flush_tlb_all). */
   flushTlbAll(): void;
+  /** sfence.vma of each page of [startVpn, endVpn) on every hart (flush_tlb_kernel_range). */
+  flushTlbRange(startVpn: number, endVpn: number): void;
+}
+
+/** What the kernel did to its page tables and TLBs (for `compare`): counters that only grow. */
+export interface PgtableStats {
+  pteWrites: number;
+  tablesAllocated: number;
+  tablesFreed: number;
+  flushAll: number;
+  flushRange: number;
+}
+
+/** A leaf a teardown cleared: where it was and which operation cleared it (the checker explains with it). */
+export interface ClearedLeaf {
+  vpn: number;
+  level: number;
+  pfn: number;
+  /** The range [startVpn, endVpn) the teardown was asked to remove. */
+  askedStart: number;
+  askedEnd: number;
 }
 
 /** Injected allocation failures: the checker's way of asking "what if the N-th allocation fails". */
@@ -71,10 +92,6 @@ export class Kernel {
   /** Pages reserved for CMA and friends: 0 here; kept for meminfo arithmetic. */
   maxPfn = 0;
   maxLowPfn = 0;
-  /** After mm_core_init the buddy allocator serves allocations; before, memblock does. */
-  slabAvailable = false;
-  /** The last hotplug_oracle debugfs operation, as `last` reports it. */
-  oracleLast = 'none';
   faults: FaultInjector | undefined;
   /** register_memory_notifier() chain. */
   readonly memoryNotifiers: MemoryNotifier[] = [];
@@ -87,8 +104,6 @@ export class Kernel {
   readonly fakeOffline = new PfnExtents();
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
-  /** Number of page allocations made so far (for fault injection and tests). */
-  pageAllocCount = 0;
 
   constructor(
     readonly machine: Machine,
@@ -116,7 +131,20 @@ export class Kernel {
     return this.machine.mem;
   }
 
+  /** Counters behind `compare`. */
+  readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 };
+  /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
+  clearedLeaves: ClearedLeaf[] = [];
+  /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */
+  readonly bogusTableFrees: number[] = [];
+
   flushTlbAll(): void {
+    this.stats.flushAll++;
     this.machine.flushTlbAll();
+  }
+
+  flushTlbKernelRange(startVpn: number, endVpn: number): void {
+    this.stats.flushRange++;
+    this.machine.flushTlbRange(startVpn, endVpn);
   }
 }

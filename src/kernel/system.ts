@@ -3,6 +3,7 @@
  * harts) and the Linux memory model running on it, with its files.
  */
 import { VirtBoard } from '../hw/board.js';
+import { modeVpn } from '../hw/mmu.js';
 import { SV39, SV48, SV57, type PagingMode } from '../hw/paging.js';
 import { Kernel, type Machine } from './kernel.js';
 import { defaultKernelProfile, virtioKernelProfile, type KernelProfile } from './profile.js';
@@ -106,6 +107,11 @@ export class GuestSystem {
         for (const h of board.harts) h.satp = { mode: m.satpMode, asid: 0, ppn: rootPfn };
       },
       flushTlbAll: () => board.flushAllTlbs(),
+      flushTlbRange: (startVpn, endVpn) => {
+        // A leaf is dropped by an sfence.vma of any address in it; a range this long is a full flush.
+        if (endVpn - startVpn > 512) board.flushAllTlbs();
+        else for (let vpn = startVpn; vpn < endVpn; vpn++) board.sfenceVmaAll(modeVpn(mode, vpn));
+      },
     };
     const profile = opts.profile ?? profileForMachine(opts.qemu, opts.ramBytes);
     this.kernel = new Kernel(machine, profile, mode, parseCmdline(opts.append), opts.arch ?? riscv612);

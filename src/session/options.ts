@@ -1,8 +1,9 @@
 /**
  * The command line, QEMU-style: the machine options people copy from blog
  * posts and test reports (-m, -smp, -append, -initrd, -object, -device)
- * plus the model's own (--json, --check, --sysroot).
+ * plus the model's own (--json, --check, --sysroot, --strategy).
  */
+import { DEFAULT_STRATEGY, STRATEGIES } from '../kernel/arch/strategies.js';
 
 export class UsageError extends Error {
   /** Exit status: 2 for the model's own usage errors, 1 for QEMU's start-up refusals (as QEMU exits). */
@@ -31,9 +32,19 @@ export interface MachineOptions {
   kernel?: string;
   objects: string[];
   devices: string[];
+  /** --strategy: the architecture code the kernel is built with. */
+  strategy: string;
+}
+
+/** --fail-alloc N (the N-th run-time page allocation fails) or --fail-alloc-after N (all after the first N). */
+export interface FailAlloc {
+  n: number;
+  fromThenOn: boolean;
 }
 
 export interface RunOptions extends MachineOptions {
+  /** Fault injection from the command line. */
+  failAlloc: FailAlloc | undefined;
   json: boolean;
   check: boolean;
   sysroot: string | undefined;
@@ -107,8 +118,10 @@ export function parseRunArgs(argv: string[]): RunOptions {
     initrd: undefined,
     objects: [],
     devices: [],
+    failAlloc: undefined,
     json: false,
     check: false,
+    strategy: DEFAULT_STRATEGY,
     sysroot: undefined,
     script: undefined,
   };
@@ -159,9 +172,31 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '--json':
         o.json = true;
         break;
+      case '--fail-alloc':
+      case '--fail-alloc-after': {
+        const v = argv[++i];
+        const min = a === '--fail-alloc' ? 1 : 0;
+        if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
+          throw new UsageError(
+            `riscv-hotplug: ${a}: '${v ?? ''}' is not a ${min ? 'positive' : 'non-negative'} allocation number`,
+          );
+        // --fail-alloc-after N: N allocations succeed, the (N+1)-th and every later one fail.
+        o.failAlloc =
+          a === '--fail-alloc' ? { n: Number(v), fromThenOn: false } : { n: Number(v) + 1, fromThenOn: true };
+        break;
+      }
       case '--check':
         o.check = true;
         break;
+      case '--strategy': {
+        const v = val();
+        if (!STRATEGIES.has(v))
+          throw new UsageError(
+            `riscv-hotplug: unknown strategy '${v}' (one of: ${[...STRATEGIES.keys()].join(', ')})`,
+          );
+        o.strategy = v;
+        break;
+      }
       case '--sysroot':
         o.sysroot = val();
         break;

@@ -1,11 +1,25 @@
 /**
- * A tiny guest shell: the commands the scenario scripts and users type at
- * the guest prompt (echo, cat, ls, grep, dmesg) over the model's files, with
- * quotes, `#` comments, `>` redirection and globs. Output and error texts
- * follow bash and coreutils.
+ * The guest shell: what users and the scenario scripts type at the guest
+ * prompt, over the model's files. Lists (`;`, `&&`, `||`), pipelines, `for`
+ * loops, redirections, globs and variables as bash runs them; the commands
+ * (echo, cat, ls, grep, head, tail, wc, sort, cd, pwd, dmesg, ...) print
+ * what coreutils print. Anything else is said in one line, never misread.
  */
 import type { FileNode, Vfs } from '../kernel/fs/vfs.js';
-import { KernelError, strerror } from '../kernel/errno.js';
+import {
+  ShellSyntaxError,
+  ShellUnsupported,
+  VAR,
+  parseLine,
+  type Command,
+  type List,
+  type Pipeline,
+  type SimpleCommand,
+  type Word,
+} from './shell-parse.js';
+import { coreCommands, errText } from './shell-commands.js';
+
+export { splitWords } from './shell-parse.js';
 
 export interface ShellResult {
   stdout: string;
@@ -16,102 +30,50 @@ export interface ShellResult {
   status: number;
 }
 
+/** What a command gets: its arguments (expanded), standard input, and the shell. */
+export interface CommandIo {
+  args: string[];
+  /** Standard input: a pipe's text, or undefined when nothing is piped in. */
+  stdin: string | undefined;
+  shell: ShellApi;
+}
+
+export interface CommandOut {
+  out: string;
+  err: string;
+  status: number;
+  errno?: number;
+}
+
+export type CommandFn = (io: CommandIo) => CommandOut;
+
+/** The shell as commands see it. */
+export interface ShellApi {
+  readonly vfs: Vfs;
+  readonly ctx: ShellContext;
+  /** An absolute, normalised path for `path` relative to the working directory. */
+  resolve(path: string): string;
+  state: ShellState;
+}
+
+/** What lasts from one line to the next: the working directory, variables, the last status. */
+export interface ShellState {
+  cwd: string;
+  vars: Map<string, string>;
+  lastStatus: number;
+}
+
 export interface ShellContext {
   vfs: Vfs;
   dmesg(): string;
+  /** Shell state kept across lines (a fresh one per line when absent). */
+  state?: ShellState;
+  /** More commands (the model's workload commands), looked up before the core ones. */
+  commands?: Readonly<Record<string, CommandFn>>;
 }
 
-/**
- * A word of the command line, quotes removed. `wild[i]` says whether
- * text[i] is an unquoted * or ?: only those are pattern characters.
- */
-interface WordToken {
-  kind: 'word';
-  text: string;
-  wild: boolean[];
-}
-
-/** `>` or `>>`, with the file descriptor a run of digits glued before it names (1 without). */
-interface RedirectToken {
-  kind: 'redirect';
-  fd: number;
-  /** The operator as typed, for error messages. */
-  op: string;
-}
-
-type Token = WordToken | RedirectToken;
-
-/** Splits a command line into words and redirections, honouring quotes and backslashes; `#` starts a comment. */
-function lex(line: string): Token[] {
-  const tokens: Token[] = [];
-  let cur = '';
-  let wild: boolean[] = [];
-  let has = false;
-  let quotedAny = false;
-  let quote: '"' | "'" | undefined;
-  const literal = (c: string): void => {
-    cur += c;
-    wild.push(false);
-  };
-  const endWord = (): void => {
-    if (has) tokens.push({ kind: 'word', text: cur, wild });
-    cur = '';
-    wild = [];
-    has = false;
-    quotedAny = false;
-  };
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!))
-        literal(line[++i]!);
-      else literal(c);
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-      quotedAny = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      literal(line[++i]!);
-      has = true;
-      quotedAny = true;
-    } else if (c === '#' && !has) {
-      break;
-    } else if (c === ' ' || c === '\t') {
-      endWord();
-    } else if (c === '>') {
-      // bash: an unquoted run of digits right before > is the descriptor to redirect.
-      let fd = 1;
-      let op = '>';
-      if (has && !quotedAny && /^\d+$/.test(cur)) {
-        fd = Number(cur);
-        op = cur + op;
-        cur = '';
-        wild = [];
-        has = false;
-      }
-      endWord();
-      if (line[i + 1] === '>') {
-        op += '>';
-        i++;
-      }
-      tokens.push({ kind: 'redirect', fd, op });
-    } else {
-      cur += c;
-      wild.push(c === '*' || c === '?');
-      has = true;
-    }
-  }
-  if (quote) throw new Error('unexpected EOF while looking for matching quote');
-  endWord();
-  return tokens;
-}
-
-/** The words of a command line as bash splits them; a redirection operator is a word of its own. */
-export function splitWords(line: string): string[] {
-  return lex(line).map((t) => (t.kind === 'word' ? t.text : t.op));
+export function newShellState(): ShellState {
+  return { cwd: '/', vars: new Map(), lastStatus: 0 };
 }
 
 function globToRegExp(glob: string, wild: boolean[]): RegExp {
@@ -161,191 +123,216 @@ export function expandGlob(vfs: Vfs, word: string, wild?: boolean[]): string[] {
   return paths.length ? paths.sort() : [word];
 }
 
-function errText(e: unknown): { errno: number; text: string } {
-  if (e instanceof KernelError) return { errno: e.errno, text: strerror(e.errno) };
-  throw e;
+/** Joins a path to a directory and removes `.`, `..` and repeated slashes (as the shell's cd does). */
+export function resolvePath(cwd: string, path: string): string {
+  const parts = (path.startsWith('/') ? path : `${cwd}/${path}`).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return '/' + out.join('/');
 }
 
-/** A redirection bash has performed: the file it opened for the descriptor. */
-interface OpenRedirect {
-  fd: number;
-  path: string;
-  node: FileNode;
-}
+class Shell implements ShellApi {
+  readonly vfs: Vfs;
+  state: ShellState;
 
-export function runShell(ctx: ShellContext, line: string): ShellResult {
-  const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
-  let tokens: Token[];
-  try {
-    tokens = lex(line);
-  } catch (e) {
-    res.stderr = `bash: ${(e as Error).message}\n`;
-    res.status = 2;
+  constructor(readonly ctx: ShellContext) {
+    this.vfs = ctx.vfs;
+    this.state = ctx.state ?? newShellState();
+  }
+
+  resolve(path: string): string {
+    return resolvePath(this.state.cwd, path);
+  }
+
+  /** Variable references replaced by their values ($? is the last status); wildcard marks follow. */
+  private substitute(w: Word): Word {
+    if (!w.text.includes(VAR)) return w;
+    let text = '';
+    const wild: boolean[] = [];
+    const parts = w.text.split(VAR);
+    let at = 0;
+    parts.forEach((part, k) => {
+      if (k % 2 === 1) {
+        const v = part === '?' ? String(this.state.lastStatus) : (this.state.vars.get(part) ?? '');
+        text += v;
+        for (let j = 0; j < v.length; j++) wild.push(false);
+      } else {
+        text += part;
+        wild.push(...w.wild.slice(at, at + part.length));
+      }
+      at += part.length + 1;
+    });
+    return { text, wild };
+  }
+
+  /** A word as the command sees it: variables, then globs (a relative pattern stays relative). */
+  private expand(w: Word): string[] {
+    const s = this.substitute(w);
+    if (!s.wild.some(Boolean)) return [s.text];
+    if (s.text.startsWith('/')) return expandGlob(this.vfs, s.text, s.wild);
+    const base = this.state.cwd === '/' ? '' : this.state.cwd;
+    const abs = expandGlob(this.vfs, `${base}/${s.text}`, [
+      ...Array<boolean>(base.length + 1).fill(false),
+      ...s.wild,
+    ]);
+    if (abs.length === 1 && abs[0] === `${base}/${s.text}`) return [s.text];
+    return abs.map((p) => p.slice(base.length + 1));
+  }
+
+  runList(list: List): ShellResult {
+    const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
+    let first = true;
+    for (const { join, pipeline } of list) {
+      if (!first && join === '&&' && res.status !== 0) continue;
+      if (!first && join === '||' && res.status === 0) continue;
+      first = false;
+      const r = this.runPipeline(pipeline);
+      res.stdout += r.stdout;
+      res.stderr += r.stderr;
+      if (r.errno) res.errno = r.errno;
+      res.status = r.status;
+      this.state.lastStatus = r.status;
+    }
     return res;
   }
-  if (tokens.length === 0) return res;
-  // Redirections are opened left to right before the command runs; a failed open stops it.
-  const words: WordToken[] = [];
-  const pending: Array<{ fd: number; target: WordToken }> = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.kind === 'word') {
-      words.push(t);
-      continue;
-    }
-    const target = tokens[i + 1];
-    if (!target || target.kind !== 'word') {
-      res.stderr = `bash: syntax error near unexpected token \`${target ? target.op : 'newline'}'\n`;
-      res.status = 2;
-      return res;
-    }
-    pending.push({ fd: t.fd, target });
-    i++;
+
+  private runPipeline(p: Pipeline): ShellResult {
+    let stdin: string | undefined;
+    const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
+    p.commands.forEach((c, k) => {
+      const r = this.runCommand(c, stdin);
+      res.stderr += r.stderr;
+      if (r.errno) res.errno = r.errno;
+      res.status = r.status;
+      if (k === p.commands.length - 1) res.stdout = r.stdout;
+      else stdin = r.stdout;
+    });
+    return res;
   }
-  const redirects: OpenRedirect[] = [];
-  for (const { fd, target } of pending) {
-    const paths = expandGlob(ctx.vfs, target.text, target.wild);
-    if (paths.length > 1) {
-      res.stderr += `bash: ${target.text}: ambiguous redirect\n`;
-      res.status = 1;
-      return res;
+
+  private runCommand(c: Command, stdin: string | undefined): ShellResult {
+    if (c.kind === 'simple') return this.runSimple(c, stdin);
+    const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
+    const items = c.items.flatMap((w) => this.expand(w));
+    for (const item of items) {
+      this.state.vars.set(c.name, item);
+      const r = this.runList(c.body);
+      res.stdout += r.stdout;
+      res.stderr += r.stderr;
+      if (r.errno) res.errno = r.errno;
+      res.status = r.status;
     }
-    const path = paths[0]!;
-    try {
-      redirects.push({ fd, path, node: ctx.vfs.open(path, 'w') });
-    } catch (e) {
-      const { errno, text } = errText(e);
-      res.stderr += `bash: ${path}: ${text}\n`;
-      res.errno = errno;
-      res.status = 1;
-      return res;
-    }
+    return res;
   }
-  if (words.length === 0) return res;
-  const cmd = words[0]!.text;
-  const args = words.slice(1).flatMap((w) => expandGlob(ctx.vfs, w.text, w.wild));
-  let out = '';
-  switch (cmd) {
-    case 'echo': {
-      let newline = true;
-      let i = 0;
-      while (i < args.length && /^-[neE]+$/.test(args[i]!)) {
-        if (args[i]!.includes('n')) newline = false;
-        i++;
+
+  private runSimple(c: SimpleCommand, stdin: string | undefined): ShellResult {
+    const res: ShellResult = { stdout: '', stderr: '', errno: 0, status: 0 };
+    // Redirections are opened left to right before the command runs; a failed open stops it.
+    const outputs: Array<{ fd: number; node: FileNode | undefined; dupTo?: number }> = [];
+    for (const r of c.redirects) {
+      if (r.op === '>&') {
+        const to = this.substitute(r.target).text;
+        if (!/^\d+$/.test(to)) {
+          res.stderr = `sh: ${r.typed}${to}: not supported\n`;
+          res.status = 2;
+          return res;
+        }
+        outputs.push({ fd: r.fd, node: undefined, dupTo: Number(to) });
+        continue;
       }
-      out = args.slice(i).join(' ') + (newline ? '\n' : '');
-      break;
+      const paths = this.expand(r.target);
+      const target = this.substitute(r.target).text;
+      if (paths.length > 1) {
+        res.stderr += `bash: ${target}: ambiguous redirect\n`;
+        res.status = 1;
+        return res;
+      }
+      const path = paths[0]!;
+      try {
+        if (r.op === '<') {
+          stdin = this.vfs.read(this.resolve(path));
+          continue;
+        }
+        outputs.push({ fd: r.fd, node: this.vfs.open(this.resolve(path), 'w') });
+      } catch (e) {
+        const { errno, text } = errText(e);
+        res.stderr += `bash: ${path}: ${text}\n`;
+        res.errno = errno;
+        res.status = 1;
+        return res;
+      }
     }
-    case 'cat':
-      for (const p of args) {
+    if (c.words.length === 0) return res;
+    const words = c.words.flatMap((w) => this.expand(w));
+    const cmd = words[0]!;
+    const fn = this.ctx.commands?.[cmd] ?? coreCommands[cmd];
+    if (!fn) {
+      res.stderr = `bash: ${cmd}: command not found\n`;
+      res.status = 127;
+      return res;
+    }
+    const r = fn({ args: words.slice(1), stdin, shell: this });
+    let out = r.out;
+    let err = r.err;
+    res.status = r.status;
+    res.errno = r.errno ?? 0;
+    // 2>&1 and >&2: one stream joins the other (after the command, as the order of output does not matter here).
+    for (const o of outputs) {
+      if (o.dupTo === 1 && o.fd === 2) {
+        out += err;
+        err = '';
+      } else if (o.dupTo === 2 && o.fd === 1) {
+        err += out;
+        out = '';
+      }
+    }
+    // The last redirection of a descriptor is where it points.
+    const stdoutTo = outputs.filter((o) => o.fd === 1 && o.node).pop();
+    const stderrTo = outputs.filter((o) => o.fd === 2 && o.node).pop();
+    if (stdoutTo?.node) {
+      // Nothing to print means no write(2) at all.
+      if (out !== '') {
         try {
-          out += ctx.vfs.read(p);
+          this.vfs.writeOpen(stdoutTo.node, out);
         } catch (e) {
           const { errno, text } = errText(e);
-          res.stderr += `cat: ${p}: ${text}\n`;
+          err += cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
           res.errno = errno;
           res.status = 1;
         }
       }
-      break;
-    case 'ls': {
-      const paths = args.filter((a) => !a.startsWith('-'));
-      if (paths.length === 0) paths.push('/');
-      for (const p of paths) {
+    } else {
+      res.stdout = out;
+    }
+    if (stderrTo?.node) {
+      if (err !== '') {
         try {
-          const node = ctx.vfs.lookup(p);
-          if (node.kind !== 'dir') {
-            out += p + '\n';
-            continue;
-          }
-          if (paths.length > 1) out += `${p}:\n`;
-          // Marked as the recordings' ls marks them (ls -F): directories with /, links with @.
-          for (const e of ctx.vfs.list(p)) out += e.name + (e.isLink ? '@' : e.isDir ? '/' : '') + '\n';
-        } catch (e) {
-          const { errno, text } = errText(e);
-          res.stderr += `ls: cannot access '${p}': ${text}\n`;
-          res.errno = errno;
-          res.status = 2;
+          this.vfs.writeOpen(stderrTo.node, err);
+        } catch {
+          // Error messages that cannot be written are lost, as they are in bash.
         }
       }
-      break;
+    } else {
+      res.stderr += err;
     }
-    case 'grep': {
-      const opts = args.filter((a) => a.startsWith('-'));
-      const rest = args.filter((a) => !a.startsWith('-'));
-      const pattern = rest.shift();
-      if (pattern === undefined) {
-        res.stderr = 'Usage: grep [OPTION]... PATTERNS [FILE]...\n';
-        res.status = 2;
-        break;
-      }
-      const withName = opts.includes('-H') || rest.length > 1;
-      let re: RegExp;
-      try {
-        re = new RegExp(pattern.replace(/\\([(){}|+?])/g, '$1'));
-      } catch {
-        res.stderr = `grep: Invalid regular expression\n`;
-        res.status = 2;
-        break;
-      }
-      let matched = false;
-      for (const p of rest) {
-        try {
-          for (const l of ctx.vfs.read(p).split('\n')) {
-            if (l === '' || !re.test(l)) continue;
-            matched = true;
-            out += (withName ? `${p}:` : '') + l + '\n';
-          }
-        } catch (e) {
-          const { errno, text } = errText(e);
-          res.stderr += `grep: ${p}: ${text}\n`;
-          res.errno = errno;
-          res.status = 2;
-        }
-      }
-      if (!matched && res.status === 0) res.status = 1;
-      break;
-    }
-    case 'dmesg':
-      out = ctx.dmesg();
-      break;
-    case 'true':
-    case ':':
-      break;
-    default:
-      res.stderr = `bash: ${cmd}: command not found\n`;
-      res.status = 127;
-      return res;
+    return res;
   }
-  // The last redirection of a descriptor is where it points.
-  const stdoutTo = redirects.filter((r) => r.fd === 1).pop();
-  const stderrTo = redirects.filter((r) => r.fd === 2).pop();
-  if (stdoutTo) {
-    // Nothing to print means no write(2) at all.
-    if (out !== '') {
-      try {
-        ctx.vfs.writeOpen(stdoutTo.node, out);
-      } catch (e) {
-        const { errno, text } = errText(e);
-        res.stderr +=
-          cmd === 'echo' ? `bash: echo: write error: ${text}\n` : `${cmd}: write error: ${text}\n`;
-        res.errno = errno;
-        res.status = 1;
-      }
-    }
-  } else {
-    res.stdout = out;
+}
+
+export function runShell(ctx: ShellContext, line: string): ShellResult {
+  let list: List;
+  try {
+    list = parseLine(line);
+  } catch (e) {
+    if (e instanceof ShellSyntaxError)
+      return { stdout: '', stderr: `bash: ${e.message}\n`, errno: 0, status: 2 };
+    if (e instanceof ShellUnsupported)
+      return { stdout: '', stderr: `sh: ${e.message}: not supported\n`, errno: 0, status: 2 };
+    throw e;
   }
-  if (stderrTo) {
-    const err = res.stderr;
-    res.stderr = '';
-    if (err !== '') {
-      try {
-        ctx.vfs.writeOpen(stderrTo.node, err);
-      } catch {
-        // Error messages that cannot be written are lost, as they are in bash.
-      }
-    }
-  }
-  return res;
+  return new Shell(ctx).runList(list);
 }

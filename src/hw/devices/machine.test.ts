@@ -170,7 +170,7 @@ describe('device_del and the guest', () => {
     d.vdev.request({ type: 'plug', addr: d.getAddr(), nbBlocks: 1 });
     m.qomSet('va', 'requested-size', new StringInputVisitor('0'));
     expect(errorOf(() => m.deviceDel('va')).message).toBe(
-      "virtio-mem device cannot get unplugged while 'size' != '0'",
+      'virtio-mem device cannot get unplugged while some of its memory is still plugged',
     );
   });
 

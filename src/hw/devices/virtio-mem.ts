@@ -385,7 +385,9 @@ export class VirtioMem implements QomObject {
     if (!this.unpluggedInaccessible) {
       throw new QemuError("virtio-mem device cannot get unplugged while 'unplugged-inaccessible' != 'on'");
     }
-    if (this.size !== 0n) throw new QemuError("virtio-mem device cannot get unplugged while 'size' != '0'");
+    // QEMU 9.1 and later no longer name the "size" property (libvirt calls something else size).
+    if (this.size !== 0n)
+      throw new QemuError('virtio-mem device cannot get unplugged while some of its memory is still plugged');
     if (this.requestedSize !== 0n) {
       throw new QemuError("virtio-mem device cannot get unplugged while 'requested-size' != '0'");
     }

@@ -190,6 +190,31 @@ describe('the command line (-m, -smp, -object, -device)', () => {
     expect(smp('two')).toBe("qemu-system-riscv64: -smp two: Parameter 'cpus' expects a number\n");
   });
 
+  it('-smp refuses what QEMU refuses: zeros (10.2) and a topology that does not multiply out', () => {
+    const r10 = (s: string) => {
+      const r = parseMachineConfig({ smp: s, memory: '2G,maxmem=4G' });
+      return r.ok ? r.config.smp : r.error;
+    };
+    expect(r10('0')).toBe(
+      'qemu-system-riscv64: Invalid CPU topology: CPU topology parameters must be greater than zero\n',
+    );
+    expect(r10('3,sockets=2')).toBe(
+      'qemu-system-riscv64: Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (1) * threads (1) != maxcpus (3)\n',
+    );
+    expect(r10('4,maxcpus=2')).toMatch(/maxcpus must be equal to or greater than smp/);
+    expect(r10('2,dies=2')).toBe(
+      "qemu-system-riscv64: dies > 1 not supported by this machine's CPU topology\n",
+    );
+    // QEMU 7.2 (no memory devices) only warns about a zero and takes it as omitted: one CPU.
+    const r72 = parseMachineConfig({ smp: '0' });
+    expect(r72.ok && r72.config.smp).toBe(1);
+    expect(r72.ok && r72.warnings).toEqual([
+      'qemu-system-riscv64: warning: Deprecated CPU topology (considered invalid): CPU topology parameters must be greater than zero',
+    ]);
+    const bad72 = parseMachineConfig({ smp: '3,sockets=2' });
+    expect(bad72.ok).toBe(false);
+  });
+
   it('picks its options out of a qemu-system argument list', () => {
     const r = parseQemuArgs([
       '-M',

@@ -336,7 +336,8 @@ export interface QemuCommandLine {
 }
 
 export type ConfigResult =
-  { readonly ok: true; readonly config: MachineConfig } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly config: MachineConfig; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly error: string };
 
 const MEMORY_OPTS: readonly QemuOptsDesc[] = [
   { name: 'size', type: 'size' },
@@ -404,21 +405,73 @@ function parseMemory(text: string): { ramSize: bigint; maxRamSize: bigint; ramSl
   return { ramSize: size, maxRamSize: max, ramSlots: slots ?? 0 };
 }
 
-function parseSmp(text: string): number {
+/**
+ * machine_parse_smp_config() for the virt board, which knows sockets, cores and
+ * threads only. QEMU 7.2 warns about explicit zeros and treats them as omitted;
+ * QEMU 9.0 and later refuse them. Missing values: cores over sockets (since 6.2).
+ */
+function parseSmp(text: string, qemu10: boolean, warnings: string[]): number {
   const { opts } = parseQemuOpts(text, 'cpus', SMP_OPTS);
-  const get = (k: string) => {
-    const v = opts.filter(([n]) => n === k).at(-1)?.[1];
+  const given = (k: string): string | undefined => opts.filter(([n]) => n === k).at(-1)?.[1];
+  const get = (k: string): number => {
+    const v = given(k);
     return v === undefined ? 0 : optNumber(v);
   };
-  let cpus = get('cpus');
-  if (cpus === 0) {
-    // Without cpus= the topology decides; every part defaults to 1.
-    const prod = ['sockets', 'cores', 'threads'].map((k) => get(k) || 1).reduce((a, b) => a * b, 1);
-    cpus = get('maxcpus') || prod;
+  const names = [
+    'cpus',
+    'drawers',
+    'books',
+    'sockets',
+    'dies',
+    'clusters',
+    'modules',
+    'cores',
+    'threads',
+    'maxcpus',
+  ];
+  if (names.some((k) => given(k) !== undefined && get(k) === 0)) {
+    const why = 'CPU topology parameters must be greater than zero';
+    if (qemu10) throw new QemuError(`Invalid CPU topology: ${why}`);
+    warnings.push(`${PROG}: warning: Deprecated CPU topology (considered invalid): ${why}`);
   }
-  if (cpus > VIRT_CPUS_MAX) {
+  for (const k of ['modules', 'clusters', 'dies', 'books', 'drawers']) {
+    if (get(k) > 1)
+      throw new QemuError(
+        qemu10
+          ? `${k} > 1 not supported by this machine's CPU topology`
+          : `${k} not supported by this machine's CPU topology`,
+      );
+  }
+  let cpus = get('cpus');
+  let maxcpus = get('maxcpus');
+  let sockets = get('sockets');
+  let cores = get('cores');
+  let threads = get('threads');
+  if (cpus === 0 && maxcpus === 0) {
+    sockets ||= 1;
+    cores ||= 1;
+    threads ||= 1;
+  } else {
+    maxcpus ||= cpus;
+    sockets ||= 1;
+    threads ||= 1;
+    cores ||= Math.floor(maxcpus / (sockets * threads));
+  }
+  const total = sockets * cores * threads;
+  maxcpus ||= total;
+  cpus ||= maxcpus;
+  const topo = `sockets (${sockets}) * cores (${cores}) * threads (${threads})`;
+  if (total !== maxcpus)
     throw new QemuError(
-      `Invalid SMP CPUs ${cpus}. The max CPUs supported by machine 'virt' is ${VIRT_CPUS_MAX}`,
+      `Invalid CPU topology: product of the hierarchy must match maxcpus: ${topo} != maxcpus (${maxcpus})`,
+    );
+  if (maxcpus < cpus)
+    throw new QemuError(
+      `Invalid CPU topology: maxcpus must be equal to or greater than smp: ${topo} == maxcpus (${maxcpus}) < smp_cpus (${cpus})`,
+    );
+  if (maxcpus > VIRT_CPUS_MAX) {
+    throw new QemuError(
+      `Invalid SMP CPUs ${maxcpus}. The max CPUs supported by machine 'virt' is ${VIRT_CPUS_MAX}`,
     );
   }
   return cpus;
@@ -454,14 +507,17 @@ export function parseMachineConfig(cl: QemuCommandLine): ConfigResult {
     }
   }
   // ...the machine's memory and CPU properties are applied afterwards, with no location.
+  const warnings: string[] = [];
   try {
     if (cl.memory !== undefined) memory = parseMemory(cl.memory);
-    if (cl.smp !== undefined) smp = parseSmp(cl.smp);
+    // Memory devices (or room for them) mean QEMU 10 with the RISC-V hotplug patch, else QEMU 7.2.
+    const qemu10 = objects.length > 0 || devices.length > 0 || memory.maxRamSize > memory.ramSize;
+    if (cl.smp !== undefined) smp = parseSmp(cl.smp, qemu10, warnings);
   } catch (e) {
     if (e instanceof QemuError) return { ok: false, error: line(undefined, e) };
     throw e;
   }
-  return { ok: true, config: { ...memory, smp, numaNodes: 0, objects, devices } };
+  return { ok: true, config: { ...memory, smp, numaNodes: 0, objects, devices }, warnings };
 }
 
 /** Picks -m, -smp, -object and -device out of a qemu-system argument list (other options are ignored). */

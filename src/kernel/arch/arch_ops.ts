@@ -51,6 +51,11 @@ export interface ArchOps {
   archAddMemory(k: Kernel, nid: number, startPfn: number, nrPages: number, params: MhpParams): number;
   /** arch_remove_memory(). */
   archRemoveMemory(k: Kernel, startPfn: number, nrPages: number, altmap: VmemAltmap | undefined): void;
+  /**
+   * A strategy's veto before try_remove_memory tears anything down (not in 6.12: a candidate fix's
+   * hook, since arch_remove_memory cannot fail). 0 or -errno.
+   */
+  archPrepareRemoveMemory?(k: Kernel, startPfn: number, nrPages: number): number;
   /** arch_get_mappable_range(). */
   archGetMappableRange(k: Kernel): { start: bigint; end: bigint };
   /** PAGE_KERNEL: what add_memory asks the linear map of new RAM to be. */

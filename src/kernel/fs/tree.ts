@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel.js';
 import { EINVAL } from '../errno.js';
 import { Vfs, dynamicDir, file, link, staticDir, type DirNode, type VNode } from './vfs.js';
 import { procBuddyinfo, procIomem, procMeminfo, procZoneinfo } from './procfs.js';
+import { sysrqTrigger } from '../drivers/tty/sysrq.js';
 import {
   memoryBlockSizeBytes,
   onlineStore,
@@ -148,6 +149,8 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       cmdline: file(() => k.cmdline.raw + '\n', undefined, 'procfs'),
       iomem: file(() => procIomem(k), undefined, 'procfs'),
       meminfo: file(() => procMeminfo(k), undefined, 'procfs'),
+      // 0200 and no proc_read: root may open it, a read gives procfs's EIO.
+      'sysrq-trigger': file(undefined, (d) => sysrqTrigger(k, d), 'procfs'),
       version: file(() => k.profile.version + '\n', undefined, 'procfs'),
       zoneinfo: file(() => procZoneinfo(k), undefined, 'procfs'),
     }),

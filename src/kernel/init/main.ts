@@ -45,7 +45,6 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   for (const r of [...mb.memory.regions]) mb.reserved.setNode(r.base, r.size, 0);
   memblockFreeAll(k);
   buildAllZonelists(k);
-  k.slabAvailable = true;
   log.info(memInitPrintInfo(k));
 
   // Boot-time software the model does not run takes its pages from the buddy allocator.

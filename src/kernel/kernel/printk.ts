@@ -37,6 +37,15 @@ export class Printk {
     this.log(KERN_ERR, text);
   }
 
+  /** Sites that already fired (WARN_ONCE, WARN_ON_ONCE, pr_warn_once): true the first time only. */
+  private readonly fired = new Set<string>();
+
+  once(site: string): boolean {
+    if (this.fired.has(site)) return false;
+    this.fired.add(site);
+    return true;
+  }
+
   /** Advance the clock (a modelled duration). */
   tick(ns: number): void {
     this.clockNs += ns;

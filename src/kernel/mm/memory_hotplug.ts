@@ -4,7 +4,8 @@
  * effects, so errors and partial states are the kernel's own.
  */
 import type { Kernel } from '../kernel.js';
-import { E2BIG, EBUSY, EEXIST, EINVAL, KernelBug } from '../errno.js';
+import { E2BIG, EBUSY, EEXIST, EINTR, EINVAL, KernelBug } from '../errno.js';
+import { dumpPage } from './debug.js';
 import {
   IORESOURCE_BUSY,
   IORESOURCE_SYSRAM_DRIVER_MANAGED,
@@ -19,7 +20,7 @@ import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.j
 import { PAGES_PER_SECTION, PAGES_PER_SUBSECTION, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
 import { sparseAddSection, sparseRemoveSection } from './sparse.js';
 import { ZONE_DEVICE, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
-import { adjustManagedPageCount, pageZone } from './page_alloc.js';
+import { adjustManagedPageCount, pageZone, structPageAccess } from './page_alloc.js';
 import {
   createMemoryBlockDevices,
   findMemoryBlock,
@@ -93,10 +94,11 @@ export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: V
   }
   for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
-    if (!sparseRemoveSection(k, p, cur, altmap)) {
-      k.log.warn(
-        `WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c: sparse_remove_section (section ${pfnToSectionNr(p)} has no memmap)`,
-      );
+    // WARN_ON_ONCE(!valid_section(ms)) in sparse_remove_section(): one splat per boot.
+    if (!sparseRemoveSection(k, p, cur, altmap) && k.log.once('sparse_remove_section')) {
+      k.log.warn('------------[ cut here ]------------');
+      k.log.warn('WARNING: CPU: 0 PID: 1 at mm/sparse-vmemmap.c:809 sparse_remove_section+0x22/0x44');
+      k.log.warn('---[ end trace 0000000000000000 ]---');
     }
     p += cur;
   }
@@ -106,6 +108,9 @@ export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: V
 
 /** move_pfn_range_to_zone(): the range's struct pages now say `zone`; spans grow to cover it. */
 export function movePfnRangeToZone(k: Kernel, zone: Zone, startPfn: number, nrPages: number): void {
+  // memmap_init_range() writes every struct page of the range through the vmemmap.
+  structPageAccess(k, startPfn, 'memmap_init_range');
+  structPageAccess(k, startPfn + nrPages - 1, 'memmap_init_range');
   zone.resizeRange(startPfn, nrPages);
   k.pgdat.resizeRange(startPfn, nrPages);
   for (let s = pfnToSectionNr(startPfn); s < pfnToSectionNr(startPfn + nrPages - 1) + 1; s++) {
@@ -375,7 +380,8 @@ export function offlinePages(
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
   const unmovable = startIsolatePageRange(k, startPfn, endPfn);
   if (unmovable !== undefined) {
-    k.log.warn(`page: pfn:0x${unmovable.toString(16)} is not movable (unmovable page)`);
+    // set_migratetype_isolate() with REPORT_FAILURE: dump_page() of the page that blocked it.
+    dumpPage(k, unmovable, 'unmovable page');
     return fail(-EBUSY, 'failure to isolate range');
   }
   const arg = { startPfn, nrPages, zone };
@@ -392,6 +398,8 @@ export function offlinePages(
     // Pages freed by migration stay free, in the buddy again.
     undoIsolatePageRange(zone, isolated);
     memoryNotify(k, 'cancel-offline', arg);
+    // A pinned page: offline_pages() retries migration until a signal arrives (the user's Ctrl-C).
+    if (migrated === -2) return fail(-EINTR, 'signal backoff');
     return fail(-EBUSY, 'unmovable page');
   }
   // __offline_isolated_pages(): sections go offline, their free pages leave the buddy.
@@ -641,6 +649,8 @@ export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number 
       return -EBUSY;
     }
   }
+  const veto = k.arch.archPrepareRemoveMemory?.(k, startPfn, nrPages) ?? 0;
+  if (veto) return veto;
   const withAltmap = blocks.filter((m) => m.altmap !== undefined).length;
   if (withAltmap > 0 && withAltmap !== blocks.length) {
     k.log.warn('WARNING: memory_blocks_have_altmaps: mixed altmap and non-altmap blocks');

@@ -7,10 +7,9 @@
  * pages share the section's vmemmap. memunmap_pages() undoes exactly one range.
  */
 import type { Kernel } from '../kernel.js';
-import { EINVAL, ENOMEM, ENXIO, KernelBug } from '../errno.js';
+import { EINVAL, ENOMEM, ENXIO } from '../errno.js';
 import { IORESOURCE_SYSTEM_RAM, type Resource } from '../kernel/resource.js';
 import { hexll } from '../lib/vsprintf.js';
-import { walkVa } from '../../hw/mmu.js';
 import {
   __addPages,
   __removePages,
@@ -19,7 +18,7 @@ import {
   removePfnRangeFromZone,
 } from './memory_hotplug.js';
 import { ZONE_DEVICE } from './zone.js';
-import { pageZone, pageReserved } from './page_alloc.js';
+import { pageZone, pageReserved, structPageAccess } from './page_alloc.js';
 import { PAGES_PER_SECTION, PAGES_PER_SUBSECTION, pfnToSectionNr } from './mmzone.js';
 import { vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
 
@@ -238,23 +237,13 @@ const PG_reserved = 1n << 13n;
 const ZONES_PGSHIFT = 60n;
 
 /**
- * Reads pfn's struct page through hart 0's MMU, as the kernel's load does: an unmapped
- * struct page is a load page fault in kernel mode, an oops the machine does not survive.
+ * Reads pfn's struct page through the vmemmap, as the kernel's load does: an unmapped
+ * struct page is a load page fault in kernel mode (KernelOops), which the machine does not survive.
  */
 export function readStructPage(k: Kernel, pfn: number, where: string): StructPage {
   const va = k.layout.pfnToPage(BigInt(pfn));
-  const r = walkVa(k.mem, { mode: k.mode, rootPpn: k.pt.rootPfn }, va, 'load');
-  if (!r.ok) {
-    const addr = va.toString(16).padStart(16, '0');
-    k.log.log(4, 'Oops [#1]');
-    k.log.log(4, `epc : ${where}`);
-    k.log.log(4, `status: 0000000200000120 badaddr: ${addr} cause: 000000000000000d`);
-    k.log.log(4, '---[ end trace 0000000000000000 ]---');
-    k.log.log(0, 'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b');
-    throw new KernelBug(
-      `Oops: load page fault at ${addr} in ${where} (the struct page of pfn ${hexll(pfn)} is not mapped)`,
-    );
-  }
+  // An unmapped struct page is a load page fault in the kernel: the oops ends the machine.
+  structPageAccess(k, pfn, where);
   const ms = k.sparse.get(pfnToSectionNr(pfn));
   const zone = pageZone(k, pfn)?.idx ?? 0;
   const device = ms?.zoneIdx === ZONE_DEVICE;

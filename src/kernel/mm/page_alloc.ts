@@ -4,7 +4,9 @@
  * free_reserved_page and the managed-page accounting behind MemTotal.
  */
 import type { Kernel } from '../kernel.js';
+import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
+import type { MigrateType } from './free_area.js';
 import { pfnToSectionNr } from './mmzone.js';
 
 export type Gfp = 'kernel' | 'movable';
@@ -25,13 +27,42 @@ function zonelist(k: Kernel, gfp: Gfp): Zone[] {
 
 /** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */
 export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): number | undefined {
-  k.pageAllocCount++;
+  return allocPagesFrom(k, order, zonelist(k, gfp), gfp === 'movable' ? 'movable' : 'unmovable');
+}
+
+/**
+ * __alloc_pages() over an explicit zonelist and migratetype (a workload's choice of zone, or a
+ * long-term pin that keeps out of ZONE_MOVABLE): the first zone with a fitting block.
+ */
+export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: MigrateType): number | undefined {
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
-  for (const zone of zonelist(k, gfp)) {
-    const pfn = zone.free.alloc(order, gfp === 'movable' ? 'movable' : 'unmovable');
-    if (pfn !== undefined) return pfn;
+  for (const zone of zones) {
+    const pfn = zone.free.alloc(order, mt);
+    if (pfn !== undefined) {
+      // Whoever takes the page writes it (clear_page, a new page table, a slab) through the linear map.
+      kernelAccess(k, pfn, 'clear_page');
+      return pfn;
+    }
   }
   return undefined;
+}
+
+/**
+ * A kernel access to a page through its linear-map address: a page fault in kernel mode (an oops)
+ * where the linear map no longer covers it, as after a partial removal of a large leaf.
+ */
+export function kernelAccess(k: Kernel, pfn: number, what: string): void {
+  if (!k.pt.isMapped(k.layout.linearVpn(pfn))) throw new KernelOops(k.layout.va(BigInt(pfn) << 12n), what);
+}
+
+/** A kernel access to a pfn's struct page through the vmemmap: an oops where it is not mapped. */
+export function structPageAccess(k: Kernel, pfn: number, what: string): void {
+  const L = k.layout;
+  // The common case in plain numbers: 64 struct pages per vmemmap page.
+  const vpn = L.vmemmapStartVpn + Math.floor((pfn - L.vmemmapStartPfn) / 64);
+  if (pfn >= L.vmemmapStartPfn && k.pt.isMapped(vpn)) return;
+  const va = L.pfnToPage(BigInt(pfn));
+  if (!k.pt.isMapped(Number(va >> 12n))) throw new KernelOops(va, what);
 }
 
 /** __free_pages(page, order): back to the buddy lists of the page's zone. */

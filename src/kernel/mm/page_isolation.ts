@@ -8,12 +8,25 @@ import type { Kernel } from '../kernel.js';
 import { EBUSY, ENOMEM } from '../errno.js';
 import { pageZone } from './page_alloc.js';
 import type { Zone } from './zone.js';
+import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
 
 /**
  * start_isolate_page_range() with MEMORY_OFFLINE: the first pfn that is
  * neither free nor movable, or undefined when the range can be isolated.
  */
 export function startIsolatePageRange(k: Kernel, startPfn: number, endPfn: number): number | undefined {
+  // start_isolate_page_range() isolates the first pageblock, then the last, then those between:
+  // the page it reports is the first unmovable one in that order.
+  const pb = PAGEBLOCK_NR_PAGES;
+  const head = firstUnisolatable(k, startPfn, Math.min(endPfn, startPfn + pb));
+  if (head !== undefined || endPfn - startPfn <= pb) return head;
+  const tail = firstUnisolatable(k, Math.max(startPfn + pb, endPfn - pb), endPfn);
+  if (tail !== undefined) return tail;
+  return firstUnisolatable(k, startPfn + pb, endPfn - pb);
+}
+
+function firstUnisolatable(k: Kernel, startPfn: number, endPfn: number): number | undefined {
+  if (startPfn >= endPfn) return undefined;
   const zone = pageZone(k, startPfn);
   if (!zone) return startPfn;
   // Free pages and pages a driver holds "fake offline" (virtio-mem) may leave; anything else must be movable.

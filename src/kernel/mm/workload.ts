@@ -11,7 +11,15 @@ import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
 export const PAGE_FREE_OR_KERNEL = 0;
 export const PAGE_MOVABLE = 1;
 export const PAGE_UNMOVABLE = 2;
-export type WorkloadKind = 'movable' | 'unmovable';
+/** User memory under a long-term pin (VFIO, RDMA): isolation lets it pass, migration never succeeds. */
+export const PAGE_PINNED = 3;
+export type WorkloadKind = 'movable' | 'unmovable' | 'pinned';
+const KIND_CODE: Record<WorkloadKind, number> = {
+  movable: PAGE_MOVABLE,
+  unmovable: PAGE_UNMOVABLE,
+  pinned: PAGE_PINNED,
+};
+const CODE_KIND: WorkloadKind[] = ['movable', 'movable', 'unmovable', 'pinned'];
 
 interface SectionPages {
   kind: Uint8Array;
@@ -25,6 +33,7 @@ export class Workload {
   /** Pages currently held, by kind. */
   movablePages = 0;
   unmovablePages = 0;
+  pinnedPages = 0;
 
   private slot(pfn: number, create: boolean): SectionPages | undefined {
     const nr = pfnToSectionNr(pfn);
@@ -72,12 +81,24 @@ export class Workload {
     return out;
   }
 
+  /** Takes a page the caller allocated (from a chosen zone) into the workload; returns its tag. */
+  adopt(k: Kernel, pfn: number, kind: WorkloadKind): number {
+    const tag = this.nextTag++;
+    k.mem.write64(pfn, 0, tag, 0x5a5a5a5a);
+    this.set(pfn, KIND_CODE[kind], tag);
+    if (kind === 'movable') this.movablePages++;
+    else if (kind === 'pinned') this.pinnedPages++;
+    else this.unmovablePages++;
+    return tag;
+  }
+
   /** Frees a workload page. */
   release(k: Kernel, pfn: number): void {
     const kind = this.kindOf(pfn);
     if (kind === PAGE_FREE_OR_KERNEL) throw new Error(`pfn 0x${pfn.toString(16)} is not a workload page`);
     this.set(pfn, 0, 0);
     if (kind === PAGE_MOVABLE) this.movablePages--;
+    else if (kind === PAGE_PINNED) this.pinnedPages--;
     else this.unmovablePages--;
     freePages(k, pfn, 0);
   }
@@ -90,7 +111,7 @@ export class Workload {
         if (s.kind[i])
           out.push({
             pfn: nr * PAGES_PER_SECTION + i,
-            kind: s.kind[i] === PAGE_MOVABLE ? 'movable' : 'unmovable',
+            kind: CODE_KIND[s.kind[i]!]!,
             tag: s.tag[i]!,
           });
       }
@@ -118,7 +139,11 @@ export class Workload {
       const s = this.slot(pfn, false);
       const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
       if (!s) return pfn;
-      for (; pfn < secEnd; pfn++) if (s.kind[pfn % PAGES_PER_SECTION] !== PAGE_MOVABLE) return pfn;
+      // A pinned page is an LRU page: isolation lets it pass, migration is what fails.
+      for (; pfn < secEnd; pfn++) {
+        const kind = s.kind[pfn % PAGES_PER_SECTION];
+        if (kind !== PAGE_MOVABLE && kind !== PAGE_PINNED) return pfn;
+      }
     }
     return undefined;
   }
@@ -127,7 +152,7 @@ export class Workload {
    * Migrates every movable page of [start, end) to a page outside it (the
    * caller has isolated the range's free pages); the freed sources are
    * pushed to `freed`. Returns the number of pages
-   * migrated, or -1 when no destination could be allocated.
+   * migrated, -1 when no destination could be allocated, -2 when a pinned page cannot move.
    */
   migrateOut(k: Kernel, start: number, end: number, freed: number[]): number {
     if (this.sections.size === 0) return 0;
@@ -141,7 +166,10 @@ export class Workload {
       if (!s) continue;
       for (let i = 0; i < PAGES_PER_SECTION; i++) {
         const pfn = nr * PAGES_PER_SECTION + i;
-        if (pfn < start || pfn >= end || s.kind[i] !== PAGE_MOVABLE) continue;
+        if (pfn < start || pfn >= end) continue;
+        // An elevated reference count: migration fails however often it is retried.
+        if (s.kind[i] === PAGE_PINNED) return -2;
+        if (s.kind[i] !== PAGE_MOVABLE) continue;
         const dst = allocPages(k, 0, 'movable');
         if (dst === undefined) return -1;
         k.mem.copy(dst, pfn);

@@ -5,6 +5,7 @@
  * `RiscvMmParts`. `riscv612Parts` is the recorded kernel.
  */
 import type { ArchOps } from '../arch_ops.js';
+import type { Kernel } from '../../kernel.js';
 import { KernelLayout } from './layout.js';
 import { PAGE_KERNEL } from './pgtable.js';
 import { archAddMemory, archRemoveMemory, bestMapSize, vmemmapFree, type RiscvMmParts } from './init.js';
@@ -26,8 +27,17 @@ export const riscv612Parts: RiscvMmParts = {
   vmemmapPopulate: vmemmapPopulateHugepages,
 };
 
+/** What a strategy changes outside the mm parts: boot-time preallocation, initcalls, a removal veto. */
+export interface RiscvArchExtras {
+  /** The areas preallocate_pgd_pages_range() covers (6.12: all four). */
+  preallocate?: readonly string[];
+  /** More initcalls (registering memory notifiers). */
+  initcalls?: (k: Kernel) => void;
+  archPrepareRemoveMemory?: ArchOps['archPrepareRemoveMemory'];
+}
+
 /** The riscv ArchOps around a set of parts; `name` is the strategy's. */
-export function riscvArch(name: string, parts: RiscvMmParts): ArchOps {
+export function riscvArch(name: string, parts: RiscvMmParts, extras: RiscvArchExtras = {}): ArchOps {
   return {
     name,
     createLayout: (mode, profile) => new KernelLayout(mode, profile),
@@ -41,8 +51,12 @@ export function riscvArch(name: string, parts: RiscvMmParts): ArchOps {
     vmemmapFree: (k, start, end, altmap) => vmemmapFree(k, parts, start, end, altmap),
     setupArch,
     memInit: swiotlbInit,
-    pgtableCacheInit,
-    archInitcalls: reserveMemblockReservedRegions,
+    pgtableCacheInit: (k) => pgtableCacheInit(k, extras.preallocate),
+    archInitcalls: (k) => {
+      reserveMemblockReservedRegions(k);
+      extras.initcalls?.(k);
+    },
+    ...(extras.archPrepareRemoveMemory ? { archPrepareRemoveMemory: extras.archPrepareRemoveMemory } : {}),
     freeInitmem,
     markRodataRo,
   };

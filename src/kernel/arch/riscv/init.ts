@@ -36,7 +36,7 @@ export interface RiscvMmParts {
 
 /** A vpn of the linear map for a pfn: __va with 64-bit wrap-around, as a page number. */
 export function linearVpn(k: Kernel, pfn: number): number {
-  return Number(k.layout.va(BigInt(pfn) << 12n) >> 12n);
+  return k.layout.linearVpn(pfn);
 }
 
 /**

@@ -107,6 +107,19 @@ export class KernelLayout {
     return this.pageOffset - this.physRamBase;
   }
 
+  private offsetPagesFor = -1n;
+  private offsetPages = 0;
+
+  /** __va(pfn << PAGE_SHIFT) >> PAGE_SHIFT in plain numbers, wrapping at 2^52 as the 64-bit address does. */
+  linearVpn(pfn: number): number {
+    if (this.offsetPagesFor !== this.physRamBase) {
+      this.offsetPages = Number(u64(this.vaPaOffset) >> 12n);
+      this.offsetPagesFor = this.physRamBase;
+    }
+    const vpn = pfn + this.offsetPages;
+    return vpn < 2 ** 52 ? vpn : vpn - 2 ** 52;
+  }
+
   /** va_kernel_pa_offset of the kernel mapping. */
   get vaKernelPaOffset(): bigint {
     return this.kernelVirtAddr - this.kernelPhysAddr;

@@ -10,6 +10,7 @@
  * which fit a JS number; physical frames are pfns.
  */
 import type { PhysMem } from '../../../hw/physmem.js';
+import type { PgtableStats } from '../../kernel.js';
 import { PTES_PER_TABLE } from '../../../hw/paging.js';
 import { pteLo, pteHi, ptePpn, PTE_R, PTE_W, PTE_X, PTE_V, PTE_G, PTE_A, PTE_D } from '../../../hw/pte.js';
 
@@ -62,6 +63,8 @@ export class KernelPageTables {
     readonly mem: PhysMem,
     readonly levels: 3 | 4 | 5,
     readonly rootPfn: number,
+    /** Where writes, table allocations and frees are counted. */
+    readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 },
   ) {}
 
   get rootLevel(): number {
@@ -89,6 +92,7 @@ export class KernelPageTables {
   }
 
   write(tablePfn: number, index: number, lo: number, hi: number): void {
+    this.stats.pteWrites++;
     const n = this.used.get(tablePfn);
     if (n !== undefined) {
       const was = this.readLo(tablePfn, index) !== 0 || this.readHi(tablePfn, index) !== 0;
@@ -125,6 +129,7 @@ export class KernelPageTables {
 
   /** A fresh page becomes a page table: zeroed, registered, counted. */
   adoptTable(pfn: number): void {
+    this.stats.tablesAllocated++;
     this.mem.zero(pfn);
     this.tablePages.add(pfn);
     this.used.set(pfn, 0);
@@ -132,6 +137,7 @@ export class KernelPageTables {
 
   /** A page stops being a page table (it is being freed). */
   releaseTable(pfn: number): void {
+    this.stats.tablesFreed++;
     this.tablePages.delete(pfn);
     this.used.delete(pfn);
   }
@@ -186,6 +192,19 @@ export class KernelPageTables {
     const idx = tableIndex(vpn, leafLevel);
     if (this.isNone(table, idx)) this.write(table, idx, pteLo(pfn, prot), pteHi(pfn));
     return true;
+  }
+
+  /** Does a leaf map vpn? (lookup() without the allocation, for checks on hot paths.) */
+  isMapped(vpn: number): boolean {
+    let table = this.rootPfn;
+    for (let level = this.rootLevel; ; level--) {
+      const idx = tableIndex(vpn, level);
+      const lo = this.readLo(table, idx);
+      if ((lo & PTE_V) === 0) return false;
+      if ((lo & _PAGE_LEAF) !== 0) return true;
+      if (level === 0) return false;
+      table = ptePpn(lo, this.readHi(table, idx));
+    }
   }
 
   /**

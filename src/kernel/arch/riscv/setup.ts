@@ -125,7 +125,7 @@ export function setupArch(k: Kernel, opts: BootOptions): ArchBootInfo {
   // ---- setup_vm_final() ---------------------------------------------------------------
   const swapperPfn = n(L.paSymbol(sym.swapper_pg_dir)) / PAGE;
   k.mem.zero(swapperPfn);
-  k.pt = new KernelPageTables(k.mem, k.mode.levels, swapperPfn);
+  k.pt = new KernelPageTables(k.mem, k.mode.levels, swapperPfn, k.stats);
   const early = memblockTableAllocator(k);
   createLinearMappingPageTable(k, early);
   createKernelPageTable(k, early);
@@ -276,19 +276,23 @@ function initResources(k: Kernel): void {
   k.iomem.insert(new Resource(0x10000000n, 0x100000ffn, 'serial', IORESOURCE_MEM));
 }
 
+/** The areas 6.12 preallocates, in its order. */
+export const PREALLOCATED_AREAS: readonly string[] = ['vmalloc', 'bpf/modules', 'vmemmap', 'direct map'];
+
 /**
  * pgtable_cache_init() -> preallocate_pgd_pages_range(): the level below the
  * PGD for vmalloc, modules, vmemmap and the direct map, so process page
  * tables copied from swapper_pg_dir never need syncing.
  */
-export function pgtableCacheInit(k: Kernel): void {
+export function pgtableCacheInit(k: Kernel, areas: readonly string[] = PREALLOCATED_AREAS): void {
   const L = k.layout;
-  const ranges: Array<[bigint, bigint, string]> = [
+  const all: Array<[bigint, bigint, string]> = [
     [L.vmallocStart, L.vmallocEnd, 'vmalloc'],
     [L.modulesVaddr, L.modulesEnd, 'bpf/modules'],
     [L.vmemmapStart, L.vmemmapEnd, 'vmemmap'],
     [L.pageOffset, L.pageEnd, 'direct map'],
   ];
+  const ranges = all.filter(([, , area]) => areas.includes(area));
   const top = k.pt.rootLevel;
   const span = BigInt(LEVEL_PAGES[top]!) << 12n;
   for (const [start, end, area] of ranges) {

@@ -11,6 +11,7 @@
  * never cleared, and the table hanging under the root is never freed.
  */
 import type { Kernel } from '../../kernel.js';
+import { KernelOops } from '../../errno.js';
 import { PTE_V, ptePpn } from '../../../hw/pte.js';
 import { _PAGE_LEAF, _PAGE_PROT_NONE, LEVEL_PAGES, tableIndex } from './pgtable.js';
 import { freePages, freeReservedPage, pageReserved } from '../../mm/page_alloc.js';
@@ -27,6 +28,9 @@ export interface TeardownWalk {
   readonly k: Kernel;
   readonly isVmemmap: boolean;
   readonly altmap: VmemAltmap | undefined;
+  /** The range asked for, [start, end) in page numbers. */
+  readonly start: number;
+  readonly end: number;
 }
 
 /** What a policy did with a leaf: dealt with it, or wants it walked as a table (x86's reading, or after a split). */
@@ -40,8 +44,11 @@ export interface TeardownPolicy {
   leaf(w: TeardownWalk, e: EntryRef, level: number, addr: number, next: number): LeafAction;
   /** A present PTE in the range. */
   pte(w: TeardownWalk, e: EntryRef, addr: number): void;
-  /** After walking the table below `parent` (entries of `level`): free it if this strategy frees such tables. */
-  afterTable(w: TeardownWalk, tablePfn: number, level: number, parent: EntryRef): void;
+  /**
+   * After walking the table below `parent` (entries of `level`) for [addr, next): free it if
+   * this strategy frees such tables.
+   */
+  afterTable(w: TeardownWalk, tablePfn: number, level: number, parent: EntryRef, addr: number, next: number): void;
   /** After the whole range (riscv: one flush of every TLB). */
   finish(w: TeardownWalk, va: number, end: number): void;
 }
@@ -88,10 +95,14 @@ function walkTable(
     const e = { table, index: tableIndex(a, level) };
     const lo = pt.readLo(table, e.index);
     if (!present(level, lo)) continue;
-    if (isLeaf(lo) && policy.leaf(w, e, level, a, next) === 'done') continue;
+    const leaf = isLeaf(lo);
+    if (leaf && policy.leaf(w, e, level, a, next) === 'done') continue;
     const child = entryPfn(w.k, e);
+    // A leaf taken for a pointer may point where the machine has no memory: the kernel's read faults.
+    if (leaf && !w.k.mem.isBacked(child))
+      throw new KernelOops(w.k.layout.va(BigInt(child) << 12n), 'remove_pagetable');
     walkTable(w, policy, child, level - 1, a, next);
-    policy.afterTable(w, child, level - 1, e);
+    policy.afterTable(w, child, level - 1, e, a, next);
   }
 }
 
@@ -104,7 +115,7 @@ export function removePgdMapping(
   isVmemmap: boolean,
   altmap: VmemAltmap | undefined,
 ): void {
-  const w: TeardownWalk = { k, isVmemmap, altmap };
+  const w: TeardownWalk = { k, isVmemmap, altmap, start: va, end };
   const top = k.pt.rootLevel;
   const l5 = k.layout.l5;
   for (let a = va, next = 0; a < end; a = next) {
@@ -144,10 +155,27 @@ export function freeTablePage(k: Kernel, pfn: number): void {
   else freePages(k, pfn, 0);
 }
 
-/** Clears a leaf at `level` and, for the vmemmap, frees what it mapped. */
-export function clearLeaf(w: TeardownWalk, e: EntryRef, level: number): void {
+/**
+ * Clears the leaf at `level` holding addr (journaled for the checker); for the vmemmap, frees what
+ * it mapped, after `beforeFree` (arm64 flushes the leaf's TLB entries there).
+ */
+export function clearLeaf(
+  w: TeardownWalk,
+  e: EntryRef,
+  level: number,
+  addr: number,
+  beforeFree?: () => void,
+): void {
   const pfn = entryPfn(w.k, e);
   w.k.pt.clear(e.table, e.index);
+  if (level > 0) {
+    // The journal keeps what explains a lost mapping: linear-map leaves, and vmemmap leaves cleared beyond the range.
+    const span = LEVEL_PAGES[level]!;
+    const vpn = addr - (addr % span);
+    if (!w.isVmemmap || vpn < w.start || vpn + span > w.end)
+      w.k.clearedLeaves.push({ vpn, level, pfn, askedStart: w.start, askedEnd: w.end });
+  }
+  beforeFree?.();
   if (w.isVmemmap) freeVmemmapStorage(w, pfn, 9 * level);
 }
 
@@ -164,12 +192,12 @@ export function freeTableIfEmpty(w: TeardownWalk, tablePfn: number, parent: Entr
  * walk, after the table pages were already freed.
  */
 export const riscv612Teardown: TeardownPolicy = {
-  leaf(w, e, level) {
-    clearLeaf(w, e, level);
+  leaf(w, e, level, addr) {
+    clearLeaf(w, e, level, addr);
     return 'done';
   },
-  pte(w, e) {
-    clearLeaf(w, e, 0);
+  pte(w, e, addr) {
+    clearLeaf(w, e, 0, addr);
   },
   afterTable(w, tablePfn, _level, parent) {
     freeTableIfEmpty(w, tablePfn, parent);

@@ -108,12 +108,13 @@ export function createMemoryBlockDevices(
   return 0;
 }
 
-/** remove_memory_block_devices(): WARNs for ids that have no block. */
+/** remove_memory_block_devices(): WARNs (once per boot) for ids that have no block. */
 export function removeMemoryBlockDevices(k: Kernel, startPfn: number, nrPages: number): void {
   const first = Math.floor(startPfn / PAGES_PER_SECTION);
   const last = Math.floor((startPfn + nrPages - 1) / PAGES_PER_SECTION);
   for (let id = first; id <= last; id++) {
-    if (!k.memoryBlocks.delete(id)) {
+    // WARN_ON_ONCE(!mem): one splat per boot however many blocks are missing.
+    if (!k.memoryBlocks.delete(id) && k.log.once('remove_memory_block_devices')) {
       k.log.warn('------------[ cut here ]------------');
       k.log.warn('WARNING: CPU: 0 PID: 1 at drivers/base/memory.c:923 remove_memory_block_devices+0x4c/0x6e');
       k.log.warn('---[ end trace 0000000000000000 ]---');

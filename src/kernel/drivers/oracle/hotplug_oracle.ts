@@ -5,7 +5,7 @@
  * `last`, `info` and an exact `ptwalk` of the kernel page tables.
  */
 import type { Kernel } from '../../kernel.js';
-import { EINVAL, ENOENT, ENOSPC, ENXIO, ERANGE, KernelBug } from '../../errno.js';
+import { EINVAL, ENOENT, ENOSPC, ENXIO, ERANGE, KernelBug, KernelOops } from '../../errno.js';
 import {
   memremapPages,
   memunmapPages,
@@ -166,7 +166,7 @@ export class HotplugOracle {
     try {
       rc = this.call(op, start, size);
     } catch (e) {
-      if (e instanceof KernelBug) k.log.log(0, `kernel BUG: ${e.where}`);
+      if (e instanceof KernelBug && !(e instanceof KernelOops)) k.log.log(0, `kernel BUG: ${e.where}`);
       throw e;
     }
     // The model's clock stands in for ktime: a fixed cost per call keeps logs reproducible.

@@ -16,6 +16,8 @@ interface Bound {
   driver: VirtioMemDriver;
   index: number;
   unsubscribe: () => void;
+  /** The probe's -errno: the device has no driver (0 when bound). */
+  probeError: number;
 }
 
 export class VirtioBus {
@@ -51,8 +53,26 @@ export class VirtioBus {
     const index = this.nextIndex++;
     const driver = new VirtioMemDriver(this.k, dev.vdev, index);
     const unsubscribe = dev.vdev.onConfigChange(() => driver.configChangedCb());
-    this.bound.push({ dev, driver, index, unsubscribe });
-    driver.probe();
+    const entry: Bound = { dev, driver, index, unsubscribe, probeError: 0 };
+    this.bound.push(entry);
+    const rc = driver.probe();
+    if (rc) {
+      // really_probe(): the device stays on the bus without a driver; nothing listens to it any more.
+      this.k.log.err(`virtio_mem virtio${index}: probe with driver virtio_mem failed with error ${rc}`);
+      entry.probeError = rc;
+      unsubscribe();
+    }
+  }
+
+  /** The driver bound to a device, if its probe succeeded. */
+  driverFor(dev: VirtioMemPci): VirtioMemDriver | undefined {
+    const b = this.bound.find((x) => x.dev === dev);
+    return b && !b.probeError ? b.driver : undefined;
+  }
+
+  /** Why a device has no driver: the probe's -errno (0 when bound). */
+  probeError(dev: VirtioMemPci): number {
+    return this.bound.find((b) => b.dev === dev)?.probeError ?? 0;
   }
 
   /** pciehp asks the guest to release the device: only a device with no memory added can go. */
@@ -60,6 +80,11 @@ export class VirtioBus {
     const i = this.bound.findIndex((b) => b.dev === dev);
     if (i < 0) return true;
     const b = this.bound[i]!;
+    if (b.probeError) {
+      this.bound.splice(i, 1);
+      this.pci?.removed(dev.pciAddress);
+      return true;
+    }
     if (!b.driver.canRemove()) return false;
     b.unsubscribe();
     b.driver.remove();
@@ -78,7 +103,7 @@ export class VirtioBus {
   }
 
   drivers(): VirtioMemDriver[] {
-    return this.bound.map((b) => b.driver);
+    return this.bound.filter((b) => !b.probeError).map((b) => b.driver);
   }
 
   /** Entries of /sys/bus. */

@@ -744,6 +744,31 @@ export class VirtioMemDriver {
     return nbBb ? -EBUSY : 0;
   }
 
+  /** What explains a size below or above the requested size (for the model's plain-words reasons). */
+  explainState(): {
+    offlineSize: bigint;
+    offlineThreshold: bigint;
+    blockSize: bigint;
+    usableRegionSize: bigint;
+    onlineRanges: Array<[number, number]>;
+  } {
+    const unit = this.inSbm ? BigInt(memoryBlockSizeBytes()) : this.bbSize;
+    const pages = Number(unit / PAGE);
+    const online: Array<[number, number]> = [];
+    if (this.inSbm) {
+      for (const [id, st] of this.mbState) if (st >= Mb.KERNEL) online.push([id * pages, (id + 1) * pages]);
+    } else {
+      for (const [id, st] of this.bbState) if (st === Bb.ADDED) online.push([id * pages, (id + 1) * pages]);
+    }
+    return {
+      offlineSize: this.offlineSize,
+      offlineThreshold: this.offlineThreshold,
+      blockSize: unit,
+      usableRegionSize: this.usableRegionSize,
+      onlineRanges: online,
+    };
+  }
+
   /** Can the device go away now (nothing of it added to Linux)? */
   canRemove(): boolean {
     if (this.inSbm) return [...this.mbState.values()].every((s) => s === Mb.UNUSED);
