@@ -10,7 +10,8 @@ export function runCompare(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--strategy') {
       const v = argv[++i];
-      if (v === undefined) throw new UsageError('riscv-hotplug compare: --strategy needs a list: NAME[,NAME...]');
+      if (v === undefined)
+        throw new UsageError('riscv-hotplug compare: --strategy needs a list: NAME[,NAME...]');
       names = v.split(',').filter((n) => n !== '');
       const bad = names.find((n) => !STRATEGIES.has(n));
       if (bad !== undefined || names.length === 0)
@@ -21,7 +22,9 @@ export function runCompare(argv: string[]): number {
   }
   const opts = parseRunArgs(rest);
   if (opts.check || opts.sysroot !== undefined)
-    throw new UsageError('riscv-hotplug compare: --check and --sysroot belong to run (compare always checks)');
+    throw new UsageError(
+      'riscv-hotplug compare: --check and --sysroot belong to run (compare always checks)',
+    );
   const text = readScript(opts.script);
   const result = compareStrategies(opts, names, text, initrdSizeOf(opts));
   process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : formatComparison(result));

@@ -7,6 +7,7 @@
 import type { Writable } from 'node:stream';
 import { parseRunArgs } from '../session/options.js';
 import { Session } from '../session/session.js';
+import { lineDiff } from '../session/line-diff.js';
 import { checkInvariants, formatViolation } from '../check/invariants.js';
 
 export const DEMO_ARGS = [
@@ -21,18 +22,6 @@ export const DEMO_ARGS = [
   '-device',
   'virtio-mem-pci,id=vm0,memdev=mem0',
 ];
-
-/** Lines of `b` not in `a`, prefixed + ; lines of `a` not in `b`, prefixed - (order kept). */
-export function lineDiff(a: string, b: string): string[] {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  const inX = new Set(x);
-  const inY = new Set(y);
-  const out: string[] = [];
-  for (const l of x) if (!inY.has(l) && l) out.push('- ' + l);
-  for (const l of y) if (!inX.has(l) && l) out.push('+ ' + l);
-  return out;
-}
 
 export function runDemo(out: Writable): number {
   const say = (s: string): void => void out.write(s + '\n');

@@ -76,7 +76,8 @@ async function runCommand(argv: string[]): Promise<number> {
       if (v.length) {
         progress.done();
         const causes = explainViolations(session.system.kernel, v);
-        if (opts.json) process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
+        if (opts.json)
+          process.stdout.write(JSON.stringify({ check: { line: i + 1, causes, violations: v } }) + '\n');
         process.stderr.write(
           `riscv-hotplug: --check: ${v.length} invariant violation(s) after line ${i + 1}, ${causes.length} cause(s):\n`,
         );

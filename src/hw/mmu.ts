@@ -473,7 +473,7 @@ export function walkInto(
   vpn: number,
   access: AccessType,
 ): boolean {
-  return walkCore(out, mem, cfg.mode, cfg.rootPpn, vpn, access, leafContext(access, cfg));
+  return walkCore(out, mem, cfg.mode, leafContext(access, cfg), cfg.rootPpn, vpn, access);
 }
 
 /**
@@ -490,7 +490,7 @@ export function findLeafInto(
   vpn: number,
   access: AccessType,
 ): boolean {
-  return walkCore(out, mem, mode, rootPpn, vpn, access, STRUCTURAL_CONTEXT);
+  return walkCore(out, mem, mode, STRUCTURAL_CONTEXT, rootPpn, vpn, access);
 }
 
 /** One loop for both entry points, kept in a single function so the hot path is one call. */
@@ -498,10 +498,11 @@ function walkCore(
   out: WalkRecord,
   mem: PhysMem,
   mode: PagingMode,
+  /** The leaf-verdict context: access, privilege and mstatus bits, or STRUCTURAL_CONTEXT. */
+  ctx: number,
   rootPpn: number,
   vpn: number,
   access: AccessType,
-  ctx: number,
 ): boolean {
   const levels = mode.levels;
   if (!(vpn >= 0 && vpn < vpnLimit(levels))) {

@@ -83,7 +83,9 @@ export class KernelOops extends KernelBug {
     readonly va: bigint,
     readonly what: string,
   ) {
-    super(`${what}: unable to handle kernel paging request at virtual address ${va.toString(16).padStart(16, '0')}`);
+    super(
+      `${what}: unable to handle kernel paging request at virtual address ${va.toString(16).padStart(16, '0')}`,
+    );
   }
 
   /** The kernel log lines of a RISC-V oops (as the recordings show them, without registers). */

@@ -10,6 +10,9 @@ import type { KernelProfile } from './profile.js';
 import type { KernelCmdline, MemmapMode, OnlineType, OnlinePolicy } from './kernel/cmdline.js';
 import type { KernelLayout } from './arch/riscv/layout.js';
 import type { ArchOps } from './arch/arch_ops.js';
+import { newPgtableStats, type PgtableStats } from './pgtable_stats.js';
+
+export type { PgtableStats };
 import { Memblock } from './mm/memblock.js';
 import { PgData } from './mm/zone.js';
 import { SparseMem } from './mm/mmzone.js';
@@ -35,15 +38,6 @@ export interface Machine {
   flushTlbAll(): void;
   /** sfence.vma of each page of [startVpn, endVpn) on every hart (flush_tlb_kernel_range). */
   flushTlbRange(startVpn: number, endVpn: number): void;
-}
-
-/** What the kernel did to its page tables and TLBs (for `compare`): counters that only grow. */
-export interface PgtableStats {
-  pteWrites: number;
-  tablesAllocated: number;
-  tablesFreed: number;
-  flushAll: number;
-  flushRange: number;
 }
 
 /** A leaf a teardown cleared: where it was and which operation cleared it (the checker explains with it). */
@@ -132,7 +126,7 @@ export class Kernel {
   }
 
   /** Counters behind `compare`. */
-  readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 };
+  readonly stats: PgtableStats = newPgtableStats();
   /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
   clearedLeaves: ClearedLeaf[] = [];
   /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */

@@ -45,7 +45,12 @@ export interface Comparison {
 
 const SECTION_BYTES = 2 ** SECTION_SIZE_BITS;
 
-export function compareStrategies(machine: MachineOptions, strategies: string[], script: string, initrdSize = 0): Comparison {
+export function compareStrategies(
+  machine: MachineOptions,
+  strategies: string[],
+  script: string,
+  initrdSize = 0,
+): Comparison {
   const sessions = strategies.map((strategy) => new Session({ ...machine, strategy }, initrdSize));
   const rows: CompareRow[] = [];
   for (const line of script.split('\n')) {
@@ -98,22 +103,33 @@ function mib(bytes: number): string {
 export function formatComparison(c: Comparison): string {
   const width = Math.max(12, ...c.strategies.map((s) => s.length)) + 2;
   const labelWidth = 34;
-  const pad = (s: string, w: number): string => (s.length >= w ? s.slice(0, w - 1) + ' ' : s + ' '.repeat(w - s.length));
+  const pad = (s: string, w: number): string =>
+    s.length >= w ? s.slice(0, w - 1) + ' ' : s + ' '.repeat(w - s.length);
   const out: string[] = [];
   out.push(pad('', labelWidth) + c.strategies.map((s) => pad(s, width)).join(''));
   const metric = (label: string, f: (x: CompareCell) => string, cells: CompareCell[]): void => {
     out.push(pad('  ' + label, labelWidth) + cells.map((x) => pad(f(x), width)).join(''));
   };
   for (const row of c.rows) {
-    out.push(pad(row.line.length > labelWidth - 2 ? row.line.slice(0, labelWidth - 4) + '…' : row.line, labelWidth) +
-      row.cells.map((x) => pad(x.result, width)).join(''));
+    out.push(
+      pad(row.line.length > labelWidth - 2 ? row.line.slice(0, labelWidth - 4) + '…' : row.line, labelWidth) +
+        row.cells.map((x) => pad(x.result, width)).join(''),
+    );
     if (!row.cells.some((x) => x.changedPageTables || x.violations.length)) continue;
     metric('PTE writes', (x) => String(x.pteWrites), row.cells);
-    metric('tables alloc/freed/held', (x) => `${x.tablesAllocated}/${x.tablesFreed}/${x.tablesHeld}`, row.cells);
+    metric(
+      'tables alloc/freed/held',
+      (x) => `${x.tablesAllocated}/${x.tablesFreed}/${x.tablesHeld}`,
+      row.cells,
+    );
     metric('TLB flushes all/range', (x) => `${x.flushAll}/${x.flushRange}`, row.cells);
     metric('removed but still mapped', (x) => mib(x.removedStillMapped), row.cells);
     metric('present but unmapped', (x) => mib(x.presentUnmapped), row.cells);
-    metric('invariants violated', (x) => (x.violations.length ? String(x.violations.length) : '-'), row.cells);
+    metric(
+      'invariants violated',
+      (x) => (x.violations.length ? String(x.violations.length) : '-'),
+      row.cells,
+    );
   }
   // What the checker says, once per strategy and cause (the first line where it appears).
   const said = new Set<string>();

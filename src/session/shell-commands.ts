@@ -177,17 +177,30 @@ const grep: CommandFn = (io) => {
   return res;
 };
 
-const wc: CommandFn = (io) => {
-  const want = new Set<string>();
+/** Single-letter options (`-lw`, `-n -r`) from `allowed`, and the file operands; coreutils' refusal for another. */
+function shortFlags(
+  args: string[],
+  allowed: string,
+  prog: string,
+  status: number,
+): { flags: Set<string>; files: string[] } | { out: string; err: string; status: number } {
+  const flags = new Set<string>();
   const files: string[] = [];
-  for (const a of io.args) {
+  for (const a of args) {
     if (a.startsWith('-') && a.length > 1) {
       for (const f of a.slice(1)) {
-        if (!'lwc'.includes(f)) return { out: '', err: `wc: invalid option -- '${f}'\n`, status: 1 };
-        want.add(f);
+        if (!allowed.includes(f)) return { out: '', err: `${prog}: invalid option -- '${f}'\n`, status };
+        flags.add(f);
       }
     } else files.push(a);
   }
+  return { flags, files };
+}
+
+const wc: CommandFn = (io) => {
+  const parsed = shortFlags(io.args, 'lwc', 'wc', 1);
+  if ('err' in parsed) return parsed;
+  const { flags: want, files } = parsed;
   if (want.size === 0) ['l', 'w', 'c'].forEach((f) => want.add(f));
   const { texts, res } = inputs(io, files, 'wc');
   const rows = texts.map((t) => ({
@@ -220,16 +233,9 @@ const wc: CommandFn = (io) => {
 };
 
 const sort: CommandFn = (io) => {
-  const flags = new Set<string>();
-  const files: string[] = [];
-  for (const a of io.args) {
-    if (a.startsWith('-') && a.length > 1) {
-      for (const f of a.slice(1)) {
-        if (!'nru'.includes(f)) return { out: '', err: `sort: invalid option -- '${f}'\n`, status: 2 };
-        flags.add(f);
-      }
-    } else files.push(a);
-  }
+  const parsed = shortFlags(io.args, 'nru', 'sort', 2);
+  if ('err' in parsed) return parsed;
+  const { flags, files } = parsed;
   const { texts, res } = inputs(io, files, 'sort');
   let all = texts.flatMap((t) => lines(t.text));
   const num = (s: string): number => {

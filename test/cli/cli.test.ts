@@ -3,31 +3,11 @@
  * (npm test builds first; these tests spawn the real executable.)
  */
 import { describe, expect, test } from 'vitest';
+import { bin, root, run, script } from '../support/cli.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'riscv-hotplug');
-
-function run(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    input,
-    encoding: 'utf8',
-    cwd: root,
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function script(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rh-'));
-  const p = join(dir, 'script.txt');
-  writeFileSync(p, text);
-  return p;
-}
+import { join } from 'node:path';
 
 describe('riscv-hotplug run', () => {
   test('--json prints one object per script line with cmd, stdout, stderr and errno', () => {

@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -349,11 +359,15 @@ describe.skipIf(missing !== undefined)('riscv-hotplug mount: crashes and --check
 
 describe('riscv-hotplug mount: bad input', () => {
   test('without the FUSE binding, mount says what to install and the rest still runs', async () => {
-    // A copy of the built program with no node_modules beside it: fuse-native cannot be found.
+    // A copy of the built program whose node_modules has everything but fuse-native.
     const copy = mkdtempSync(join(tmpdir(), 'rh-nofuse-'));
     cpSync(join(root, 'bin'), join(copy, 'bin'), { recursive: true });
     cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    mkdirSync(join(copy, 'node_modules'));
+    for (const name of readdirSync(join(root, 'node_modules')))
+      if (name !== 'fuse-native')
+        symlinkSync(join(root, 'node_modules', name), join(copy, 'node_modules', name));
     const r = await run(process.execPath, [join(copy, 'bin', 'riscv-hotplug'), 'mount', copy]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(

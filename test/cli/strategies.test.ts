@@ -4,25 +4,7 @@
  * page from memory33) and on Sv39's add_memory far above RAM (F2).
  */
 import { describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'riscv-hotplug');
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function script(text: string): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'rh-')), 'script.txt');
-  writeFileSync(p, text);
-  return p;
-}
+import { run, script } from '../support/cli.js';
 
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
 const PARTIAL = script(

@@ -3,26 +3,7 @@
  * and the documented exit statuses.
  */
 import { describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'riscv-hotplug');
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function script(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rh-'));
-  const p = join(dir, 'script.txt');
-  writeFileSync(p, text);
-  return p;
-}
+import { run, script } from '../support/cli.js';
 
 const ADD = script(
   'echo 0x100000000 0x8000000 > /sys/kernel/debug/hotplug_oracle/add\ncat /sys/kernel/debug/hotplug_oracle/last\n',

@@ -3,17 +3,14 @@
  * refusal), and /proc/sysrq-trigger.
  */
 import { describe, expect, test } from 'vitest';
+import { sessionFor } from '../support/guest.js';
 import { Session } from '../../src/session/session.js';
 import { parseRunArgs } from '../../src/session/options.js';
 
 describe('device_del of a virtio-mem device with memory plugged', () => {
   test('QEMU 10.2 refuses with "some of its memory is still plugged"; after shrinking to 0 it goes', () => {
-    const s = new Session(
-      parseRunArgs(
-        '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=1G -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1'.split(
-          ' ',
-        ),
-      ),
+    const s = sessionFor(
+      '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=1G -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1',
     );
     expect(
       s.execute('(qemu) device_add virtio-mem-pci,id=vm0,memdev=m0,bus=rp1,requested-size=256M')?.stdout,

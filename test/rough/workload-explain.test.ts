@@ -4,6 +4,7 @@
  * virtio-mem unplug fails because of them.
  */
 import { describe, expect, test } from 'vitest';
+import { sessionFor } from '../support/guest.js';
 import { Session } from '../../src/session/session.js';
 import { parseRunArgs } from '../../src/session/options.js';
 import { EBUSY, EINTR } from '../../src/kernel/errno.js';
@@ -87,12 +88,8 @@ describe('why offline fails', () => {
 
 describe('why a virtio-mem device stays below its requested size', () => {
   test('blocks left offline: the driver stops at its offline limit, and the model says what to do', () => {
-    const s = new Session(
-      parseRunArgs(
-        '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=4G -device virtio-mem-pci,id=vm0,memdev=m0'.split(
-          ' ',
-        ),
-      ),
+    const s = sessionFor(
+      '-m 2G,maxmem=8G -object memory-backend-ram,id=m0,size=4G -device virtio-mem-pci,id=vm0,memdev=m0',
     );
     const r = s.execute('(qemu) qom-set vm0 requested-size 3G')!;
     expect(s.execute('(qemu) info memory-devices')!.stdout).toContain('  size: 1073741824\n');
@@ -121,12 +118,8 @@ describe('ptwalk, the readable walk', () => {
 
 describe('why a virtio-mem unplug does not shrink the device', () => {
   test('unmovable memory in blocks onlined to ZONE_NORMAL: size stays up, and the pages in the way are named', () => {
-    const s = new Session(
-      parseRunArgs(
-        '-m 2G,maxmem=8G -append memhp_default_state=online_kernel -object memory-backend-ram,id=m0,size=4G -device virtio-mem-pci,id=vm0,memdev=m0'.split(
-          ' ',
-        ),
-      ),
+    const s = sessionFor(
+      '-m 2G,maxmem=8G -append memhp_default_state=online_kernel -object memory-backend-ram,id=m0,size=4G -device virtio-mem-pci,id=vm0,memdev=m0',
     );
     s.execute('(qemu) qom-set vm0 requested-size 256M');
     expect(s.execute('workload alloc unmovable 200M zone=Normal')?.status).toBe(0);

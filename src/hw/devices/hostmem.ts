@@ -140,19 +140,13 @@ export class HostMemoryBackend implements QomObject {
           (b) => (this.prealloc = b),
         );
       case 'share':
-        return bool(
-          () => this.share,
-          (b) => {
-            if (this.initialized) throw new QemuError('cannot change property value');
-            this.share = b;
-          },
-        );
       case 'reserve':
+        // Both are fixed once the backend's memory exists (host_memory_backend_set_share/_reserve).
         return bool(
-          () => this.reserve,
+          () => this[name],
           (b) => {
             if (this.initialized) throw new QemuError('cannot change property value');
-            this.reserve = b;
+            this[name] = b;
           },
         );
       case 'policy':

@@ -14,10 +14,17 @@ import type { HostMemoryBackend } from './hostmem.js';
 import type { MemoryDevice, MemoryDeviceInfo } from './memory-device.js';
 import { QemuError } from './qemu-error.js';
 import type { QomObject, QomProperty } from './qom.js';
-import { memdevLink, readOnly, staticField } from './qom.js';
+import { memdevLink, readOnly, staticFieldOf, type StaticFieldTable } from './qom.js';
 
 export const TYPE_PC_DIMM = 'pc-dimm';
 export const PC_DIMM_UNASSIGNED_SLOT = -1;
+
+/** pc-dimm's static properties (hw/mem/pc-dimm.c). */
+const PC_DIMM_FIELDS: StaticFieldTable = {
+  addr: ['uint64', 'addr'],
+  node: ['uint32', 'node'],
+  slot: ['int32', 'slot'],
+};
 
 export class PCDIMMDevice implements MemoryDevice, QomObject {
   readonly typeName = TYPE_PC_DIMM;
@@ -97,13 +104,9 @@ export class PCDIMMDevice implements MemoryDevice, QomObject {
   }
 
   property(name: string): QomProperty | undefined {
+    const field = staticFieldOf(this, name, PC_DIMM_FIELDS);
+    if (field) return field;
     switch (name) {
-      case 'addr':
-        return staticField(this, name, 'uint64', 'addr');
-      case 'node':
-        return staticField(this, name, 'uint32', 'node');
-      case 'slot':
-        return staticField(this, name, 'int32', 'slot');
       case 'size':
         return readOnly('uint64', () => this.memdev?.size ?? 0n);
       case 'memdev':

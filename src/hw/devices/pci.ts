@@ -9,7 +9,7 @@
 
 import { QemuError } from './qemu-error.js';
 import type { QomObject, QomProperty } from './qom.js';
-import { staticField } from './qom.js';
+import { staticFieldOf, type StaticFieldTable } from './qom.js';
 
 export const TYPE_PCIE_BUS = 'PCIE';
 export const TYPE_PCIE_ROOT_PORT = 'pcie-root-port';
@@ -83,6 +83,9 @@ export class GpexRoot implements PciDevice {
   bus: PciBus | undefined;
 }
 
+/** pcie-root-port's static properties (hw/pci-bridge/pcie_root_port.c and its parents). */
+const ROOT_PORT_FIELDS: StaticFieldTable = { chassis: ['uint8', 'chassis'], slot: ['uint16', 'slot'] };
+
 export class PcieRootPort implements PciDevice, QomObject {
   readonly typeName = TYPE_PCIE_ROOT_PORT;
   devfn = -1;
@@ -98,13 +101,6 @@ export class PcieRootPort implements PciDevice, QomObject {
   ) {}
 
   property(name: string): QomProperty | undefined {
-    switch (name) {
-      case 'chassis':
-        return staticField(this, name, 'uint8', 'chassis');
-      case 'slot':
-        return staticField(this, name, 'uint16', 'slot');
-      default:
-        return undefined;
-    }
+    return staticFieldOf(this, name, ROOT_PORT_FIELDS);
   }
 }

@@ -112,6 +112,17 @@ export function staticField<
   );
 }
 
+/** Static fields by property name: the QAPI type and the device field behind each. */
+export type StaticFieldTable = Readonly<Record<string, readonly [StaticFieldType, string]>>;
+
+/** The static property `name` of `table`, or undefined when the table has no such name. */
+export function staticFieldOf<
+  D extends { readonly realized: boolean; readonly id: string | undefined; readonly typeName: string },
+>(dev: D, name: string, table: StaticFieldTable): QomProperty | undefined {
+  const f = Object.hasOwn(table, name) ? table[name] : undefined;
+  return f ? staticField(dev, name, f[0], f[1] as keyof D & string) : undefined;
+}
+
 /**
  * A link property to a memory backend (memdev of pc-dimm and virtio-mem): the path resolves when
  * set, an empty path clears it, and like every link it is fixed once the device is realized.

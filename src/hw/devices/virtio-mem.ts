@@ -19,7 +19,7 @@ import { HOST_PAGE_SIZE } from './hostmem.js';
 import type { VirtioMEMDeviceInfo } from './memory-device.js';
 import { QemuError, hex } from './qemu-error.js';
 import type { QomObject, QomProperty, Visitor } from './qom.js';
-import { memdevLink, readOnly, staticField } from './qom.js';
+import { memdevLink, readOnly, staticFieldOf, type StaticFieldTable } from './qom.js';
 
 export const TYPE_VIRTIO_MEM = 'virtio-mem';
 export const VIRTIO_ID_MEM = 24;
@@ -119,6 +119,13 @@ export interface VirtioMemRealizeContext {
   /** ms->numa_state->num_nodes: 0 when no -numa option was given. */
   readonly numaNodes: number;
 }
+
+/** virtio-mem's static properties (hw/virtio/virtio-mem.c). */
+const VIRTIO_MEM_FIELDS: StaticFieldTable = {
+  memaddr: ['uint64', 'addr'],
+  node: ['uint32', 'node'],
+  prealloc: ['bool', 'prealloc'],
+};
 
 export class VirtioMem implements QomObject {
   readonly typeName = TYPE_VIRTIO_MEM;
@@ -427,13 +434,9 @@ export class VirtioMem implements QomObject {
 
   /** The device's QOM properties (virtio-mem-pci aliases them all). */
   property(name: string): QomProperty | undefined {
+    const field = staticFieldOf(this, name, VIRTIO_MEM_FIELDS);
+    if (field) return field;
     switch (name) {
-      case 'memaddr':
-        return staticField(this, name, 'uint64', 'addr');
-      case 'node':
-        return staticField(this, name, 'uint32', 'node');
-      case 'prealloc':
-        return staticField(this, name, 'bool', 'prealloc');
       case 'unplugged-inaccessible':
         return { type: 'OnOffAuto', get: () => (this.unpluggedInaccessible ? 'on' : 'off') };
       case 'early-migration':

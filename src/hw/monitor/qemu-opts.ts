@@ -345,7 +345,8 @@ const MEMORY_OPTS: readonly QemuOptsDesc[] = [
   { name: 'maxmem', type: 'size' },
 ];
 
-const SMP_OPTS: readonly QemuOptsDesc[] = [
+/** -smp's parameters, in QEMU's order. */
+const SMP_PARTS = [
   'cpus',
   'drawers',
   'books',
@@ -356,7 +357,9 @@ const SMP_OPTS: readonly QemuOptsDesc[] = [
   'cores',
   'threads',
   'maxcpus',
-].map((name) => ({ name, type: 'number' as const }));
+] as const;
+
+const SMP_OPTS: readonly QemuOptsDesc[] = SMP_PARTS.map((name) => ({ name, type: 'number' as const }));
 
 /** The RISC-V virt machine's -smp limit (VIRT_CPUS_MAX). */
 const VIRT_CPUS_MAX = 512;
@@ -417,19 +420,7 @@ function parseSmp(text: string, qemu10: boolean, warnings: string[]): number {
     const v = given(k);
     return v === undefined ? 0 : optNumber(v);
   };
-  const names = [
-    'cpus',
-    'drawers',
-    'books',
-    'sockets',
-    'dies',
-    'clusters',
-    'modules',
-    'cores',
-    'threads',
-    'maxcpus',
-  ];
-  if (names.some((k) => given(k) !== undefined && get(k) === 0)) {
+  if (SMP_PARTS.some((k) => given(k) !== undefined && get(k) === 0)) {
     const why = 'CPU topology parameters must be greater than zero';
     if (qemu10) throw new QemuError(`Invalid CPU topology: ${why}`);
     warnings.push(`${PROG}: warning: Deprecated CPU topology (considered invalid): ${why}`);

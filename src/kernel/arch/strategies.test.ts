@@ -17,7 +17,13 @@ const GiB = 1n << 30n;
 const MiB = 1n << 20n;
 
 function boot(strategy: string, append = 'mem=2G no5lvl'): GuestSystem {
-  return new GuestSystem({ ramBytes: 8n * GiB, smp: 2, append, initrdSize: 0x7f000, arch: strategyByName(strategy) });
+  return new GuestSystem({
+    ramBytes: 8n * GiB,
+    smp: 2,
+    append,
+    initrdSize: 0x7f000,
+    arch: strategyByName(strategy),
+  });
 }
 
 /** The leaf level mapping __va(pa), or undefined when nothing maps it. */
@@ -133,7 +139,7 @@ describe('strategies', () => {
     expect(() => removeMemory(sys.kernel, 0x100000000n, 128n * MiB)).toThrow(KernelOops);
   });
 
-  test('x86 removing the last 128 MiB frees the leaf\'s first data page as a table and clears the PUD', () => {
+  test("x86 removing the last 128 MiB frees the leaf's first data page as a table and clears the PUD", () => {
     const sys = boot('x86-6.12');
     addMemory(sys.kernel, 0, 0x100000000n, GiB, MHP_NONE);
     expect(removeMemory(sys.kernel, 0x138000000n, 128n * MiB)).toBe(0);

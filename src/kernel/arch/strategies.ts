@@ -12,7 +12,10 @@ import { x86612 } from './x86/init_64.js';
 export const DEFAULT_STRATEGY = 'riscv-6.12';
 
 export const STRATEGIES: ReadonlyMap<string, ArchOps> = new Map(
-  [riscv612, riscvV12023, riscvNoPrealloc, arm64612, arm6471, x86612, riscvSplit, riscvReject].map((a) => [a.name, a]),
+  [riscv612, riscvV12023, riscvNoPrealloc, arm64612, arm6471, x86612, riscvSplit, riscvReject].map((a) => [
+    a.name,
+    a,
+  ]),
 );
 
 export function strategyByName(name: string): ArchOps | undefined {

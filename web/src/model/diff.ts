@@ -1,17 +1,8 @@
 /** What changed between two snapshots: page-table lines, memory blocks, meminfo counters. */
 import { type BlockTable, findBlock, STATE_NAMES, ZONE_LABELS, parseMeminfo } from './snapshot.js';
+import { lineDiff } from '../../../src/session/line-diff.js';
 
-/** Lines of `b` not in `a` prefixed "+ ", lines of `a` not in `b` prefixed "- " (order kept). */
-export function lineDiff(a: string, b: string): string[] {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  const inX = new Set(x);
-  const inY = new Set(y);
-  const out: string[] = [];
-  for (const l of x) if (l && !inY.has(l)) out.push('- ' + l);
-  for (const l of y) if (l && !inX.has(l)) out.push('+ ' + l);
-  return out;
-}
+export { lineDiff };
 
 export interface BlockChange {
   first: number;

@@ -106,7 +106,9 @@ function preventBootmemRemove(k: Kernel): (action: MemoryAction, arg: MemoryNoti
       const ms = k.sparse.get(pfnToSectionNr(pfn));
       if (ms?.early) {
         const end = arg.startPfn + arg.nrPages;
-        k.log.warn(`Boot memory [${(pfn * 4096).toString(16)} ${(end * 4096).toString(16)}] offlining attempted`);
+        k.log.warn(
+          `Boot memory [${(pfn * 4096).toString(16)} ${(end * 4096).toString(16)}] offlining attempted`,
+        );
         return NOTIFY_BAD_ERRNO;
       }
     }

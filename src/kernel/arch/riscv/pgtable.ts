@@ -10,7 +10,7 @@
  * which fit a JS number; physical frames are pfns.
  */
 import type { PhysMem } from '../../../hw/physmem.js';
-import type { PgtableStats } from '../../kernel.js';
+import { newPgtableStats, type PgtableStats } from '../../pgtable_stats.js';
 import { PTES_PER_TABLE } from '../../../hw/paging.js';
 import { pteLo, pteHi, ptePpn, PTE_R, PTE_W, PTE_X, PTE_V, PTE_G, PTE_A, PTE_D } from '../../../hw/pte.js';
 
@@ -63,8 +63,8 @@ export class KernelPageTables {
     readonly mem: PhysMem,
     readonly levels: 3 | 4 | 5,
     readonly rootPfn: number,
-    /** Where writes, table allocations and frees are counted. */
-    readonly stats: PgtableStats = { pteWrites: 0, tablesAllocated: 0, tablesFreed: 0, flushAll: 0, flushRange: 0 },
+    /** Where writes, table allocations and frees are counted (the kernel's, or a private set). */
+    readonly stats: PgtableStats = newPgtableStats(),
   ) {}
 
   get rootLevel(): number {

@@ -48,7 +48,14 @@ export interface TeardownPolicy {
    * After walking the table below `parent` (entries of `level`) for [addr, next): free it if
    * this strategy frees such tables.
    */
-  afterTable(w: TeardownWalk, tablePfn: number, level: number, parent: EntryRef, addr: number, next: number): void;
+  afterTable(
+    w: TeardownWalk,
+    tablePfn: number,
+    level: number,
+    parent: EntryRef,
+    addr: number,
+    next: number,
+  ): void;
   /** After the whole range (riscv: one flush of every TLB). */
   finish(w: TeardownWalk, va: number, end: number): void;
 }
