@@ -228,7 +228,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
       }
     }
     if (lost.length === 0) continue;
-    const freed = lastSectionMemmapFree(k);
+    const freed = lastSectionMemmapFree(k, s.nr);
     const [a, b] = [lost[0]![0], lost[lost.length - 1]![1]];
     const [va] = memmapVpnRange(k, a, b - a);
     if (

@@ -177,6 +177,18 @@ describe('memremap_pages / memunmap_pages', () => {
     });
   }
 
+  test('F4 is named when the range unmapped straddles two sections (the section it shares is not its last)', () => {
+    const sys = bootZdev();
+    expect(write(sys, 'memremap', '0x1c8200000 0x8000000')).toBe(0);
+    expect(write(sys, 'memremap', '0x1c8000000 0x200000')).toBe(0);
+    expect(write(sys, 'memunmap', '0x1c8200000 0x8000000')).toBe(0);
+    const v = checkInvariants(sys, 'memunmap 0x1c8200000 0x8000000').map(formatViolation);
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatch(
+      /vmemmap of present sub-sections \[mem 0x1c8000000-0x1c81fffff\] .* of a neighbouring sub-section \[mem 0x1c8200000-0x1cfffffff\]/,
+    );
+  });
+
   test('MEMORY_DEVICE_PRIVATE: not in the recorded build; with DEVICE_PRIVATE, struct pages only, no linear map', () => {
     const recorded = bootZdev();
     expect(

@@ -101,16 +101,27 @@ function clearSubsectionMap(k: Kernel, ms: MemSection, pfn: number, nr: number):
   return 0;
 }
 
-/** The range of the last section_deactivate() that freed memmap (what the checker names when a neighbour's goes too). */
+/** A range whose memmap section_deactivate() gave to vmemmap_free (what the checker names when a neighbour's goes too). */
 export interface MemmapFree {
   readonly pfn: number;
   readonly nr: number;
 }
-const lastMemmapFree = new WeakMap<Kernel, MemmapFree>();
+/** Per kernel, per section still holding a memmap: the last range of it that was freed. */
+const lastMemmapFree = new WeakMap<Kernel, Map<number, MemmapFree>>();
 
-/** The pfn range whose memmap the last section_deactivate() gave back to vmemmap_free. */
-export function lastSectionMemmapFree(k: Kernel): MemmapFree | undefined {
-  return lastMemmapFree.get(k);
+/** The pfn range of section `nr` whose memmap the last section_deactivate() there gave to vmemmap_free. */
+export function lastSectionMemmapFree(k: Kernel, nr: number): MemmapFree | undefined {
+  return lastMemmapFree.get(k)?.get(nr);
+}
+
+function noteMemmapFree(k: Kernel, nr: number, free: MemmapFree | undefined): void {
+  let m = lastMemmapFree.get(k);
+  if (!m) {
+    m = new Map();
+    lastMemmapFree.set(k, m);
+  }
+  if (free) m.set(nr, free);
+  else m.delete(nr);
 }
 
 /**
@@ -124,13 +135,10 @@ function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltma
   if (clearSubsectionMap(k, ms, pfn, nr)) return;
   const empty = ms.subsectionMap === 0n;
   if (empty) ms.hasMemMap = false;
-  if (!ms.early) {
-    lastMemmapFree.set(k, { pfn, nr });
-    depopulateSectionMemmap(k, pfn, nr, altmap);
-  } else if (empty) {
-    lastMemmapFree.set(k, { pfn: sectionNrToPfn(ms.nr), nr: PAGES_PER_SECTION });
-    depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
-  }
+  // Only a section that keeps some of its memmap can have lost a neighbour's part of it.
+  noteMemmapFree(k, ms.nr, empty || ms.early ? undefined : { pfn, nr });
+  if (!ms.early) depopulateSectionMemmap(k, pfn, nr, altmap);
+  else if (empty) depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
   if (empty) {
     ms.present = false;
     ms.online = false;
