@@ -344,7 +344,8 @@ describe('random hot-plug sequences keep the invariants', () => {
         fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), (ops) => runSequence(mode, ops)),
         { numRuns: 350 },
       );
-    });
+      // 350 sequences of up to 24 checked operations: minutes on a busy 2-core machine.
+    }, 600_000);
   }
 });
 
