@@ -10,6 +10,7 @@ import { KernelBug } from '../kernel/errno.js';
 import { kernelPageTables } from '../kernel/arch/riscv/ptdump.js';
 import { formatIomem } from '../kernel/kernel/resource.js';
 import { checkInvariants, type Violation } from './invariants.js';
+import { devPagemaps } from '../kernel/mm/memremap.js';
 
 /**
  * Fails the n-th page allocation (1-based) after it is armed; with
@@ -59,7 +60,15 @@ export function snapshot(sys: GuestSystem): string {
   parts.push(
     k.sparse
       .all()
-      .map((s) => `${s.nr} p${+s.present} m${+s.hasMemMap} o${+s.online} z${s.zoneIdx}`)
+      .map(
+        (s) =>
+          `${s.nr} p${+s.present} m${+s.hasMemMap} o${+s.online} z${s.zoneIdx} s${s.subsectionMap.toString(16)}`,
+      )
+      .join('\n'),
+  );
+  parts.push(
+    devPagemaps(k)
+      .map((m) => `pgmap ${m.type} ${m.start.toString(16)}-${m.end.toString(16)}`)
       .join('\n'),
   );
   for (const z of k.pgdat.zones) {

@@ -8,7 +8,17 @@ import type { GuestSystem } from '../kernel/system.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { linearVpn } from '../kernel/arch/riscv/init.js';
 import { memmapVpnRange } from '../kernel/mm/sparse_vmemmap.js';
-import { PAGES_PER_SECTION, sectionNrToPfn, pfnToSectionNr } from '../kernel/mm/mmzone.js';
+import {
+  FULL_SUBSECTION_MAP,
+  PAGES_PER_SECTION,
+  PAGES_PER_SUBSECTION,
+  SUBSECTIONS_PER_SECTION,
+  sectionNrToPfn,
+  pfnToSectionNr,
+  type MemSection,
+} from '../kernel/mm/mmzone.js';
+import { devPagemaps } from '../kernel/mm/memremap.js';
+import { lastSectionMemmapFree } from '../kernel/mm/sparse.js';
 import { LEVEL_PAGES, _PAGE_LEAF } from '../kernel/arch/riscv/pgtable.js';
 import { ptePpn, PTE_V } from '../hw/pte.js';
 import { walkVa } from '../hw/mmu.js';
@@ -52,6 +62,33 @@ function reachable(k: Kernel): { tables: Set<number>; leaves: Array<[number, num
   return { tables, leaves };
 }
 
+/** The runs [start, end) of a section's active sub-sections (the whole section when all are). */
+function activeRuns(ms: MemSection): Array<[number, number]> {
+  const base = sectionNrToPfn(ms.nr);
+  if (ms.subsectionMap === FULL_SUBSECTION_MAP) return [[base, base + PAGES_PER_SECTION]];
+  const runs: Array<[number, number]> = [];
+  for (let i = 0; i < SUBSECTIONS_PER_SECTION; i++) {
+    if (((ms.subsectionMap >> BigInt(i)) & 1n) === 0n) continue;
+    const s = base + i * PAGES_PER_SUBSECTION;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === s) last[1] = s + PAGES_PER_SUBSECTION;
+    else runs.push([s, s + PAGES_PER_SUBSECTION]);
+  }
+  return runs;
+}
+
+/** Is pfn in an active sub-section (early sections: the whole section)? */
+function pfnActive(k: Kernel, pfn: number): boolean {
+  const ms = k.sparse.get(pfnToSectionNr(pfn));
+  if (!ms || !ms.present) return false;
+  if (ms.early) return true;
+  const bit = BigInt(Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION));
+  return ((ms.subsectionMap >> bit) & 1n) === 1n;
+}
+
+const hexRange = (s: number, e: number): string =>
+  `[mem ${hexPa(s)}-0x${((BigInt(e) << 12n) - 1n).toString(16)}]`;
+
 function isFreeInBuddy(k: Kernel, pfn: number): boolean {
   const zone = pageZone(k, pfn);
   return zone !== undefined && zone.free.isFree(pfn);
@@ -70,19 +107,35 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
   const L = k.layout;
   const offsetPages = Number(L.vaPaOffset >> 12n);
   const present = k.sparse.all().filter((s) => s.present);
+  // MEMORY_DEVICE_PRIVATE memory has struct pages but no linear mapping.
+  const unmapped = devPagemaps(k)
+    .filter((m) => m.type === 'private')
+    .map((m) => [Number(m.start >> 12n), Number((m.end + 1n) >> 12n)] as const);
+  const mapped = (pfn: number): boolean => !unmapped.some(([a, b]) => pfn >= a && pfn < b);
+  // What to probe: a whole section's ends, or each active sub-section's ends.
+  const linearRuns: Array<[number, number, number]> = [];
+  for (const s of present) {
+    const base = sectionNrToPfn(s.nr);
+    if (s.early || s.subsectionMap === FULL_SUBSECTION_MAP) {
+      if (mapped(base)) linearRuns.push([s.nr, base, base + PAGES_PER_SECTION]);
+      continue;
+    }
+    for (const [a, b] of activeRuns(s))
+      for (let p = a; p < b; p += PAGES_PER_SUBSECTION)
+        if (mapped(p)) linearRuns.push([s.nr, p, p + PAGES_PER_SUBSECTION]);
+  }
 
   // 1. The linear map covers exactly the present memory, each page at __va(pa).
-  for (const s of present) {
-    const pfn = sectionNrToPfn(s.nr);
-    for (const probe of [pfn, pfn + PAGES_PER_SECTION - 1]) {
+  for (const [nr, a, b] of linearRuns) {
+    for (const probe of [a, b - 1]) {
       const vpn = linearVpn(k, probe);
       const hit = k.pt.lookup(vpn);
       if (!hit.leaf) {
         v(
           'linear-map-covers-present-memory',
           hexPa(probe),
-          `present memory (section ${s.nr}) has no linear mapping at va ${hexVa(vpn)}`,
-          s.nr,
+          `present memory (section ${nr}) has no linear mapping at va ${hexVa(vpn)}`,
+          nr,
         );
         break;
       }
@@ -133,25 +186,73 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
           );
           break;
         }
+        if (ms.early || ms.subsectionMap === FULL_SUBSECTION_MAP) continue;
+        // A section with sub-sections: each 2 MiB the leaf maps must be active.
+        const from = Math.max(pfn, sectionNrToPfn(sec));
+        const to = Math.min(pfn + pages, sectionNrToPfn(sec + 1));
+        const p = from - (from % PAGES_PER_SUBSECTION);
+        let bad = -1;
+        for (let q = p; q < to; q += PAGES_PER_SUBSECTION) if (!pfnActive(k, q)) bad = q;
+        if (bad >= 0) {
+          v(
+            'linear-map-covers-only-present-memory',
+            hexPa(bad),
+            `sub-section ${hexRange(bad, bad + PAGES_PER_SUBSECTION)} is not present but the linear map still maps it (leaf at ${hexVa(vpn)})`,
+            sec,
+          );
+          break;
+        }
       }
     } else if (vpn >= vmStart && vpn < vmEnd) {
       inFlight.add(pfn);
     }
   }
 
-  // 2. Every section with a memmap has its vmemmap mapped.
+  // 2. Every section with a memmap has its vmemmap mapped (a hot-added section: each active sub-section's part).
   for (const s of k.sparse.all()) {
     if (!s.hasMemMap) continue;
-    const [vs, ve] = memmapVpnRange(k, sectionNrToPfn(s.nr), PAGES_PER_SECTION);
-    for (const probe of [vs, ve - 1]) {
-      if (!k.pt.lookup(probe).leaf) {
-        v(
-          'vmemmap-mapped-for-present-sections',
-          hexVa(probe),
-          `section ${s.nr} has a memmap but its struct pages are not mapped`,
-        );
-        break;
+    const runs: Array<[number, number]> = s.early
+      ? [[sectionNrToPfn(s.nr), sectionNrToPfn(s.nr + 1)]]
+      : activeRuns(s);
+    const lost: Array<[number, number]> = [];
+    const whole = s.early || s.subsectionMap === FULL_SUBSECTION_MAP;
+    for (const [a, b] of runs) {
+      // A whole section: its first and last struct page; sub-sections: each one's first and last.
+      const step = whole ? b - a : PAGES_PER_SUBSECTION;
+      for (let sub = a; sub < b; sub += step) {
+        const [vs, ve] = memmapVpnRange(k, sub, step);
+        if (k.pt.lookup(vs).leaf && k.pt.lookup(ve - 1).leaf) continue;
+        const last = lost[lost.length - 1];
+        if (last && last[1] === sub) last[1] = sub + step;
+        else lost.push([sub, sub + step]);
       }
+    }
+    if (lost.length === 0) continue;
+    const freed = lastSectionMemmapFree(k, s.nr);
+    const [a, b] = [lost[0]![0], lost[lost.length - 1]![1]];
+    const [va] = memmapVpnRange(k, a, b - a);
+    if (
+      freed &&
+      !s.early &&
+      pfnToSectionNr(freed.pfn) === s.nr &&
+      (freed.pfn >= b || freed.pfn + freed.nr <= a)
+    ) {
+      const [fs, fe] = memmapVpnRange(k, freed.pfn, freed.nr);
+      v(
+        'vmemmap-mapped-for-present-sections',
+        hexVa(va),
+        `vmemmap of present sub-sections ${hexRange(a, b)} (struct pages at ${hexVa(va)}) unmapped by ` +
+          `vmemmap_free(${hexVa(fs)}-${hexVa(fe)}) of a neighbouring sub-section ${hexRange(freed.pfn, freed.pfn + freed.nr)}: ` +
+          'the two share a vmemmap PMD leaf, and the teardown cleared and freed the whole leaf',
+        s.nr,
+      );
+    } else {
+      v(
+        'vmemmap-mapped-for-present-sections',
+        hexVa(va),
+        `section ${s.nr} has a memmap but the struct pages of ${hexRange(a, b)} are not mapped`,
+        s.nr,
+      );
     }
   }
 
@@ -225,8 +326,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
 
   // 5. The hardware agrees: hart 0's MMU walk finds what the kernel believes.
   const cfg = { mode: k.mode, rootPpn: k.pt.rootPfn };
-  for (const s of present) {
-    const pfn = sectionNrToPfn(s.nr);
+  for (const [nr, pfn] of linearRuns) {
     const r = walkVa(k.mem, cfg, BigInt(linearVpn(k, pfn)) << 12n, 'load');
     if (!r.ok || r.ppn !== pfn) {
       v(
@@ -235,7 +335,7 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
         r.ok
           ? `hart 0 translates __va to ${hexPa(r.ppn)}`
           : `hart 0 faults (${r.cause}) on __va of present memory`,
-        s.nr,
+        nr,
       );
     }
   }

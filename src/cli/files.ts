@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError, type MachineOptions } from '../session/options.js';
 import { Session } from '../session/session.js';
+import { KERNEL_PROFILES, parseKernelProfile, type KernelProfile } from '../kernel/profile.js';
 
 export function readScript(path: string | undefined): string {
   if (path === undefined)
@@ -37,5 +38,23 @@ export function initrdSizeOf(machine: MachineOptions): number {
 
 /** Boots a session for QEMU-style options, with -initrd's size read from the host file. */
 export function openSession(machine: MachineOptions): Session {
-  return new Session(machine, initrdSizeOf(machine));
+  return new Session(machine, initrdSizeOf(machine), kernelProfileFile(machine.kernel));
+}
+
+/** -kernel naming a profile file rather than a built-in profile: its parsed contents. */
+function kernelProfileFile(kernel: string | undefined): KernelProfile | undefined {
+  if (kernel === undefined || KERNEL_PROFILES[kernel]) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(kernel, 'utf8');
+  } catch {
+    throw new UsageError(
+      `riscv-hotplug: -kernel ${kernel}: neither a kernel profile (${Object.keys(KERNEL_PROFILES).join(', ')}) nor a readable profile file`,
+    );
+  }
+  try {
+    return parseKernelProfile(JSON.parse(text));
+  } catch (e) {
+    throw new UsageError(`riscv-hotplug: -kernel ${kernel}: ${(e as Error).message}`);
+  }
 }

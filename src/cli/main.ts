@@ -29,6 +29,7 @@ usage:
 
 OPTIONS (as QEMU's): -m SIZE[,slots=N,maxmem=SIZE]  -smp N  -append "KERNEL CMDLINE"
   -initrd FILE  -object memory-backend-ram,id=ID,size=SIZE  -device virtio-mem-pci,...
+  -kernel PROFILE (a kernel build: linux-6.12.117-virt-zdev for ZONE_DEVICE, or a profile file)
 model options: --json (one JSON object per command)  --check (invariants after each command)
   --sysroot DIR (mirror /sys and /proc for lsmem --sysroot DIR)
   --strategy NAME (the architecture code: riscv-6.12 (default), riscv-v1-2023, riscv-no-prealloc,

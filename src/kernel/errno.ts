@@ -3,6 +3,7 @@ export const EPERM = 1;
 export const ENOENT = 2;
 export const EINTR = 4;
 export const EIO = 5;
+export const ENXIO = 6;
 export const E2BIG = 7;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
@@ -23,6 +24,7 @@ export const EOPNOTSUPP = 95;
 export const EHWPOISON = 133;
 
 const NAMES: Record<number, [string, string]> = {
+  [ENXIO]: ['ENXIO', 'No such device or address'],
   [EPERM]: ['EPERM', 'Operation not permitted'],
   [ENOENT]: ['ENOENT', 'No such file or directory'],
   [EINTR]: ['EINTR', 'Interrupted system call'],

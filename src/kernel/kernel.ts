@@ -116,6 +116,7 @@ export class Kernel {
       defaultOnlineType: cmdline.memhpDefaultState ?? 'offline',
       movableNode: cmdline.movableNode,
     };
+    if (profile.config.ZONE_DEVICE) this.pgdat.addDeviceZone();
     // Claiming a pageblock weighs the movable pages in use there.
     for (const z of this.pgdat.zones) z.free.movableInUse = (s, e) => this.workload.movableIn(s, e);
   }

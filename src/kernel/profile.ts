@@ -5,6 +5,7 @@
  */
 import oracleProfile from './profiles/linux-6.12.117-virt.json' with { type: 'json' };
 import virtioProfile from './profiles/linux-6.12.117-virt-virtio.json' with { type: 'json' };
+import zdevProfile from './profiles/linux-6.12.117-virt-zdev.json' with { type: 'json' };
 
 export interface KernelSymbols {
   readonly _start: bigint;
@@ -68,6 +69,10 @@ export interface KernelConfig {
   readonly HOTPLUG_PCI_PCIE: boolean;
   readonly VIRTIO_PCI: boolean;
   readonly VIRTIO_MEM: boolean;
+  /** ZONE_DEVICE: memremap_pages() and the oracle driver's memremap files. */
+  readonly ZONE_DEVICE: boolean;
+  /** DEVICE_PRIVATE: MEMORY_DEVICE_PRIVATE pgmaps (not in the recorded ZONE_DEVICE build). */
+  readonly DEVICE_PRIVATE: boolean;
 }
 
 export interface BootRuntimeFootprint {
@@ -178,6 +183,8 @@ function kernelConfig(v: Json | undefined): KernelConfig {
     HOTPLUG_PCI_PCIE: b('HOTPLUG_PCI_PCIE'),
     VIRTIO_PCI: b('VIRTIO_PCI'),
     VIRTIO_MEM: b('VIRTIO_MEM'),
+    ZONE_DEVICE: b('ZONE_DEVICE'),
+    DEVICE_PRIVATE: b('DEVICE_PRIVATE'),
   };
 }
 
@@ -255,7 +262,13 @@ export function virtioKernelProfile(): KernelProfile {
   return parseKernelProfile(virtioProfile);
 }
 
+/** The oracle kernel built with CONFIG_ZONE_DEVICE (build_zdev.sh): memremap_pages and sub-section hotplug. */
+export function zdevKernelProfile(): KernelProfile {
+  return parseKernelProfile(zdevProfile);
+}
+
 export const KERNEL_PROFILES: Record<string, () => KernelProfile> = {
   'linux-6.12.117-virt': defaultKernelProfile,
   'linux-6.12.117-virt-virtio': virtioKernelProfile,
+  'linux-6.12.117-virt-zdev': zdevKernelProfile,
 };

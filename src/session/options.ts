@@ -28,6 +28,8 @@ export interface MachineOptions {
   smp: number;
   append: string;
   initrd: string | undefined;
+  /** -kernel: a kernel profile's name (linux-6.12.117-virt-zdev) or a profile file; absent: chosen from the machine. */
+  kernel?: string;
   objects: string[];
   devices: string[];
   /** --strategy: the architecture code the kernel is built with. */
@@ -209,8 +211,10 @@ export function parseRunArgs(argv: string[]): RunOptions {
       case '-no-reboot':
         break;
       case '-bios':
-      case '-kernel':
         val();
+        break;
+      case '-kernel':
+        o.kernel = val();
         break;
       default:
         if (a.startsWith('-') && a !== '-')

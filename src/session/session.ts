@@ -14,6 +14,7 @@ import { AccessFault } from '../hw/physmem.js';
 import { Printk } from '../kernel/kernel/printk.js';
 import { newShellState, runShell, type ShellState } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
+import { KERNEL_PROFILES, type KernelProfile } from '../kernel/profile.js';
 import { bootFault, deviceWindowNotes, resolveMachine } from './machine-check.js';
 import { workloadCommands } from './workload-cmd.js';
 import { ptwalkCommand } from './ptwalk-cmd.js';
@@ -57,11 +58,25 @@ export class Session {
   /** The machine as QEMU understood the options (e.g. -m 0 is QEMU's default size). */
   readonly machine: MachineOptions;
 
-  constructor(given: MachineOptions, initrdSize = 0) {
+  constructor(
+    given: MachineOptions,
+    initrdSize = 0,
+    /** The kernel build when the caller loaded one from a file; else -kernel names one (or the machine implies it). */
+    profile?: KernelProfile,
+  ) {
     const machine = resolveMachine(given, this.notes);
     this.machine = machine;
+    if (!profile && machine.kernel !== undefined) {
+      const named = KERNEL_PROFILES[machine.kernel];
+      if (!named)
+        throw new UsageError(
+          `riscv-hotplug: -kernel ${machine.kernel}: not a kernel profile (${Object.keys(KERNEL_PROFILES).join(', ')}, or a profile file)`,
+        );
+      profile = named();
+    }
     try {
       this.system = new GuestSystem({
+        profile,
         ramBytes: machine.ramBytes,
         smp: machine.smp,
         append: machine.append,

@@ -190,6 +190,9 @@ export function machineArgs(rec: Recording): string[] {
   if (quoted) out.push('-append', quoted[1]!);
   else if (bare) out.push('-append', bare[1]!);
   if (!out.includes('-m')) out.push('-m', '8G');
+  // Recordings made with the ZONE_DEVICE build (build_zdev.sh) name its Image: the model's profile of that build.
+  const kernel = /(?:^|\s)-kernel\s+(\S+)/.exec(cmd.replace(/-append .*$/, ''));
+  if (kernel && kernel[1]!.startsWith('out-zdev/')) out.push('-kernel', 'linux-6.12.117-virt-zdev');
   return out;
 }
 

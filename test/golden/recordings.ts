@@ -9,6 +9,8 @@ export const GOLDEN_RECORDINGS = [
   'c-unaligned-384M.sv57.log',
   'd-bad-inputs.sv48.log',
   'f-memmap-on-memory.sv57.log',
+  'j-zone-device.sv48.log',
+  'k-subsection-unmap.sv48.log',
   'vmem-a-movable.sv57.log',
   'vmem-d-bad-inputs.sv48.log',
 ] as const;

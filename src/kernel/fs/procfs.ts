@@ -110,7 +110,7 @@ export function procZoneinfo(k: Kernel): string {
     out.push(`        present  ${z.presentPages}`);
     out.push(`        managed  ${z.managedPages}`);
     out.push(`        cma      0`);
-    out.push(`        protection: (0, 0, 0)`);
+    out.push(`        protection: (${k.pgdat.zones.map(() => 0).join(', ')})`);
     if (!z.isPopulated()) continue;
     out.push(`      nr_free_pages ${z.free.freePages}`);
     out.push(`  node_unreclaimable:  0`);

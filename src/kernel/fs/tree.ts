@@ -17,7 +17,7 @@ import {
   type MemoryBlock,
 } from '../drivers/base/memory.js';
 import { kernelPageTables } from '../arch/riscv/ptdump.js';
-import { HotplugOracle, ORACLE_OPS } from '../drivers/oracle/hotplug_oracle.js';
+import { HotplugOracle } from '../drivers/oracle/hotplug_oracle.js';
 import { ZONE_MOVABLE, ZONE_NORMAL } from '../mm/zone.js';
 
 /** Extra directories other parts of the model (drivers) hang into the tree. */
@@ -116,7 +116,8 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
   });
 
   const oracleDir: Record<string, VNode> = {};
-  for (const op of ORACLE_OPS) oracleDir[op] = file(undefined, (d) => oracle.op(op, d), 'debugfs');
+  for (const op of oracle.ops) oracleDir[op] = file(undefined, (d) => oracle.op(op, d), 'debugfs');
+  if (oracle.zoneDevice) oracleDir['page'] = file(undefined, (d) => oracle.page(d), 'debugfs');
   oracleDir['info'] = file(() => oracle.info(), undefined, 'debugfs');
   oracleDir['last'] = file(() => oracle.last, undefined, 'debugfs');
   oracleDir['ptwalk'] = file(

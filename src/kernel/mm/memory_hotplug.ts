@@ -17,9 +17,9 @@ import {
   type Resource,
 } from '../kernel/resource.js';
 import { newAltmap, vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
-import { PAGES_PER_SECTION, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
+import { PAGES_PER_SECTION, PAGES_PER_SUBSECTION, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
 import { sparseAddSection, sparseRemoveSection } from './sparse.js';
-import { ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
+import { ZONE_DEVICE, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import { adjustManagedPageCount, pageZone, structPageAccess } from './page_alloc.js';
 import {
   createMemoryBlockDevices,
@@ -50,6 +50,11 @@ const PHYSMEM_END = (1n << 56n) - 1n;
 
 // ---- adding pages: __add_pages / __remove_pages --------------------------------------
 
+/** check_pfn_span(): with SPARSEMEM_VMEMMAP ranges come in whole 2 MiB sub-sections. */
+function checkPfnSpan(pfn: number, nrPages: number): boolean {
+  return pfn % PAGES_PER_SUBSECTION !== 0 || nrPages % PAGES_PER_SUBSECTION !== 0;
+}
+
 /** __add_pages(): sparse_add_section for each section of the range; stops at the first failure (earlier sections stay). */
 export function __addPages(
   k: Kernel,
@@ -67,6 +72,10 @@ export function __addPages(
     }
     altmap.alloc = 0;
   }
+  if (checkPfnSpan(pfn, nrPages)) {
+    k.log.warn(`Misaligned __add_pages start: ${hexll(pfn)} end: ${hexll(end - 1)}`);
+    return -EINVAL;
+  }
   for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
     const err = sparseAddSection(k, nid, p, cur, altmap);
@@ -79,6 +88,10 @@ export function __addPages(
 /** __remove_pages(). */
 export function __removePages(k: Kernel, pfn: number, nrPages: number, altmap: VmemAltmap | undefined): void {
   const end = pfn + nrPages;
+  if (checkPfnSpan(pfn, nrPages)) {
+    k.log.warn(`Misaligned __remove_pages start: ${hexll(pfn)} end: ${hexll(end - 1)}`);
+    return;
+  }
   for (let p = pfn; p < end;) {
     const cur = Math.min(end - p, (pfnToSectionNr(p) + 1) * PAGES_PER_SECTION - p);
     // WARN_ON_ONCE(!valid_section(ms)) in sparse_remove_section(): one splat per boot.
@@ -160,6 +173,8 @@ function updatePgdatSpan(k: Kernel): void {
 
 /** remove_pfn_range_from_zone(). */
 export function removePfnRangeFromZone(k: Kernel, zone: Zone, startPfn: number, nrPages: number): void {
+  // The zone-shrinking code cannot deal with ZONE_DEVICE: its span stays as it is.
+  if (zone.idx === ZONE_DEVICE) return;
   shrinkZoneSpan(k, zone, startPfn, startPfn + nrPages);
   updatePgdatSpan(k);
   for (let s = pfnToSectionNr(startPfn); s <= pfnToSectionNr(startPfn + nrPages - 1); s++) {

@@ -8,6 +8,22 @@ export const SECTION_SIZE_BITS = 27;
 export const PFN_SECTION_SHIFT = SECTION_SIZE_BITS - 12;
 export const PAGES_PER_SECTION = 1 << PFN_SECTION_SHIFT;
 
+/** Sub-sections (SPARSEMEM_VMEMMAP): 2 MiB, 64 per section; ZONE_DEVICE maps and unmaps at this grain. */
+export const SUBSECTION_SHIFT = 21;
+export const PFN_SUBSECTION_SHIFT = SUBSECTION_SHIFT - 12;
+export const PAGES_PER_SUBSECTION = 1 << PFN_SUBSECTION_SHIFT;
+export const SUBSECTIONS_PER_SECTION = PAGES_PER_SECTION / PAGES_PER_SUBSECTION;
+/** All 64 bits of a section's subsection_map. */
+export const FULL_SUBSECTION_MAP = (1n << BigInt(SUBSECTIONS_PER_SECTION)) - 1n;
+
+/** subsection_mask_set(): the bits of [pfn, pfn + nr) within pfn's section (nr must not cross it). */
+export function subsectionMask(pfn: number, nr: number): bigint {
+  if (nr <= 0) return 0n;
+  const first = Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION);
+  const last = Math.floor(((pfn + nr - 1) % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION);
+  return ((1n << BigInt(last - first + 1)) - 1n) << BigInt(first);
+}
+
 export function pfnToSectionNr(pfn: number): number {
   return Math.floor(pfn / PAGES_PER_SECTION);
 }
@@ -25,6 +41,8 @@ export class MemSection {
   online = false;
   /** SECTION_IS_EARLY: described by memblock at boot. */
   early = false;
+  /** usage->subsection_map: which 2 MiB sub-sections have a memmap (bit i: pages [i * 512, i * 512 + 512)). */
+  subsectionMap = 0n;
   /** The zone its pages were last moved to (-1: none). */
   zoneIdx = -1;
   nid = 0;

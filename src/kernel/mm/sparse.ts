@@ -3,11 +3,19 @@
  * hotplug (sparse_add_section / sparse_remove_section).
  */
 import type { Kernel } from '../kernel.js';
-import { EEXIST, ENOMEM, KernelBug } from '../errno.js';
+import { EEXIST, EINVAL, ENOMEM, KernelBug } from '../errno.js';
+import { hexll } from '../lib/vsprintf.js';
 import type { EarlyVmemmapSource } from '../arch/arch_ops.js';
 import { depopulateSectionMemmap, populateSectionMemmap, type VmemAltmap } from './sparse_vmemmap.js';
 
-import { PAGES_PER_SECTION, SECTION_SIZE_BITS, pfnToSectionNr, sectionNrToPfn } from './mmzone.js';
+import {
+  PAGES_PER_SECTION,
+  SECTION_SIZE_BITS,
+  pfnToSectionNr,
+  sectionNrToPfn,
+  subsectionMask,
+  type MemSection,
+} from './mmzone.js';
 
 // ---- boot: sparse_init --------------------------------------------------------------
 
@@ -58,6 +66,11 @@ export function sparseInit(k: Kernel, pgdatPa: number): void {
     const ms = k.sparse.getOrCreate(s);
     ms.present = true;
     ms.early = true;
+    // subsection_map_init(): the sub-sections memblock describes.
+    const secStart = sectionNrToPfn(s);
+    const from = Math.max(secStart, Math.floor(start / 4096));
+    const to = Math.min(secStart + PAGES_PER_SECTION, Math.ceil(end / 4096));
+    ms.subsectionMap |= subsectionMask(from, to - from);
     if (populateSectionMemmap(k, sectionNrToPfn(s), PAGES_PER_SECTION, 0, undefined, source))
       throw new KernelBug('mm/sparse.c: sparse_init');
     ms.hasMemMap = true;
@@ -68,19 +81,95 @@ export function sparseInit(k: Kernel, pgdatPa: number): void {
 
 // ---- hotplug: sparse_add_section / sparse_remove_section ------------------------------
 
-/** section_deactivate(). */
-function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): void {
-  const ms = k.sparse.get(pfnToSectionNr(pfn));
-  if (ms) {
-    ms.present = false;
-    ms.hasMemMap = false;
-    ms.online = false;
-  }
-  depopulateSectionMemmap(k, pfn, nr, altmap);
-  if (ms && !ms.early) k.sparse.delete(ms.nr);
+/** fill_subsection_map(): 0, -EINVAL for an empty mask, -EEXIST when a sub-section already has a memmap. */
+function fillSubsectionMap(ms: MemSection, pfn: number, nr: number): number {
+  const mask = subsectionMask(pfn, nr);
+  if (mask === 0n) return -EINVAL;
+  if ((mask & ms.subsectionMap) !== 0n) return -EEXIST;
+  ms.subsectionMap |= mask;
+  return 0;
 }
 
-/** sparse_add_section(): activate one (whole) section: populate its memmap and mark it present. Returns 0 or -errno. */
+/** clear_subsection_map(): 0, or -EINVAL (with the kernel's warning) when part of the range was not active. */
+function clearSubsectionMap(k: Kernel, ms: MemSection, pfn: number, nr: number): number {
+  const mask = subsectionMask(pfn, nr);
+  if ((ms.subsectionMap & mask) !== mask) {
+    k.log.warn(`section already deactivated (${hexll(pfn)} + ${nr})`);
+    return -EINVAL;
+  }
+  ms.subsectionMap &= ~mask;
+  return 0;
+}
+
+/** A range whose memmap section_deactivate() gave to vmemmap_free (what the checker names when a neighbour's goes too). */
+export interface MemmapFree {
+  readonly pfn: number;
+  readonly nr: number;
+}
+/** Per kernel, per section still holding a memmap: the last range of it that was freed. */
+const lastMemmapFree = new WeakMap<Kernel, Map<number, MemmapFree>>();
+
+/** The pfn range of section `nr` whose memmap the last section_deactivate() there gave to vmemmap_free. */
+export function lastSectionMemmapFree(k: Kernel, nr: number): MemmapFree | undefined {
+  return lastMemmapFree.get(k)?.get(nr);
+}
+
+function noteMemmapFree(k: Kernel, nr: number, free: MemmapFree | undefined): void {
+  let m = lastMemmapFree.get(k);
+  if (!m) {
+    m = new Map();
+    lastMemmapFree.set(k, m);
+  }
+  if (free) m.set(nr, free);
+  else m.delete(nr);
+}
+
+/**
+ * section_deactivate(): clear the range's sub-sections and free their part of the vmemmap
+ * (an early section keeps its memmap until the whole section goes). The last sub-section
+ * takes the section's memmap and presence with it.
+ */
+function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltmap | undefined): void {
+  const ms = k.sparse.get(pfnToSectionNr(pfn));
+  if (!ms) return;
+  if (clearSubsectionMap(k, ms, pfn, nr)) return;
+  const empty = ms.subsectionMap === 0n;
+  if (empty) ms.hasMemMap = false;
+  // Only a section that keeps some of its memmap can have lost a neighbour's part of it.
+  noteMemmapFree(k, ms.nr, empty || ms.early ? undefined : { pfn, nr });
+  if (!ms.early) depopulateSectionMemmap(k, pfn, nr, altmap);
+  else if (empty) depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
+  if (empty) {
+    ms.present = false;
+    ms.online = false;
+    if (!ms.early) k.sparse.delete(ms.nr);
+  }
+}
+
+/** section_activate(): mark the sub-sections, then populate their memmap. 0 or -errno. */
+function sectionActivate(
+  k: Kernel,
+  nid: number,
+  pfn: number,
+  nr: number,
+  altmap: VmemAltmap | undefined,
+): number {
+  const ms = k.sparse.getOrCreate(pfnToSectionNr(pfn));
+  const rc = fillSubsectionMap(ms, pfn, nr);
+  if (rc) {
+    if (ms.subsectionMap === 0n && !ms.present && !ms.early) k.sparse.delete(ms.nr);
+    return rc;
+  }
+  // An early section's memmap is always whole: its sub-sections need nothing more.
+  if (nr < PAGES_PER_SECTION && ms.early) return 0;
+  if (populateSectionMemmap(k, pfn, nr, nid, altmap, undefined)) {
+    sectionDeactivate(k, pfn, nr, altmap);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+/** sparse_add_section(): activate [pfn, pfn + nr) of one section (a whole section or sub-sections). 0 or -errno. */
 export function sparseAddSection(
   k: Kernel,
   nid: number,
@@ -88,15 +177,9 @@ export function sparseAddSection(
   nr: number,
   altmap: VmemAltmap | undefined,
 ): number {
-  const nrSec = pfnToSectionNr(pfn);
-  const existing = k.sparse.get(nrSec);
-  // fill_subsection_map(): a subsection that is already active.
-  if (existing && existing.hasMemMap) return -EEXIST;
-  const ms = k.sparse.getOrCreate(nrSec);
-  if (populateSectionMemmap(k, pfn, nr, nid, altmap, undefined)) {
-    sectionDeactivate(k, pfn, nr, altmap);
-    return -ENOMEM;
-  }
+  const rc = sectionActivate(k, nid, pfn, nr, altmap);
+  if (rc) return rc;
+  const ms = k.sparse.get(pfnToSectionNr(pfn))!;
   ms.nid = nid;
   ms.present = true;
   ms.hasMemMap = true;

@@ -9,7 +9,9 @@ import { BuddyLists } from './free_area.js';
 export const ZONE_DMA32 = 0;
 export const ZONE_NORMAL = 1;
 export const ZONE_MOVABLE = 2;
-export const ZONE_NAMES = ['DMA32', 'Normal', 'Movable'] as const;
+/** ZONE_DEVICE (CONFIG_ZONE_DEVICE builds only): memremap_pages' struct pages, never onlined. */
+export const ZONE_DEVICE = 3;
+export const ZONE_NAMES = ['DMA32', 'Normal', 'Movable', 'Device'] as const;
 export type ZoneName = (typeof ZONE_NAMES)[number];
 
 export class Zone {
@@ -70,6 +72,11 @@ export class PgData {
 
   constructor(readonly nid: number) {}
 
+  /** A CONFIG_ZONE_DEVICE build has a fourth zone. */
+  addDeviceZone(): void {
+    if (this.zones.length === ZONE_DEVICE) this.zones.push(new Zone(ZONE_DEVICE, 'Device'));
+  }
+
   zone(idx: number): Zone {
     return this.zones[idx]!;
   }
@@ -86,8 +93,9 @@ export class PgData {
   }
 
   zoneOf(pfn: number): Zone | undefined {
-    // Movable first: it may span inside the others' ranges after onlining.
-    for (let i = this.zones.length - 1; i >= 0; i--) if (this.zones[i]!.contains(pfn)) return this.zones[i];
+    // Movable first: it may span inside the others' ranges after onlining. ZONE_DEVICE's span
+    // never shrinks and may cover RAM: its pages are known by their sections.
+    for (let i = ZONE_MOVABLE; i >= 0; i--) if (this.zones[i]!.contains(pfn)) return this.zones[i];
     return undefined;
   }
 }

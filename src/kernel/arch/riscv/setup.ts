@@ -32,6 +32,8 @@ const SZ_2M = 2 * MiB;
 const SMP_CACHE_BYTES = 64;
 /** sizeof(pg_data_t) rounded to a cache line in this build. */
 const PGDAT_SIZE = 0x1680;
+/** What a fourth zone (CONFIG_ZONE_DEVICE) adds to pg_data_t: one struct zone (the zdev recordings' NODE_DATA). */
+const SIZEOF_ZONE = 0x640;
 const SIZEOF_RESOURCE = 64;
 
 const rdown = (x: number, a: number): number => Math.floor(x / a) * a;
@@ -140,8 +142,9 @@ export function setupArch(k: Kernel, opts: BootOptions): ArchBootInfo {
   mb.reserved.setNode(0, Number.MAX_SAFE_INTEGER, NUMA_NO_NODE);
   for (const r of [...mb.memory.regions]) mb.memory.setNode(r.base, r.size, 0);
   log.info(`NUMA: Faking a node at [mem ${paFmt(mb.startOfDram())}-${paFmt(mb.endOfDram() - 1)}]`);
-  const nd = mb.alloc(PGDAT_SIZE, SMP_CACHE_BYTES);
-  log.info(`NODE_DATA(0) allocated [mem ${hexll(nd)}-${hexll(nd + PGDAT_SIZE - 1)}]`);
+  const pgdatSize = PGDAT_SIZE + (k.profile.config.ZONE_DEVICE ? SIZEOF_ZONE : 0);
+  const nd = mb.alloc(pgdatSize, SMP_CACHE_BYTES);
+  log.info(`NODE_DATA(0) allocated [mem ${hexll(nd)}-${hexll(nd + pgdatSize - 1)}]`);
   sparseInit(k, nd);
   zoneSizesInit(k);
 

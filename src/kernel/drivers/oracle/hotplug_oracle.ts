@@ -5,7 +5,17 @@
  * `last`, `info` and an exact `ptwalk` of the kernel page tables.
  */
 import type { Kernel } from '../../kernel.js';
-import { EINVAL, ERANGE, KernelBug, KernelOops } from '../../errno.js';
+import { EINVAL, ENOENT, ENOSPC, ENXIO, ERANGE, KernelBug, KernelOops } from '../../errno.js';
+import {
+  memremapPages,
+  memunmapPages,
+  newDevPagemap,
+  pfnValid,
+  readStructPage,
+  type DevPagemap,
+} from '../../mm/memremap.js';
+import { newAltmap, type VmemAltmap } from '../../mm/sparse_vmemmap.js';
+import { STRUCT_PAGE_SIZE } from '../../mm/mm_types.js';
 import {
   MHP_MEMMAP_ON_MEMORY,
   MHP_NONE,
@@ -20,7 +30,15 @@ import { ptePpn, PTE_V } from '../../../hw/pte.js';
 import { memoryBlockSizeBytes } from '../base/memory.js';
 import { SECTION_SIZE_BITS } from '../../mm/mmzone.js';
 
-export type OracleOp = 'add' | 'add_memmap' | 'add_driver_managed' | 'remove' | 'offline_and_remove';
+export type OracleOp =
+  | 'add'
+  | 'add_memmap'
+  | 'add_driver_managed'
+  | 'remove'
+  | 'offline_and_remove'
+  | 'memremap'
+  | 'memremap_altmap'
+  | 'memunmap';
 export const ORACLE_OPS: readonly OracleOp[] = [
   'add',
   'add_memmap',
@@ -28,6 +46,11 @@ export const ORACLE_OPS: readonly OracleOp[] = [
   'remove',
   'offline_and_remove',
 ];
+/** The files a CONFIG_ZONE_DEVICE build of the driver adds (besides `page`). */
+export const ORACLE_ZONE_DEVICE_OPS: readonly OracleOp[] = ['memremap', 'memremap_altmap', 'memunmap'];
+
+/** The driver's pgmap slots (ORACLE_MAX_PGMAPS). */
+const ORACLE_MAX_PGMAPS = 32;
 
 const hx = (v: bigint): string => '0x' + v.toString(16);
 
@@ -61,7 +84,72 @@ export class HotplugOracle {
   private walkEnd = 0n;
   private walkDesc = 'unset';
 
+  /** oracle_pgmaps[]: what memremap mapped, for memunmap to find by its exact range. */
+  private readonly pgmaps: Array<DevPagemap | undefined> = new Array<DevPagemap | undefined>(
+    ORACLE_MAX_PGMAPS,
+  ).fill(undefined);
+
   constructor(private readonly k: Kernel) {}
+
+  /** The START SIZE files this build of the driver has. */
+  get ops(): readonly OracleOp[] {
+    return this.k.profile.config.ZONE_DEVICE ? [...ORACLE_OPS, ...ORACLE_ZONE_DEVICE_OPS] : ORACLE_OPS;
+  }
+
+  /** The driver has the ZONE_DEVICE files (memremap, memremap_altmap, memunmap, page). */
+  get zoneDevice(): boolean {
+    return this.k.profile.config.ZONE_DEVICE;
+  }
+
+  /** oracle_memremap(): memremap_pages of a MEMORY_DEVICE_GENERIC pgmap on node 0; 0 or -errno. */
+  private memremap(start: bigint, size: bigint, withAltmap: boolean): number {
+    if (!size) return -EINVAL;
+    const i = this.pgmaps.indexOf(undefined);
+    if (i < 0) return -ENOSPC;
+    let altmap: VmemAltmap | undefined;
+    if (withAltmap) {
+      // The memmap's pages, in whole 2 MiB vmemmap blocks; the rest is the device's data.
+      const pages = Number(size >> 12n);
+      const free = Math.ceil(Math.ceil((pages * STRUCT_PAGE_SIZE) / 4096) / 512) * 512;
+      altmap = newAltmap(Number(start >> 12n), Number((start + size) >> 12n) - 1, free);
+    }
+    const pgmap = newDevPagemap('generic', start, size, altmap);
+    const rc = memremapPages(this.k, pgmap, 0);
+    if (rc) return rc;
+    this.pgmaps[i] = pgmap;
+    return 0;
+  }
+
+  /** oracle_memunmap(): memunmap_pages of the pgmap made for exactly [start, start + size); -ENOENT otherwise. */
+  private memunmap(start: bigint, size: bigint): number {
+    for (let i = 0; i < this.pgmaps.length; i++) {
+      const m = this.pgmaps[i];
+      if (m && m.start === start && m.end - m.start + 1n === size) {
+        memunmapPages(this.k, m);
+        this.pgmaps[i] = undefined;
+        return 0;
+      }
+    }
+    return -ENOENT;
+  }
+
+  /** oracle_page_write(): "PFN"; prints the struct page after a pfn_valid check. 0 or -errno. */
+  page(buf: string): number {
+    const k = this.k;
+    if (buf.length === 0 || buf.length >= 32) return -EINVAL;
+    const v = kstrtou64(buf.trim());
+    if (typeof v === 'number') return v;
+    const pfn = Number(v);
+    if (!pfnValid(k, pfn)) {
+      k.log.info(`hotplug_oracle: page ${hx(v)}: no memmap (pfn_valid is false)`);
+      return -ENXIO;
+    }
+    const p = readStructPage(k, pfn, 'oracle_page_write');
+    k.log.info(
+      `hotplug_oracle: page ${hx(v)}: struct page at ${p.va.toString(16).padStart(16, '0')} flags=${hx(p.flags)} refcount=${p.refcount} zone=${p.zone}`,
+    );
+    return 0;
+  }
 
   /** oracle_op_write(): 0 or -errno (a KernelBug escapes where the kernel would BUG). */
   op(op: OracleOp, buf: string): number {
@@ -102,6 +190,12 @@ export class HotplugOracle {
         return removeMemory(k, start, size);
       case 'offline_and_remove':
         return offlineAndRemoveMemory(k, start, size);
+      case 'memremap':
+        return this.zoneDevice ? this.memremap(start, size, false) : -EINVAL;
+      case 'memremap_altmap':
+        return this.zoneDevice ? this.memremap(start, size, true) : -EINVAL;
+      case 'memunmap':
+        return this.zoneDevice ? this.memunmap(start, size) : -EINVAL;
     }
   }
 
