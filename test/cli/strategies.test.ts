@@ -108,3 +108,35 @@ describe('riscv-hotplug compare', () => {
     expect(r.stderr).toMatch(/unknown strategy 'nope'/);
   });
 });
+
+describe('F4 (ZONE_DEVICE sub-sections sharing a vmemmap leaf) under the strategies', () => {
+  test("riscv-6.12 and arm64-6.12 lose the neighbour's struct pages; x86 (unused tracking) and arm64-7.1 (base pages) keep them", () => {
+    const f4 = script(
+      [
+        `echo 0x100000000 0x200000 > ${ORACLE}/memremap`,
+        `echo 0x100200000 0x200000 > ${ORACLE}/memremap`,
+        `echo 0x100000000 0x200000 > ${ORACLE}/memunmap`,
+        `echo 0x100200 > ${ORACLE}/page`,
+      ].join('\n') + '\n',
+    );
+    const names = ['riscv-6.12', 'arm64-6.12', 'x86-6.12', 'arm64-7.1', 'riscv-split'];
+    const r = run([
+      'compare',
+      '--json',
+      '--strategy',
+      names.join(','),
+      '-kernel',
+      'linux-6.12.117-virt-zdev',
+      ...SV48,
+      f4,
+    ]);
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout) as {
+      rows: Array<{ cells: Array<{ result: string; violations: string[] }> }>;
+    };
+    expect(c.rows[2]!.cells.map((x) => x.violations.includes('vmemmap-mapped-for-present-sections'))).toEqual(
+      [true, true, false, false, false],
+    );
+    expect(c.rows[3]!.cells.map((x) => x.result)).toEqual(['oops', 'oops', 'ok', 'ok', 'ok']);
+  });
+});

@@ -28,6 +28,15 @@ import {
 import { NOTIFY_BAD_ERRNO, rejectSplitNotifier } from '../riscv/strategies.js';
 import { pfnToSectionNr, PAGES_PER_SECTION } from '../../mm/mmzone.js';
 import type { MemoryAction, MemoryNotify } from '../../drivers/base/memory.js';
+import {
+  vmemmapPopulateBasepages,
+  vmemmapPopulateHugepages,
+  type VmemmapPopulateFn,
+} from '../../mm/sparse_vmemmap.js';
+import { STRUCT_PAGE_SIZE } from '../../mm/mm_types.js';
+
+/** Pages of vmemmap that hold one section's struct pages (PAGES_PER_SECTION * sizeof(struct page)). */
+const SECTION_MEMMAP_PAGES = (PAGES_PER_SECTION * STRUCT_PAGE_SIZE) / 4096;
 
 /** rodata= on the command line: full (default), on, or off. */
 export function rodataMode(k: Kernel): 'full' | 'on' | 'off' {
@@ -122,9 +131,23 @@ export const arm64612: ArchOps = riscvArch(
   { initcalls: (k) => k.memoryNotifiers.push(preventBootmemRemove(k)) },
 );
 
+/**
+ * vmemmap_populate() since 2025: a range smaller than a section's memmap (a ZONE_DEVICE sub-section)
+ * gets base pages, so a neighbour's teardown cannot take a 2 MiB leaf it shares (finding F4).
+ */
+export const arm64VmemmapPopulate: VmemmapPopulateFn = (k, start, end, altmap, early) =>
+  end - start < SECTION_MEMMAP_PAGES
+    ? vmemmapPopulateBasepages(k, start, end, altmap, early)
+    : vmemmapPopulateHugepages(k, start, end, altmap, early);
+
 export const arm6471: ArchOps = riscvArch(
   'arm64-7.1',
-  { ...riscv612Parts, linearMapSize: arm64LinearMapSize, teardown: unmapHotplugRange(true) },
+  {
+    ...riscv612Parts,
+    linearMapSize: arm64LinearMapSize,
+    teardown: unmapHotplugRange(true),
+    vmemmapPopulate: arm64VmemmapPopulate,
+  },
   {
     initcalls: (k) => {
       const boot = preventBootmemRemove(k);
