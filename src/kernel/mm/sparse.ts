@@ -147,13 +147,7 @@ function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltma
 }
 
 /** section_activate(): mark the sub-sections, then populate their memmap. 0 or -errno. */
-function sectionActivate(
-  k: Kernel,
-  nid: number,
-  pfn: number,
-  nr: number,
-  altmap: VmemAltmap | undefined,
-): number {
+function sectionActivate(k: Kernel, nid: number, pfn: number, nr: number, altmap?: VmemAltmap): number {
   const ms = k.sparse.getOrCreate(pfnToSectionNr(pfn));
   const rc = fillSubsectionMap(ms, pfn, nr);
   if (rc) {
