@@ -19,6 +19,8 @@ export const FULL_SUBSECTION_MAP = (1n << BigInt(SUBSECTIONS_PER_SECTION)) - 1n;
 /** subsection_mask_set(): the bits of [pfn, pfn + nr) within pfn's section (nr must not cross it). */
 export function subsectionMask(pfn: number, nr: number): bigint {
   if (nr <= 0) return 0n;
+  // Whole sections (all RAM hotplug) take the constant: no BigInt arithmetic on the hot path.
+  if (nr === PAGES_PER_SECTION && pfn % PAGES_PER_SECTION === 0) return FULL_SUBSECTION_MAP;
   const first = Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION);
   const last = Math.floor(((pfn + nr - 1) % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION);
   return ((1n << BigInt(last - first + 1)) - 1n) << BigInt(first);

@@ -18,6 +18,10 @@ export function startIsolatePageRange(k: Kernel, startPfn: number, endPfn: numbe
   // start_isolate_page_range() isolates the first pageblock, then the last, then those between:
   // the page it reports is the first unmovable one in that order.
   const pb = PAGEBLOCK_NR_PAGES;
+  // The common case, a wholly free range, isolates in any order.
+  const zone = pageZone(k, startPfn);
+  if (zone && k.fakeOffline.extentCount === 0 && zone.free.freeIn(startPfn, endPfn) === endPfn - startPfn)
+    return undefined;
   const head = firstUnisolatable(k, startPfn, Math.min(endPfn, startPfn + pb));
   if (head !== undefined || endPfn - startPfn <= pb) return head;
   const tail = firstUnisolatable(k, Math.max(startPfn + pb, endPfn - pb), endPfn);

@@ -85,6 +85,10 @@ export function sparseInit(k: Kernel, pgdatPa: number): void {
 function fillSubsectionMap(ms: MemSection, pfn: number, nr: number): number {
   const mask = subsectionMask(pfn, nr);
   if (mask === 0n) return -EINVAL;
+  if (ms.subsectionMap === 0n) {
+    ms.subsectionMap = mask;
+    return 0;
+  }
   if ((mask & ms.subsectionMap) !== 0n) return -EEXIST;
   ms.subsectionMap |= mask;
   return 0;
@@ -93,6 +97,10 @@ function fillSubsectionMap(ms: MemSection, pfn: number, nr: number): number {
 /** clear_subsection_map(): 0, or -EINVAL (with the kernel's warning) when part of the range was not active. */
 function clearSubsectionMap(k: Kernel, ms: MemSection, pfn: number, nr: number): number {
   const mask = subsectionMask(pfn, nr);
+  if (ms.subsectionMap === mask) {
+    ms.subsectionMap = 0n;
+    return 0;
+  }
   if ((ms.subsectionMap & mask) !== mask) {
     k.log.warn(`section already deactivated (${hexll(pfn)} + ${nr})`);
     return -EINVAL;
