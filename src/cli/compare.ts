@@ -25,7 +25,7 @@ export function runCompare(argv: string[]): number {
     throw new UsageError(
       'riscv-hotplug compare: --check and --sysroot belong to run (compare always checks)',
     );
-  const text = readScript(opts.script);
+  const text = readScript(opts.script, 'compare');
   const result = compareStrategies(opts, names, text, initrdSizeOf(opts));
   process.stdout.write(opts.json ? JSON.stringify(result) + '\n' : formatComparison(result));
   return 0;

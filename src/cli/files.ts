@@ -7,9 +7,9 @@ import { UsageError, type MachineOptions } from '../session/options.js';
 import { Session } from '../session/session.js';
 import { KERNEL_PROFILES, parseKernelProfile, type KernelProfile } from '../kernel/profile.js';
 
-export function readScript(path: string | undefined): string {
+export function readScript(path: string | undefined, command = 'run'): string {
   if (path === undefined)
-    throw new UsageError('riscv-hotplug run: missing SCRIPT (a file, or - for standard input)');
+    throw new UsageError(`riscv-hotplug ${command}: missing SCRIPT (a file, or - for standard input)`);
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
@@ -22,7 +22,7 @@ export function readScript(path: string | undefined): string {
           : code === 'EISDIR'
             ? 'Is a directory'
             : (code ?? 'error');
-    throw new UsageError(`riscv-hotplug run: cannot read script '${path}': ${why}`);
+    throw new UsageError(`riscv-hotplug ${command}: cannot read script '${path}': ${why}`);
   }
 }
 
