@@ -80,10 +80,7 @@ function activeRuns(ms: MemSection): Array<[number, number]> {
 /** Is pfn in an active sub-section (early sections: the whole section)? */
 function pfnActive(k: Kernel, pfn: number): boolean {
   const ms = k.sparse.get(pfnToSectionNr(pfn));
-  if (!ms || !ms.present) return false;
-  if (ms.early) return true;
-  const bit = BigInt(Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION));
-  return ((ms.subsectionMap >> bit) & 1n) === 1n;
+  return !!ms && ms.present && ms.subsectionActive(pfn);
 }
 
 const hexRange = (s: number, e: number): string =>

@@ -19,7 +19,7 @@ import {
 } from './memory_hotplug.js';
 import { ZONE_DEVICE } from './zone.js';
 import { pageZone, pageReserved, structPageAccess } from './page_alloc.js';
-import { PAGES_PER_SECTION, PAGES_PER_SUBSECTION, pfnToSectionNr } from './mmzone.js';
+import { pfnToSectionNr } from './mmzone.js';
 import { vmemAltmapOffset, type VmemAltmap } from './sparse_vmemmap.js';
 
 export type MemoryDeviceType = 'private' | 'coherent' | 'fs_dax' | 'generic' | 'pci_p2pdma';
@@ -217,10 +217,7 @@ export function newDevPagemap(
 /** pfn_valid(): the section has a memmap and (for a hot-added section) the pfn's sub-section is active. */
 export function pfnValid(k: Kernel, pfn: number): boolean {
   const ms = k.sparse.get(pfnToSectionNr(pfn));
-  if (!ms || !ms.valid) return false;
-  if (ms.early) return true;
-  const bit = BigInt(Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION));
-  return ((ms.subsectionMap >> bit) & 1n) === 1n;
+  return !!ms && ms.valid && ms.subsectionActive(pfn);
 }
 
 /** What a struct page holds, as the `page` file prints it. */

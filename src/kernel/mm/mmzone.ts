@@ -59,6 +59,13 @@ export class MemSection {
   get valid(): boolean {
     return this.hasMemMap;
   }
+
+  /** pfn_section_valid(): pfn's sub-section is active (an early section's memmap is always whole). */
+  subsectionActive(pfn: number): boolean {
+    if (this.early) return true;
+    const bit = BigInt(Math.floor((pfn % PAGES_PER_SECTION) / PAGES_PER_SUBSECTION));
+    return ((this.subsectionMap >> bit) & 1n) === 1n;
+  }
 }
 
 /** Sections per chunk of the two-level section table (like SPARSEMEM_EXTREME's roots). */
