@@ -23,6 +23,7 @@ import { Workload } from './mm/workload.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
 import type { MemoryGroup } from './mm/memory_hotplug.js';
+import type { DevPagemap } from './mm/memremap.js';
 import type { MemoryNotifier } from './drivers/base/memory.js';
 
 /** What the kernel needs of the machine under it. */
@@ -76,6 +77,8 @@ export class Kernel {
   readonly bootReserved = new PfnExtents();
   readonly iomem = new Resource(0n, (1n << 64n) - 1n, 'PCI mem');
   readonly memoryBlocks = new Map<number, MemoryBlock>();
+  /** pgmap_array: the ZONE_DEVICE ranges memremap_pages() mapped, in the order they were mapped. */
+  readonly devPagemaps: DevPagemap[] = [];
   /** Memory groups registered by drivers (virtio-mem), by id. */
   readonly memoryGroups = new Map<number, MemoryGroup>();
   readonly params: HotplugParams;

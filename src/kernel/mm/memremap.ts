@@ -38,33 +38,15 @@ export interface DevPagemap {
   readonly ops: boolean;
 }
 
-interface PgmapState {
-  /** pgmap_array: the mapped ranges, by start. */
-  readonly maps: DevPagemap[];
-  /** WARN_ONCE of "attempted on ram region" has fired. */
-  ramWarned: boolean;
-}
-
-const state = new WeakMap<Kernel, PgmapState>();
-
-function pgmapState(k: Kernel): PgmapState {
-  let s = state.get(k);
-  if (!s) {
-    s = { maps: [], ramWarned: false };
-    state.set(k, s);
-  }
-  return s;
-}
-
 /** The ranges memremap_pages mapped, in the order they were mapped. */
 export function devPagemaps(k: Kernel): readonly DevPagemap[] {
-  return pgmapState(k).maps;
+  return k.devPagemaps;
 }
 
 /** get_dev_pagemap(): the pgmap whose range holds pfn. */
 export function getDevPagemap(k: Kernel, pfn: number): DevPagemap | undefined {
   const pa = BigInt(pfn) << 12n;
-  return pgmapState(k).maps.find((m) => pa >= m.start && pa <= m.end);
+  return k.devPagemaps.find((m) => pa >= m.start && pa <= m.end);
 }
 
 /** Pages of a pgmap's range. */
@@ -105,7 +87,6 @@ function pgprotFor(k: Kernel, _type: MemoryDeviceType): number {
 
 /** pagemap_range() for the pgmap's one range: 0 or -errno, and nothing left behind on failure. */
 function pagemapRange(k: Kernel, pgmap: DevPagemap, nid: number): number {
-  const s = pgmapState(k);
   const startPfn = Number(pgmap.start >> 12n);
   const size = pgmap.end - pgmap.start + 1n;
   const isPrivate = pgmap.type === 'private';
@@ -117,8 +98,7 @@ function pagemapRange(k: Kernel, pgmap: DevPagemap, nid: number): number {
   }
   const isRam = regionIntersectsSystemRam(k.iomem, pgmap.start, size);
   if (isRam !== REGION_DISJOINT) {
-    if (!s.ramWarned) {
-      s.ramWarned = true;
+    if (k.log.once('pagemap_range ram region')) {
       k.log.warn(
         `attempted on ${isRam === REGION_MIXED ? 'mixed' : 'ram'} region ${hexll(pgmap.start)}-${hexll(pgmap.end)}`,
       );
@@ -126,10 +106,10 @@ function pagemapRange(k: Kernel, pgmap: DevPagemap, nid: number): number {
     return -ENXIO;
   }
   // xa_store_range(): from here on the range is known to get_dev_pagemap.
-  s.maps.push(pgmap);
+  k.devPagemaps.push(pgmap);
   const del = (): void => {
-    const i = s.maps.indexOf(pgmap);
-    if (i >= 0) s.maps.splice(i, 1);
+    const i = k.devPagemaps.indexOf(pgmap);
+    if (i >= 0) k.devPagemaps.splice(i, 1);
   };
   if (!(isPrivate ? privateRangeAllowed(pgmap.start, size) : mhpRangeAllowed(k, pgmap.start, size))) {
     del();
@@ -186,7 +166,6 @@ export function memremapPages(k: Kernel, pgmap: DevPagemap, nid: number): number
 
 /** memunmap_pages(): pageunmap_range() of the pgmap's range, exactly as it was mapped. */
 export function memunmapPages(k: Kernel, pgmap: DevPagemap): void {
-  const s = pgmapState(k);
   const startPfn = Number(pgmap.start >> 12n);
   const nrPages = pgmapPages(pgmap);
   // page_zone(first_page): reads the struct page of the first pfn the pgmap initialised.
@@ -196,8 +175,8 @@ export function memunmapPages(k: Kernel, pgmap: DevPagemap): void {
   if (zone) removePfnRangeFromZone(k, zone, startPfn, nrPages);
   if (pgmap.type === 'private') __removePages(k, startPfn, nrPages, undefined);
   else k.arch.archRemoveMemory(k, startPfn, nrPages, pgmap.altmap);
-  const i = s.maps.indexOf(pgmap);
-  if (i >= 0) s.maps.splice(i, 1);
+  const i = k.devPagemaps.indexOf(pgmap);
+  if (i >= 0) k.devPagemaps.splice(i, 1);
   if (pgmap.altmap && pgmap.altmap.alloc) k.log.warn('failed to free all reserved pages');
 }
 
