@@ -24,6 +24,7 @@ import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
 import type { MemoryGroup } from './mm/memory_hotplug.js';
 import type { DevPagemap } from './mm/memremap.js';
+import type { MemmapFree } from './mm/sparse.js';
 import type { MemoryNotifier } from './drivers/base/memory.js';
 
 /** What the kernel needs of the machine under it. */
@@ -132,6 +133,8 @@ export class Kernel {
   readonly stats: PgtableStats = newPgtableStats();
   /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
   clearedLeaves: ClearedLeaf[] = [];
+  /** Per section still holding a memmap: the last part of it section_deactivate() gave to vmemmap_free (the checker's F4 report). */
+  readonly lastMemmapFree = new Map<number, MemmapFree>();
   /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */
   readonly bogusTableFrees: number[] = [];
 

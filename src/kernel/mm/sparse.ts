@@ -114,22 +114,15 @@ export interface MemmapFree {
   readonly pfn: number;
   readonly nr: number;
 }
-/** Per kernel, per section still holding a memmap: the last range of it that was freed. */
-const lastMemmapFree = new WeakMap<Kernel, Map<number, MemmapFree>>();
 
 /** The pfn range of section `nr` whose memmap the last section_deactivate() there gave to vmemmap_free. */
 export function lastSectionMemmapFree(k: Kernel, nr: number): MemmapFree | undefined {
-  return lastMemmapFree.get(k)?.get(nr);
+  return k.lastMemmapFree.get(nr);
 }
 
 function noteMemmapFree(k: Kernel, nr: number, free: MemmapFree | undefined): void {
-  let m = lastMemmapFree.get(k);
-  if (!m) {
-    m = new Map();
-    lastMemmapFree.set(k, m);
-  }
-  if (free) m.set(nr, free);
-  else m.delete(nr);
+  if (free) k.lastMemmapFree.set(nr, free);
+  else k.lastMemmapFree.delete(nr);
 }
 
 /**
