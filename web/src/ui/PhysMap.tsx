@@ -182,6 +182,18 @@ function BlockList({ snap }: { snap: Snapshot }) {
   );
 }
 
+/** The block map's colours, as its legend names them. */
+const LEGEND: ReadonlyArray<readonly [string, string]> = [
+  ['--blk-dma32', 'online DMA32'],
+  ['--blk-normal', 'online Normal'],
+  ['--blk-movable', 'online Movable'],
+  ['--blk-offline', 'offline'],
+  ['--blk-going', 'going offline'],
+  ['--blk-absent', 'no block (hole in the window)'],
+  ['--blk-mark-pt', 'holds page-table pages'],
+  ['--blk-mark-vm', 'holds vmemmap'],
+];
+
 export function PhysMap({ snap }: { snap: Snapshot }) {
   const m = useMemo(() => marks(snap), [snap]);
   const spans = useMemo(() => {
@@ -203,43 +215,16 @@ export function PhysMap({ snap }: { snap: Snapshot }) {
         ))}
       </ul>
       <div class="legend" aria-hidden="true">
-        <span>
-          <i style="background:var(--blk-dma32)" />
-          online DMA32
-        </span>
-        <span>
-          <i style="background:var(--blk-normal)" />
-          online Normal
-        </span>
-        <span>
-          <i style="background:var(--blk-movable)" />
-          online Movable
-        </span>
-        <span>
-          <i style="background:var(--blk-offline)" />
-          offline
-        </span>
-        <span>
-          <i style="background:var(--blk-going)" />
-          going offline
-        </span>
-        <span>
-          <i style="background:var(--blk-absent)" />
-          no block (hole in the window)
-        </span>
-        <span>
-          <i style="background:var(--blk-mark-pt)" />
-          holds page-table pages
-        </span>
-        <span>
-          <i style="background:var(--blk-mark-vm)" />
-          holds vmemmap
-        </span>
+        {LEGEND.map(([color, label]) => (
+          <span key={color}>
+            <i style={`background:var(${color})`} />
+            {label}
+          </span>
+        ))}
       </div>
       <p class="note" data-testid="placement-summary">
         {snap.tablePfns.length + 1} page-table pages (root included) and {vmMiB} MiB of vmemmap backing, in{' '}
-        {new Set([...m.pt.keys(), ...m.vm.keys()]).size} memory blocks. ZONE_DEVICE ranges will show here once
-        the model has devm_memremap_pages.
+        {new Set([...m.pt.keys(), ...m.vm.keys()]).size} memory blocks.
       </p>
       <details data-testid="placement">
         <summary>Where the kernel's page-table pages and vmemmap live</summary>
