@@ -44,26 +44,22 @@ export function MachineFormView(p: Props) {
             p.onRun();
           }}
         >
-          <label>
-            <span>-m</span>
-            <input type="text" value={f.m} onInput={(e) => p.onForm({ ...f, m: e.currentTarget.value })} />
-          </label>
-          <label>
-            <span>-smp</span>
-            <input
-              type="text"
-              value={f.smp}
-              onInput={(e) => p.onForm({ ...f, smp: e.currentTarget.value })}
-            />
-          </label>
-          <label>
-            <span>-append</span>
-            <input
-              type="text"
-              value={f.append}
-              onInput={(e) => p.onForm({ ...f, append: e.currentTarget.value })}
-            />
-          </label>
+          {(
+            [
+              ['-m', 'm'],
+              ['-smp', 'smp'],
+              ['-append', 'append'],
+            ] as const
+          ).map(([option, key]) => (
+            <label key={key}>
+              <span>{option}</span>
+              <input
+                type="text"
+                value={f[key]}
+                onInput={(e) => p.onForm({ ...f, [key]: e.currentTarget.value })}
+              />
+            </label>
+          ))}
           <label>
             <span>--strategy</span>
             <select
