@@ -70,8 +70,8 @@ export function compareStrategies(
       cells.push({
         result: wasDead
           ? '-'
-          : s.dead
-            ? /oops/.test(r.stderr)
+          : s.death
+            ? s.death === 'oops'
               ? 'oops'
               : 'BUG'
             : r.errno

@@ -43,7 +43,12 @@ export class KernelPanic extends Error {}
 export class Session {
   readonly system: GuestSystem;
   monitor: MonitorLike | undefined;
-  dead = false;
+  /** How the guest kernel died (the machine runs nothing after), or undefined while it lives. */
+  death: 'panic' | 'oops' | 'BUG' | undefined;
+
+  get dead(): boolean {
+    return this.death !== undefined;
+  }
   /** The monitor's quit ended QEMU: nothing after it runs. */
   quit = false;
   /** The guest shell's working directory and variables, kept from line to line. */
@@ -221,7 +226,7 @@ export class Session {
     if (e instanceof AccessFault) {
       // The kernel touched physical memory that does not exist (e.g. onlined memory QEMU never
       // backed): a store/load access fault in S-mode, which the real kernel does not survive.
-      this.dead = true;
+      this.death = 'panic';
       const pa = '0x' + (BigInt(e.pfn) << 12n).toString(16).padStart(16, '0');
       this.system.kernel.log.log(
         1,
@@ -232,12 +237,12 @@ export class Session {
     }
     if (e instanceof KernelOops) {
       // A kernel-mode page fault: the oops, then the panic, as the real kernel prints them.
-      this.dead = true;
+      this.death = 'oops';
       for (const l of e.logLines()) this.system.kernel.log.log(l.startsWith('Kernel panic') ? 0 : 1, l);
       return `kernel oops: ${e.where}\n`;
     }
     if (e instanceof KernelBug) {
-      this.dead = true;
+      this.death = 'BUG';
       return `kernel BUG: ${e.where}\n`;
     }
     throw e;
