@@ -7,6 +7,7 @@
  */
 import type { GuestSystem } from '../kernel/system.js';
 import { pageReserved, pageZone } from '../kernel/mm/page_alloc.js';
+import { busyPieces } from '../kernel/mm/page_isolation.js';
 import { PAGES_PER_SECTION } from '../kernel/mm/mmzone.js';
 import { ZONE_MOVABLE } from '../kernel/mm/zone.js';
 import { allocationTable } from './workload-cmd.js';
@@ -71,9 +72,6 @@ function ownerOf(system: GuestSystem, pfn: number): { owner: string; fix: string
 export function blockersIn(system: GuestSystem, start: number, end: number, limit = 4): Blocker[] {
   const k = system.kernel;
   const zone = pageZone(k, start);
-  const free = zone ? zone.free.piecesIn(start, end) : [];
-  const fake = k.fakeOffline.extentCount ? k.fakeOffline.piecesIn(start, end) : [];
-  const gone = free.concat(fake).sort((a, b) => a[0] - b[0]);
   const out = new Map<string, Blocker>();
   const scan = (s: number, e: number): void => {
     for (let pfn = s; pfn < e; pfn++) {
@@ -92,12 +90,7 @@ export function blockersIn(system: GuestSystem, start: number, end: number, limi
         });
     }
   };
-  let pfn = start;
-  for (const [s, e] of gone) {
-    if (s > pfn) scan(pfn, Math.min(s, end));
-    pfn = Math.max(pfn, e);
-  }
-  if (pfn < end) scan(pfn, end);
+  for (const [s, e] of busyPieces(k, zone, start, end)) scan(s, e);
   return [...out.values()];
 }
 

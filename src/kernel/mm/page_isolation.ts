@@ -29,27 +29,40 @@ export function startIsolatePageRange(k: Kernel, startPfn: number, endPfn: numbe
   return firstUnisolatable(k, startPfn + pb, endPfn - pb);
 }
 
+/**
+ * The parts of [startPfn, endPfn) that are neither free in the buddy allocator nor held
+ * fake-offline by a driver: what isolation has to look at page by page.
+ */
+export function busyPieces(
+  k: Kernel,
+  zone: Zone | undefined,
+  startPfn: number,
+  endPfn: number,
+): Array<[number, number]> {
+  const free = zone ? zone.free.piecesIn(startPfn, endPfn) : [];
+  const gone =
+    k.fakeOffline.extentCount === 0
+      ? free
+      : free.concat(k.fakeOffline.piecesIn(startPfn, endPfn)).sort((a, b) => a[0] - b[0]);
+  const busy: Array<[number, number]> = [];
+  let pfn = startPfn;
+  for (const [s, e] of gone) {
+    if (s > pfn) busy.push([pfn, Math.min(s, endPfn)]);
+    pfn = Math.max(pfn, e);
+  }
+  if (pfn < endPfn) busy.push([pfn, endPfn]);
+  return busy;
+}
+
 function firstUnisolatable(k: Kernel, startPfn: number, endPfn: number): number | undefined {
   if (startPfn >= endPfn) return undefined;
   const zone = pageZone(k, startPfn);
   if (!zone) return startPfn;
   // Free pages and pages a driver holds "fake offline" (virtio-mem) may leave; anything else must be movable.
-  const free = zone.free.piecesIn(startPfn, endPfn);
-  const gone =
-    k.fakeOffline.extentCount === 0
-      ? free
-      : free.concat(k.fakeOffline.piecesIn(startPfn, endPfn)).sort((a, b) => a[0] - b[0]);
-  // The common case: the whole range is free.
-  if (gone.length === 1 && gone[0]![0] <= startPfn && gone[0]![1] >= endPfn) return undefined;
-  let pfn = startPfn;
-  for (const [s, e] of gone) {
-    if (s > pfn) {
-      const bad = k.workload.firstUnmovable(pfn, s);
-      if (bad !== undefined) return bad;
-    }
-    pfn = Math.max(pfn, e);
+  for (const [s, e] of busyPieces(k, zone, startPfn, endPfn)) {
+    const bad = k.workload.firstUnmovable(s, e);
+    if (bad !== undefined) return bad;
   }
-  if (pfn < endPfn) return k.workload.firstUnmovable(pfn, endPfn);
   return undefined;
 }
 
