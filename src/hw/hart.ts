@@ -18,9 +18,11 @@ import {
   leafAllows,
   modeVpn,
   pageFaultCode,
+  walkFromInto,
   walkInto,
 } from './mmu.js';
 import { Tlb, type TlbOptions } from './tlb.js';
+import { PageWalkCache } from './walk_cache.js';
 
 export interface HartOptions {
   tlb?: TlbOptions;
@@ -95,9 +97,17 @@ export class Hart {
     this.cfg.setStatus(change);
   }
 
+  /**
+   * A page-walk cache of non-leaf entries, off by default (the recordings'
+   * QEMU has none); the concurrency explorer turns it on for the other harts.
+   */
+  walkCache: PageWalkCache | undefined = undefined;
+
   /** sfence.vma on this hart (see Tlb.sfenceVma for the operand cases). */
   sfenceVma(vpn?: number, asid?: number): void {
     this.tlb.sfenceVma(vpn, asid);
+    // Only a fence without an address must drop cached non-leaf entries.
+    if (vpn === undefined) this.walkCache?.flush();
   }
 
   /**
@@ -162,7 +172,17 @@ export class Hart {
     }
     tlb.misses++;
     const rec = this.lastWalk;
-    const ok = walkInto(rec, this.mem, this.cfg, vpn, access);
+    const wc = this.walkCache;
+    let ok: boolean;
+    if (wc === undefined) ok = walkInto(rec, this.mem, this.cfg, vpn, access);
+    else {
+      const from = wc.lookup(vpn, this.cfg.mode);
+      if (from) wc.hits++;
+      ok = from
+        ? walkFromInto(rec, this.mem, this.cfg, from.tablePpn, from.level, vpn, access)
+        : walkInto(rec, this.mem, this.cfg, vpn, access);
+      wc.fill(rec, this.cfg.mode, from ? from.level : this.cfg.mode.levels - 1);
+    }
     this.lastLevel = rec.level;
     if (!ok) return -rec.cause;
     tlb.fill(vpn, asid, rec, this.cfg.mode, this.cfg.rootPpn);

@@ -473,7 +473,24 @@ export function walkInto(
   vpn: number,
   access: AccessType,
 ): boolean {
-  return walkCore(out, mem, cfg.mode, leafContext(access, cfg), cfg.rootPpn, vpn, access);
+  return walkCore(out, mem, cfg.mode, leafContext(access, cfg), cfg.rootPpn, vpn, access, cfg.mode.levels - 1);
+}
+
+/**
+ * The walk from a table below the root, as a page-walk cache that kept the
+ * pointer to `tablePpn` (a table of `level`) lets the hardware start it.
+ * `out.depth` counts from the root as if the levels above had been read.
+ */
+export function walkFromInto(
+  out: WalkRecord,
+  mem: PhysMem,
+  cfg: WalkConfig,
+  tablePpn: number,
+  level: number,
+  vpn: number,
+  access: AccessType,
+): boolean {
+  return walkCore(out, mem, cfg.mode, leafContext(access, cfg), tablePpn, vpn, access, level);
 }
 
 /**
@@ -490,7 +507,7 @@ export function findLeafInto(
   vpn: number,
   access: AccessType,
 ): boolean {
-  return walkCore(out, mem, mode, STRUCTURAL_CONTEXT, rootPpn, vpn, access);
+  return walkCore(out, mem, mode, STRUCTURAL_CONTEXT, rootPpn, vpn, access, mode.levels - 1);
 }
 
 /** One loop for both entry points, kept in a single function so the hot path is one call. */
@@ -503,6 +520,8 @@ function walkCore(
   rootPpn: number,
   vpn: number,
   access: AccessType,
+  /** The level of the table `rootPpn` names: the root's, or lower when a walk cache supplied it. */
+  startLevel: number,
 ): boolean {
   const levels = mode.levels;
   if (!(vpn >= 0 && vpn < vpnLimit(levels))) {
@@ -523,7 +542,7 @@ function walkCore(
   out.vpn = vpn;
   const top = levels - 1;
   let tablePpn = rootPpn;
-  let level = top;
+  let level = startLevel;
   let pathBits = 0; // OR of every entry's low half, for the effective G bit
   let lo = 0;
   let hi = 0;

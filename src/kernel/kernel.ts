@@ -11,6 +11,8 @@ import type { KernelCmdline, MemmapMode, OnlineType, OnlinePolicy } from './kern
 import type { KernelLayout } from './arch/riscv/layout.js';
 import type { ArchOps } from './arch/arch_ops.js';
 import { newPgtableStats, type PgtableStats } from './pgtable_stats.js';
+import { KernelLocks } from './locking/lock.js';
+import type { Scheduler } from './sched/sched.js';
 
 export type { PgtableStats };
 import { Memblock } from './mm/memblock.js';
@@ -20,6 +22,7 @@ import { PfnExtents } from './mm/pfn_extents.js';
 import { Resource } from './kernel/resource.js';
 import { Printk } from './kernel/printk.js';
 import { Workload } from './mm/workload.js';
+import { VmapAreas } from './mm/vmalloc.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
 import type { MemoryGroup } from './mm/memory_hotplug.js';
@@ -84,6 +87,8 @@ export class Kernel {
   readonly memoryGroups = new Map<number, MemoryGroup>();
   readonly params: HotplugParams;
   readonly workload = new Workload();
+  /** vmalloc's areas. */
+  readonly vmap = new VmapAreas();
   pt!: KernelPageTables;
   /** totalram_pages(): MemTotal / 4 KiB. */
   totalramPages = 0;
@@ -100,6 +105,10 @@ export class Kernel {
   onlinePageCallback: ((pfn: number, nrPages: number) => Array<[number, number]>) | undefined;
   /** Pages a driver took out of the buddy to unplug them ("fake offline"); offlining may skip them. */
   readonly fakeOffline = new PfnExtents();
+  /** The locks concurrent kernel paths order themselves with. */
+  readonly locks = new KernelLocks();
+  /** The concurrency explorer's scheduler; undefined in a normal run (every operation runs alone). */
+  sched: Scheduler | undefined = undefined;
   /** Why the last offline failed (the kernel's pr_debug text). */
   lastOfflineFailure = '';
 
@@ -138,12 +147,20 @@ export class Kernel {
   /** Pages freed as page-table pages that never were page tables (x86's confusion on a partial PUD leaf). */
   readonly bogusTableFrees: number[] = [];
 
+  /** Installs (or removes) the explorer's scheduler, for the kernel and its page-table writer. */
+  setScheduler(s: Scheduler | undefined): void {
+    this.sched = s;
+    this.pt.sched = s;
+  }
+
   flushTlbAll(): void {
+    this.sched?.point({ kind: 'tlb-flush', text: 'flush_tlb_all()' });
     this.stats.flushAll++;
     this.machine.flushTlbAll();
   }
 
   flushTlbKernelRange(startVpn: number, endVpn: number): void {
+    this.sched?.point({ kind: 'tlb-flush', text: 'flush_tlb_kernel_range()' });
     this.stats.flushRange++;
     this.machine.flushTlbRange(startVpn, endVpn);
   }

@@ -16,7 +16,7 @@ import {
   validZonesShow,
   type MemoryBlock,
 } from '../drivers/base/memory.js';
-import { kernelPageTables } from '../arch/riscv/ptdump.js';
+import { ptdumpShow } from '../arch/riscv/ptdump.js';
 import { HotplugOracle } from '../drivers/oracle/hotplug_oracle.js';
 import { ZONE_MOVABLE, ZONE_NORMAL } from '../mm/zone.js';
 
@@ -165,7 +165,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       kernel: staticDir({
         debug: staticDir({
           hotplug_oracle: staticDir(oracleDir),
-          kernel_page_tables: file(() => kernelPageTables(k.pt, k.layout), undefined, 'debugfs'),
+          kernel_page_tables: file(() => ptdumpShow(k), undefined, 'debugfs'),
         }),
       }),
       module: staticDir({

@@ -33,6 +33,7 @@ import {
 } from '../drivers/base/memory.js';
 import type { OnlineType } from '../kernel/cmdline.js';
 import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
+import { withDeviceHotplug, withMemHotplug } from '../locking/hotplug_locks.js';
 import {
   isolateFreePages,
   migrateMovablePages,
@@ -507,6 +508,19 @@ export function addMemoryResource(
     group = g;
     nid = g.nid;
   }
+  return withMemHotplug(k, () => addMemoryResourceLocked(k, nid, res, mhpFlags, group));
+}
+
+/** The part of add_memory_resource() between mem_hotplug_begin() and mem_hotplug_done(). */
+function addMemoryResourceLocked(
+  k: Kernel,
+  nid: number,
+  res: Resource,
+  mhpFlags: number,
+  group: MemoryGroup | undefined,
+): number {
+  const start = res.start;
+  const size = res.end - res.start + 1n;
   if (nid !== 0) {
     k.log.warn(`WARNING: node ${nid} was absent from the node_possible_map`);
     return -EINVAL;
@@ -609,7 +623,7 @@ function __addMemory(
 
 /** add_memory(): 0 or -errno. */
 export function addMemory(k: Kernel, nid: number, start: bigint, size: bigint, mhpFlags: number): number {
-  return __addMemory(k, nid, start, size, mhpFlags, 'System RAM');
+  return withDeviceHotplug(k, () => __addMemory(k, nid, start, size, mhpFlags, 'System RAM'));
 }
 
 /** add_memory_driver_managed(): the resource is named "System RAM (driver)". 0 or -errno. */
@@ -649,6 +663,13 @@ export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number 
       return -EBUSY;
     }
   }
+  return withMemHotplug(k, () => tryRemoveMemoryLocked(k, start, size, blocks));
+}
+
+/** The part of try_remove_memory() under mem_hotplug_begin(). */
+function tryRemoveMemoryLocked(k: Kernel, start: bigint, size: bigint, blocks: MemoryBlock[]): number {
+  const startPfn = Number(start >> 12n);
+  const nrPages = Number(size >> 12n);
   const veto = k.arch.archPrepareRemoveMemory?.(k, startPfn, nrPages) ?? 0;
   if (veto) return veto;
   const withAltmap = blocks.filter((m) => m.altmap !== undefined).length;
@@ -668,7 +689,7 @@ export function tryRemoveMemory(k: Kernel, start: bigint, size: bigint): number 
 
 /** remove_memory(): 0 or -errno. */
 export function removeMemory(k: Kernel, start: bigint, size: bigint): number {
-  return tryRemoveMemory(k, start, size);
+  return withDeviceHotplug(k, () => tryRemoveMemory(k, start, size));
 }
 
 /**
@@ -679,6 +700,10 @@ export function removeMemory(k: Kernel, start: bigint, size: bigint): number {
 export function offlineAndRemoveMemory(k: Kernel, start: bigint, size: bigint): number {
   const bs = BigInt(memoryBlockSizeBytes());
   if (size % bs !== 0n || start % bs !== 0n || size === 0n) return -EINVAL;
+  return withDeviceHotplug(k, () => offlineAndRemoveMemoryLocked(k, start, size));
+}
+
+function offlineAndRemoveMemoryLocked(k: Kernel, start: bigint, size: bigint): number {
   const startPfn = Number(start >> 12n);
   const nrPages = Number(size >> 12n);
   const blocks = memoryBlocksIn(k, startPfn, nrPages);

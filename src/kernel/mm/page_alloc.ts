@@ -36,6 +36,7 @@ export function allocPages(k: Kernel, order: number, gfp: Gfp = 'kernel'): numbe
  */
 export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: MigrateType): number | undefined {
   if (k.faults?.shouldFailAlloc('page', order)) return undefined;
+  k.sched?.point({ kind: 'page-alloc', text: `alloc_pages(order ${order}, ${mt})` });
   for (const zone of zones) {
     const pfn = zone.free.alloc(order, mt);
     if (pfn !== undefined) {

@@ -9,6 +9,7 @@ import { KernelBug } from '../../errno.js';
 import { PTE_R, PTE_W, PTE_X, PTE_V, pteHi, pteLo, ptePpn } from '../../../hw/pte.js';
 import { LEVEL_PAGES, _PAGE_LEAF, _PAGE_TABLE, tableIndex } from './pgtable.js';
 import { allocPages } from '../../mm/page_alloc.js';
+import { lockAcquire, lockRelease } from '../../locking/hotplug_locks.js';
 
 export interface ProtChange {
   setW?: boolean;
@@ -102,6 +103,24 @@ export function setMemoryProt(k: Kernel, startVa: bigint, endVa: bigint, change:
   const start = Number(startVa >> 12n);
   const end = start + pages;
   const m = masks(change);
+  // __set_memory() holds init_mm's mmap lock for the whole split-and-change; hot-remove does not take it.
+  lockAcquire(k, k.locks.initMmMmap, 'write');
+  try {
+    setMemoryProtLocked(k, start, end, startVa, pages, m);
+  } finally {
+    lockRelease(k, k.locks.initMmMmap, 'write');
+  }
+}
+
+function setMemoryProtLocked(
+  k: Kernel,
+  start: number,
+  end: number,
+  startVa: bigint,
+  pages: number,
+  m: { set: number; clear: number },
+): void {
+  const L = k.layout;
   if (L.isKernelMapping(startVa) || L.isLinearMapping(startVa)) {
     const lmStart = L.isKernelMapping(startVa) ? Number(L.lmAlias(startVa) >> 12n) : start;
     const lmEnd = lmStart + pages;

@@ -9,6 +9,7 @@
  * Virtual addresses are page numbers of the full 64-bit address (va >> 12),
  * which fit a JS number; physical frames are pfns.
  */
+import type { Scheduler } from '../../sched/sched.js';
 import type { PhysMem } from '../../../hw/physmem.js';
 import { newPgtableStats, type PgtableStats } from '../../pgtable_stats.js';
 import { PTES_PER_TABLE } from '../../../hw/paging.js';
@@ -58,6 +59,8 @@ export class KernelPageTables {
    * costs one lookup. A table not counted yet is counted on first use.
    */
   private readonly used = new Map<number, number>();
+  /** The explorer's scheduler: each write and table free is a point where another actor may run. */
+  sched: Scheduler | undefined = undefined;
 
   constructor(
     readonly mem: PhysMem,
@@ -92,6 +95,7 @@ export class KernelPageTables {
   }
 
   write(tablePfn: number, index: number, lo: number, hi: number): void {
+    if (this.sched) this.announceWrite(tablePfn, index, lo, hi);
     this.stats.pteWrites++;
     const n = this.used.get(tablePfn);
     if (n !== undefined) {
@@ -100,6 +104,21 @@ export class KernelPageTables {
       if (was !== is) this.used.set(tablePfn, n + (is ? 1 : -1));
     }
     this.mem.write64(tablePfn, index, lo, hi);
+  }
+
+  private announceWrite(tablePfn: number, index: number, lo: number, hi: number): void {
+    const oldLo = this.readLo(tablePfn, index);
+    const oldHi = this.readHi(tablePfn, index);
+    this.sched!.point({
+      kind: 'pte-write',
+      text: `write entry ${index} of table pfn 0x${tablePfn.toString(16)}`,
+      pte: { table: tablePfn, index, oldLo, oldHi, lo, hi },
+    });
+  }
+
+  /** A walker about to read a table page (a scheduling point for the explorer, nothing otherwise). */
+  readTable(tablePfn: number): void {
+    this.sched?.point({ kind: 'pt-read', text: `read table pfn 0x${tablePfn.toString(16)}`, table: tablePfn });
   }
 
   clear(tablePfn: number, index: number): void {
@@ -137,6 +156,7 @@ export class KernelPageTables {
 
   /** A page stops being a page table (it is being freed). */
   releaseTable(pfn: number): void {
+    this.sched?.point({ kind: 'pt-free', text: `free page table pfn 0x${pfn.toString(16)}`, table: pfn });
     this.stats.tablesFreed++;
     this.tablePages.delete(pfn);
     this.used.delete(pfn);
@@ -233,6 +253,8 @@ export class KernelPageTables {
   }
 
   private walkTable(table: number, level: number, start: number, end: number, v: PageTableVisitor): void {
+    // A reader (ptdump) may be preempted before it reads each table page.
+    if (this.sched && table !== this.rootPfn) this.readTable(table);
     const span = LEVEL_PAGES[level]!;
     let vpn = start;
     while (vpn < end) {

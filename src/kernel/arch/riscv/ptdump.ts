@@ -8,6 +8,8 @@
 import { PTE_FLAGS_MASK, ptePpn } from '../../../hw/pte.js';
 import type { KernelLayout } from './layout.js';
 import type { KernelPageTables } from './pgtable.js';
+import type { Kernel } from '../../kernel.js';
+import { getOnlineMems, putOnlineMems } from '../../locking/hotplug_locks.js';
 
 interface Marker {
   vpn: number;
@@ -122,4 +124,19 @@ export function kernelPageTables(pt: KernelPageTables, layout: KernelLayout): st
   // note_page_flush: level -1 forces the last run out; address 0 passes no marker.
   notePage(0, -1, 0, 0);
   return out.join('\n') + '\n';
+}
+
+/**
+ * ptdump_show() for kernel_page_tables: the walk runs under get_online_mems(), so memory cannot
+ * be added or removed (and page-table pages freed) under it. `withoutHotplugLock` walks without
+ * it, as before that lock was added, for the concurrency explorer's ptdump-remove scenario.
+ */
+export function ptdumpShow(k: Kernel, withoutHotplugLock = false): string {
+  if (withoutHotplugLock) return kernelPageTables(k.pt, k.layout);
+  getOnlineMems(k);
+  try {
+    return kernelPageTables(k.pt, k.layout);
+  } finally {
+    putOnlineMems(k);
+  }
 }

@@ -9,6 +9,7 @@ import { kstrtobool } from '../../lib/kstrtox.js';
 import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/mmzone.js';
 import type { Zone } from '../../mm/zone.js';
 import type { VmemAltmap } from '../../mm/sparse_vmemmap.js';
+import { withDeviceHotplug, withMemHotplug } from '../../locking/hotplug_locks.js';
 import {
   adjustPresentPageCount,
   offlinePages,
@@ -167,7 +168,9 @@ function memoryBlockChangeState(
 ): number {
   if (mem.state !== from) return -EINVAL;
   if (to === 'offline') mem.state = 'going-offline';
-  const ret = to === 'online' ? memoryBlockOnline(k, mem) : memoryBlockOffline(k, mem);
+  const ret = withMemHotplug(k, () =>
+    to === 'online' ? memoryBlockOnline(k, mem) : memoryBlockOffline(k, mem),
+  );
   mem.state = ret ? from : to;
   return ret;
 }
@@ -211,6 +214,11 @@ export function onlineTypeFromStr(buf: string): OnlineType | undefined {
 
 /** state_store(): 0 or -errno. */
 export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): number {
+  // lock_device_hotplug_sysfs() around the state change.
+  return withDeviceHotplug(k, () => stateStoreLocked(k, mem, buf));
+}
+
+function stateStoreLocked(k: Kernel, mem: MemoryBlock, buf: string): number {
   const type = onlineTypeFromStr(buf);
   if (type === undefined) return -EINVAL;
   let ret: number;
@@ -229,7 +237,7 @@ export function stateStore(k: Kernel, mem: MemoryBlock, buf: string): number {
 export function onlineStore(k: Kernel, mem: MemoryBlock, buf: string): number {
   const val = kstrtobool(buf);
   if (val === undefined) return -EINVAL;
-  const ret = val ? deviceOnline(k, mem) : deviceOffline(k, mem);
+  const ret = withDeviceHotplug(k, () => (val ? deviceOnline(k, mem) : deviceOffline(k, mem)));
   return ret < 0 ? ret : 0;
 }
 

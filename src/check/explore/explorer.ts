@@ -1,0 +1,144 @@
+/**
+ * `riscv-hotplug explore`: every interleaving of a scenario's actors with at
+ * most N preemptions (iterative context bounding: a preemption is a switch
+ * away from an actor that could have gone on; switches after an actor ends
+ * or waits are free), invariants after every step.
+ *
+ * Each interleaving is a replay from the scenario's starting state (a fresh
+ * world), so the search keeps no kernel state of its own: after a run, every
+ * decision past the replayed prefix is branched on each alternative the
+ * bound allows. That enumerates each schedule once.
+ */
+import type { ArchOps } from '../../kernel/arch/arch_ops.js';
+import { checkInvariants } from '../invariants.js';
+import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
+import type { ExploreViolation } from './actor.js';
+import { Runtime, type RunChecks, type RunResult } from './runtime.js';
+import { buildActors, compileOp, machineOf, ScenarioError, vmallocToPfn, type ScenarioSpec } from './scenario.js';
+import { World } from './world.js';
+
+export interface ExploreOptions {
+  arch: ArchOps;
+  preemptions: number;
+  /** Stop after this many interleavings (the result says the search was cut short). */
+  limit?: number;
+}
+
+export interface ExploreResult {
+  scenario: string;
+  strategy: string;
+  preemptions: number;
+  interleavings: number;
+  distinctStates: number;
+  pruned: number;
+  complete: boolean;
+  /** The shortest violating interleaving found, with its schedule for --replay. */
+  violation?: { schedule: string[]; run: RunResult };
+}
+
+/** Builds the world for one run: boot, setup commands, then the actors. */
+export function prepare(spec: ScenarioSpec, arch: ArchOps): World {
+  const w = new World(machineOf(spec), arch);
+  for (const cmd of spec.setup ?? []) {
+    const ret = compileOp(w, cmd)();
+    if (ret < 0) throw new ScenarioError(`setup command '${cmd}' failed with ${ret}`);
+  }
+  return w;
+}
+
+function checksFor(w: World): RunChecks {
+  const k = w.k;
+  const isTable = (pfn: number): boolean =>
+    pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.processTables.has(pfn);
+  return {
+    step() {
+      const v = w.pending;
+      w.pending = undefined;
+      return v;
+    },
+    point(actor, p) {
+      if (p.kind === 'pt-free' && p.table !== undefined) w.freedTables.push(p.table);
+      if (p.kind === 'pt-read' && p.table !== undefined && !isTable(p.table))
+        return {
+          invariant: 'walk-only-live-tables',
+          detail: `${actor} reads pfn 0x${p.table.toString(16)} as a page table, but it was freed`,
+        };
+      return undefined;
+    },
+    end() {
+      const vs = checkInvariants(w.g, 'explore');
+      if (vs.length > 0) return { invariant: vs[0]!.invariant, detail: `${vs[0]!.address}: ${vs[0]!.detail}` };
+      for (const [name, a] of w.vmAreas) {
+        for (let i = 0; i < a.pages; i++) {
+          if (vmallocToPfn(k, a.startVpn + i) !== a.pfns[i])
+            return {
+              invariant: 'vmalloc-mapping-intact',
+              detail: `page ${i} of vmalloc area ${name} (va 0x${(BigInt(a.startVpn + i) << 12n).toString(16)}) lost its mapping`,
+            };
+        }
+      }
+      for (const h of w.g.board.harts) {
+        const stale = h.tlb.staleEntries(k.mem);
+        if (stale.length > 0)
+          return {
+            invariant: 'tlb-coherent',
+            detail: `hart ${h.id} still caches va 0x${(BigInt(stale[0]!.vpn) << 12n).toString(16)} (${stale[0]!.reason}) after every actor finished`,
+          };
+        for (const e of h.walkCache?.entries() ?? []) {
+          if (!isTable(e.tablePpn))
+            return {
+              invariant: 'walk-cache-coherent',
+              detail: `hart ${h.id}'s walk cache still points at pfn 0x${e.tablePpn.toString(16)} for va 0x${(BigInt(e.vpn) << 12n).toString(16)} (${LEVEL_PAGES[e.level + 1]! * 4} KiB), which is no page table any more`,
+            };
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/** One interleaving: `schedule` then no further preemption. */
+export function runSchedule(spec: ScenarioSpec, arch: ArchOps, schedule: readonly string[]): RunResult {
+  const w = prepare(spec, arch);
+  return new Runtime(w.k, buildActors(w, spec), schedule, checksFor(w)).run();
+}
+
+export function explore(spec: ScenarioSpec, opts: ExploreOptions): ExploreResult {
+  const states = new Set<string>();
+  const work: string[][] = [[]];
+  let interleavings = 0;
+  let pruned = 0;
+  let best: ExploreResult['violation'];
+  const limit = opts.limit ?? Infinity;
+  while (work.length > 0 && interleavings < limit) {
+    const prefix = work.pop()!;
+    const run = runSchedule(spec, opts.arch, prefix);
+    interleavings++;
+    if (run.pruned) pruned++;
+    for (const s of run.states) states.add(s);
+    const schedule = run.decisions.map((d) => d.chosen);
+    if (run.violation && (!best || run.timeline.length < best.run.timeline.length)) best = { schedule, run };
+    // Branch on every decision past the prefix; alternatives pushed in reverse keep DFS order.
+    for (let i = run.decisions.length - 1; i >= prefix.length; i--) {
+      const d = run.decisions[i]!;
+      for (let j = d.options.length - 1; j >= 0; j--) {
+        const alt = d.options[j]!;
+        if (alt === d.chosen) continue;
+        const cost = d.preemptions + (d.current !== undefined && alt !== d.current ? 1 : 0);
+        if (cost > opts.preemptions) continue;
+        work.push([...schedule.slice(0, i), alt]);
+      }
+    }
+  }
+  const result: ExploreResult = {
+    scenario: spec.name,
+    strategy: opts.arch.name,
+    preemptions: opts.preemptions,
+    interleavings,
+    distinctStates: states.size,
+    pruned,
+    complete: work.length === 0,
+  };
+  if (best) result.violation = best;
+  return result;
+}

@@ -1,0 +1,49 @@
+/**
+ * A scenario's machine and what its actors share: the booted guest, the
+ * processes created by pgd_alloc, the vmalloc areas by name, and the
+ * violation a hart step found (the runtime's step check reports it).
+ */
+import { GuestSystem } from '../../kernel/system.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { ArchOps } from '../../kernel/arch/arch_ops.js';
+import type { VmArea } from '../../kernel/mm/vmalloc.js';
+import { PageWalkCache } from '../../hw/walk_cache.js';
+import type { ExploreViolation } from './actor.js';
+
+export interface MachineSpec {
+  /** -m, in bytes. */
+  ramBytes: bigint;
+  /** -append. */
+  append: string;
+  /** -smp: one hart per CPU the scenario's actors name. */
+  smp: number;
+}
+
+export class World {
+  readonly g: GuestSystem;
+  /** Processes by name: the pfn of their PGD. */
+  readonly procs = new Map<string, number>();
+  readonly vmAreas = new Map<string, VmArea>();
+  /** Set by a hart step that saw a wrong translation; reported after the step. */
+  pending: ExploreViolation | undefined = undefined;
+  /** Page-table pages the kernel freed during the run, in order. */
+  readonly freedTables: number[] = [];
+  /** Page-table pages of processes (their PGDs), which readers may walk besides the kernel's. */
+  readonly processTables = new Set<number>();
+
+  constructor(machine: MachineSpec, arch: ArchOps) {
+    this.g = new GuestSystem({
+      ramBytes: machine.ramBytes,
+      smp: machine.smp,
+      append: machine.append,
+      initrdSize: 0,
+      arch,
+    });
+    // The other harts keep non-leaf entries, as the privileged spec allows.
+    for (const h of this.g.board.harts) h.walkCache = new PageWalkCache();
+  }
+
+  get k(): Kernel {
+    return this.g.kernel;
+  }
+}
