@@ -8,12 +8,12 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
   {
     name: 'pgd-sync',
     summary:
-      'A process created before a hot-add touches the new memory through its own page tables (Sv39: one PGD entry per GiB of linear map).',
+      'A process created before or during a hot-add touches the new memory through its own page tables (Sv39: one PGD entry per GiB of linear map).',
     machine: { memory: '2G', append: 'no4lvl', smp: 2 },
-    setup: ['pgd_alloc p1'],
     actors: [
       { name: 'hotplug', cpu: 0, op: 'add_memory 0x100000000 128M; online 0x100000000 128M' },
-      { name: 'hart1', cpu: 1, hart: ['load linear:0x100000000 via p1'] },
+      { name: 'fork', cpu: 1, op: 'pgd_alloc p1' },
+      { name: 'hart1', cpu: 1, hart: ['load linear:0x100000000 via p1', 'store linear:0x100000000 via p1'] },
     ],
   },
   {
@@ -68,6 +68,17 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
     actors: [
       { name: 'remove', cpu: 0, op: 'remove_memory 0x100000000 128M' },
       { name: 'ptdump', cpu: 1, op: 'ptdump_nolock' },
+    ],
+  },
+  {
+    name: 'kpageflags-remove',
+    summary:
+      'A /proc/kpageflags read (pfn_to_online_page, then the struct page) while the same memory is offlined and removed.',
+    machine: { memory: '2G', append: 'no5lvl', smp: 2 },
+    setup: ['add_memory 0x100000000 128M', 'online 0x100000000 128M'],
+    actors: [
+      { name: 'remove', cpu: 0, op: 'offline_and_remove_memory 0x100000000 128M' },
+      { name: 'reader', cpu: 1, op: 'kpageflags 0x100000000' },
     ],
   },
   {

@@ -12,7 +12,6 @@
 import type { ArchOps } from '../../kernel/arch/arch_ops.js';
 import { checkInvariants } from '../invariants.js';
 import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
-import type { ExploreViolation } from './actor.js';
 import { Runtime, type RunChecks, type RunResult } from './runtime.js';
 import { buildActors, compileOp, machineOf, ScenarioError, vmallocToPfn, type ScenarioSpec } from './scenario.js';
 import { World } from './world.js';
@@ -22,18 +21,14 @@ export interface ExploreOptions {
   preemptions: number;
   /** Stop after this many interleavings (the result says the search was cut short). */
   limit?: number;
+  /** Called with every run (tests, progress). */
+  onRun?: (run: RunResult) => void;
 }
 
-export interface ExploreResult {
+export interface ExploreResult extends SearchResult {
   scenario: string;
   strategy: string;
   preemptions: number;
-  interleavings: number;
-  distinctStates: number;
-  pruned: number;
-  complete: boolean;
-  /** The shortest violating interleaving found, with its schedule for --replay. */
-  violation?: { schedule: string[]; run: RunResult };
 }
 
 /** Builds the world for one run: boot, setup commands, then the actors. */
@@ -51,6 +46,7 @@ function checksFor(w: World): RunChecks {
   const isTable = (pfn: number): boolean =>
     pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.processTables.has(pfn);
   return {
+    notes: () => [...w.notes],
     step() {
       const v = w.pending;
       w.pending = undefined;
@@ -103,42 +99,71 @@ export function runSchedule(spec: ScenarioSpec, arch: ArchOps, schedule: readonl
   return new Runtime(w.k, buildActors(w, spec), schedule, checksFor(w)).run();
 }
 
-export function explore(spec: ScenarioSpec, opts: ExploreOptions): ExploreResult {
+/** What the bounded search found, whatever the runs are of. */
+export interface SearchResult {
+  interleavings: number;
+  distinctStates: number;
+  pruned: number;
+  complete: boolean;
+  notes: Array<{ note: string; interleavings: number }>;
+  violation?: { schedule: string[]; run: RunResult };
+}
+
+/**
+ * Iterative context bounding by replay: run a schedule prefix (no preemption past it), then
+ * branch every later decision on each alternative within the bound. Each schedule is run once.
+ */
+export function searchInterleavings(
+  runOnce: (schedule: readonly string[]) => RunResult,
+  bound: number,
+  limit = Infinity,
+  onRun?: (run: RunResult) => void,
+): SearchResult {
   const states = new Set<string>();
+  const notes = new Map<string, number>();
   const work: string[][] = [[]];
   let interleavings = 0;
   let pruned = 0;
-  let best: ExploreResult['violation'];
-  const limit = opts.limit ?? Infinity;
+  let best: SearchResult['violation'];
   while (work.length > 0 && interleavings < limit) {
     const prefix = work.pop()!;
-    const run = runSchedule(spec, opts.arch, prefix);
+    const run = runOnce(prefix);
     interleavings++;
+    onRun?.(run);
     if (run.pruned) pruned++;
     for (const s of run.states) states.add(s);
+    for (const n of run.notes) notes.set(n, (notes.get(n) ?? 0) + 1);
     const schedule = run.decisions.map((d) => d.chosen);
     if (run.violation && (!best || run.timeline.length < best.run.timeline.length)) best = { schedule, run };
-    // Branch on every decision past the prefix; alternatives pushed in reverse keep DFS order.
+    // Alternatives pushed in reverse keep the order depth-first.
     for (let i = run.decisions.length - 1; i >= prefix.length; i--) {
       const d = run.decisions[i]!;
       for (let j = d.options.length - 1; j >= 0; j--) {
         const alt = d.options[j]!;
         if (alt === d.chosen) continue;
         const cost = d.preemptions + (d.current !== undefined && alt !== d.current ? 1 : 0);
-        if (cost > opts.preemptions) continue;
+        if (cost > bound) continue;
         work.push([...schedule.slice(0, i), alt]);
       }
     }
   }
-  const result: ExploreResult = {
-    scenario: spec.name,
-    strategy: opts.arch.name,
-    preemptions: opts.preemptions,
+  const result: SearchResult = {
     interleavings,
     distinctStates: states.size,
     pruned,
     complete: work.length === 0,
+    notes: [...notes].map(([note, count]) => ({ note, interleavings: count })),
   };
   if (best) result.violation = best;
   return result;
+}
+
+export function explore(spec: ScenarioSpec, opts: ExploreOptions): ExploreResult {
+  const found = searchInterleavings(
+    (schedule) => runSchedule(spec, opts.arch, schedule),
+    opts.preemptions,
+    opts.limit,
+    opts.onRun,
+  );
+  return { scenario: spec.name, strategy: opts.arch.name, preemptions: opts.preemptions, ...found };
 }

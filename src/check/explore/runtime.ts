@@ -48,6 +48,8 @@ export interface RunResult {
   /** A key of the state after each step (page tables, actors' progress, locks). */
   states: string[];
   preemptions: number;
+  /** The scenario's observations (RunChecks.notes) at the end of the run. */
+  notes: string[];
 }
 
 /** What the scenario checks while a run goes on. */
@@ -58,6 +60,8 @@ export interface RunChecks {
   point?(actor: string, p: SchedPoint): ExploreViolation | undefined;
   /** When every actor is done: the machine's invariants. */
   end(): ExploreViolation | undefined;
+  /** Observations that break no invariant. */
+  notes?(): string[];
 }
 
 class Stop extends Error {
@@ -101,6 +105,7 @@ export class Runtime implements Scheduler {
     pruned: false,
     states: [],
     preemptions: 0,
+    notes: [],
   };
 
   constructor(
@@ -139,6 +144,7 @@ export class Runtime implements Scheduler {
       this.k.setScheduler(undefined);
     }
     this.result.preemptions = this.preemptions;
+    this.result.notes = this.checks.notes?.() ?? [];
     return this.result;
   }
 

@@ -24,6 +24,7 @@ import { vmalloc, vfree, vmallocToPfn } from '../../kernel/mm/vmalloc.js';
 import { setMemoryProt } from '../../kernel/arch/riscv/pageattr.js';
 import { ptdumpShow } from '../../kernel/arch/riscv/ptdump.js';
 import { pgdAlloc } from '../../kernel/mm/pgd.js';
+import { kpageflagsRead } from '../../kernel/fs/proc_page.js';
 import { PTE_A, PTE_D, PTE_R, PTE_V, PTE_W, pteHi, pteLo } from '../../hw/pte.js';
 import type { Actor, StepAnnounce } from './actor.js';
 import type { MachineSpec, World } from './world.js';
@@ -188,12 +189,29 @@ function compileOne(w: World, cmd: string): () => number {
         return 0;
       };
     }
-    case 'set_memory_ro': {
+    case 'set_memory_ro':
+    case 'set_memory_rw':
+    case 'set_memory_x':
+    case 'set_memory_nx': {
       const pa = address(args[0], where);
       const pages = BigInt(args[1] ?? '1');
+      const change = {
+        set_memory_ro: { clearW: true },
+        set_memory_rw: { setW: true },
+        set_memory_x: { setX: true },
+        set_memory_nx: { clearX: true },
+      }[verb];
       return () => {
+        // On the linear alias of pa, as a driver changing one of its pages would.
         const va = k().layout.va(pa);
-        setMemoryProt(k(), va, va + pages * 4096n, { clearW: true });
+        setMemoryProt(k(), va, va + pages * 4096n, change);
+        return 0;
+      };
+    }
+    case 'kpageflags': {
+      const pfn = Number(address(args[0], where) >> 12n);
+      return () => {
+        kpageflagsRead(k(), pfn);
         return 0;
       };
     }
@@ -226,7 +244,7 @@ function compileOne(w: World, cmd: string): () => number {
     }
     default:
       throw new ScenarioError(
-        `${where}: unknown command (add_memory, online, offline, remove_memory, offline_and_remove_memory, vmalloc, vfree, set_memory_ro, ptdump, ptdump_nolock, pgd_alloc, vmap_start_after_memmap)`,
+        `${where}: unknown command (add_memory, online, offline, remove_memory, offline_and_remove_memory, vmalloc, vfree, set_memory_ro/rw/x/nx, kpageflags, ptdump, ptdump_nolock, pgd_alloc, vmap_start_after_memmap)`,
       );
   }
 }
@@ -273,8 +291,10 @@ function hartActor(w: World, a: ActorSpec): Actor {
     const [verb, spec, via, proc] = line.trim().split(/\s+/);
     const where = `actor ${a.name}: '${line}'`;
     if (verb === 'fence') return { verb, line } as const;
-    if (verb !== 'load' && verb !== 'speculate')
-      throw new ScenarioError(`${where}: a hart step is 'load TARGET [via PROC]', 'speculate TARGET' or 'fence'`);
+    if (verb !== 'load' && verb !== 'store' && verb !== 'speculate')
+      throw new ScenarioError(
+        `${where}: a hart step is 'load TARGET [via PROC]', 'store TARGET [via PROC]', 'speculate TARGET' or 'fence'`,
+      );
     if (via !== undefined && (via !== 'via' || !proc)) throw new ScenarioError(`${where}: use 'via PROCESS'`);
     return { verb, line, t: target(w, spec ?? '', where), proc } as const;
   });
@@ -301,9 +321,10 @@ function hartActor(w: World, a: ActorSpec): Actor {
         const va = t.va()!;
         const root = proc === undefined ? w.k.pt.rootPfn : w.procs.get(proc)!;
         hart.satp = { mode: hart.satp.mode, asid: proc === undefined ? 0 : 1, ppn: root };
-        const r = hart.translate(va, 'load');
-        if (s.verb === 'speculate') continue;
+        const r = hart.translate(va, s.verb === 'store' ? 'store' : 'load');
         const want = t.expect();
+        noteStaleWalk(w, a.cpu, hart.lastWalk.ptePfns, hart.lastWalk.depth, r.ok && want !== undefined && r.ppn !== want);
+        if (s.verb === 'speculate') continue;
         if (!r.ok)
           w.pending = {
             invariant: 'kernel-access-translates',
@@ -317,6 +338,20 @@ function hartActor(w: World, a: ActorSpec): Actor {
       }
     },
   };
+}
+
+/**
+ * What a hart's walk shows that no invariant forbids but the report should say: it went through a
+ * page that is no longer a page table (a walk-cache pointer kept past the free), and whether that
+ * produced a translation the kernel never made.
+ */
+function noteStaleWalk(w: World, cpu: number, pfns: Float64Array, depth: number, wrong: boolean): void {
+  for (let i = 1; i < depth; i++) {
+    const pfn = pfns[i]!;
+    if (pfn === 0 || w.k.pt.tablePages.has(pfn) || w.processTables.has(pfn)) continue;
+    w.notes.add(`hart ${cpu} walked through pfn 0x${pfn.toString(16)} after it was freed as a page table`);
+    if (wrong) w.notes.add(`hart ${cpu} cached a translation the kernel never made (from the reused page)`);
+  }
 }
 
 /**

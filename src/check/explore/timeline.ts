@@ -54,6 +54,7 @@ export function formatResult(r: ExploreResult): string {
       (r.pruned ? ` (${r.pruned} not expressible as nested operations, each covered by a later start)` : '') +
       (r.complete ? '' : ' — stopped at the limit, the search is not complete'),
   ];
+  for (const n of r.notes) lines.push(`seen in ${n.interleavings} interleaving${n.interleavings === 1 ? '' : 's'}: ${n.note}`);
   if (!r.violation) {
     lines.push(r.complete ? 'no invariant broken' : 'no invariant broken so far');
     return lines.join('\n') + '\n';

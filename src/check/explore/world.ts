@@ -26,6 +26,8 @@ export class World {
   readonly vmAreas = new Map<string, VmArea>();
   /** Set by a hart step that saw a wrong translation; reported after the step. */
   pending: ExploreViolation | undefined = undefined;
+  /** Things a run saw that break no invariant but belong in the report (counted per interleaving). */
+  readonly notes = new Set<string>();
   /** Page-table pages the kernel freed during the run, in order. */
   readonly freedTables: number[] = [];
   /** Page-table pages of processes (their PGDs), which readers may walk besides the kernel's. */

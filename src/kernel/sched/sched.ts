@@ -9,7 +9,7 @@
  */
 import type { KernelLock, LockMode } from '../locking/lock.js';
 
-export type SchedPointKind = 'pte-write' | 'pt-read' | 'pt-free' | 'page-alloc' | 'tlb-flush';
+export type SchedPointKind = 'pte-write' | 'pt-read' | 'pt-free' | 'page-alloc' | 'tlb-flush' | 'load';
 
 /** A page-table entry about to change: the table page, the index, the old and the new value. */
 export interface PteChange {

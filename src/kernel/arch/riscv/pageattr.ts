@@ -13,6 +13,7 @@ import { lockAcquire, lockRelease } from '../../locking/hotplug_locks.js';
 
 export interface ProtChange {
   setW?: boolean;
+  setX?: boolean;
   clearW?: boolean;
   clearX?: boolean;
 }
@@ -21,6 +22,7 @@ function masks(c: ProtChange): { set: number; clear: number } {
   let set = 0;
   let clear = 0;
   if (c.setW) set |= PTE_R | PTE_W;
+  if (c.setX) set |= PTE_X;
   if (c.clearW) {
     set |= PTE_R;
     clear |= PTE_W;
