@@ -160,7 +160,7 @@ export class Kernel {
   }
 
   flushTlbKernelRange(startVpn: number, endVpn: number): void {
-    this.sched?.point({ kind: 'tlb-flush', text: 'flush_tlb_kernel_range()' });
+    this.sched?.point({ kind: 'tlb-flush', text: 'flush_tlb_kernel_range()', range: true });
     this.stats.flushRange++;
     this.machine.flushTlbRange(startVpn, endVpn);
   }

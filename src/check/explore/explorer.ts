@@ -119,14 +119,18 @@ export function searchInterleavings(
   limit = Infinity,
   onRun?: (run: RunResult) => void,
 ): SearchResult {
-  const states = new Set<string>();
+  const states = new Set<number>();
   const notes = new Map<string, number>();
-  const work: string[][] = [[]];
+  // A branch to try: the first `at` choices of an earlier run's schedule, then `alt`.
+  const work: Array<{ base: readonly string[]; at: number; alt: string | undefined }> = [
+    { base: [], at: 0, alt: undefined },
+  ];
   let interleavings = 0;
   let pruned = 0;
   let best: SearchResult['violation'];
   while (work.length > 0 && interleavings < limit) {
-    const prefix = work.pop()!;
+    const item = work.pop()!;
+    const prefix = item.alt === undefined ? [] : [...item.base.slice(0, item.at), item.alt];
     const run = runOnce(prefix);
     interleavings++;
     onRun?.(run);
@@ -143,7 +147,7 @@ export function searchInterleavings(
         if (alt === d.chosen) continue;
         const cost = d.preemptions + (d.current !== undefined && alt !== d.current ? 1 : 0);
         if (cost > bound) continue;
-        work.push([...schedule.slice(0, i), alt]);
+        work.push({ base: schedule, at: i, alt });
       }
     }
   }

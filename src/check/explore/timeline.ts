@@ -23,14 +23,15 @@ export function formatTimeline(entries: readonly TimelineEntry[]): string[] {
   for (let i = 0; i < entries.length; ) {
     const e = entries[i]!;
     let j = i + 1;
-    while (
-      e.pte &&
-      j < entries.length &&
-      entries[j]!.actor === e.actor &&
-      entries[j]!.pte?.table === e.pte.table &&
-      entries[j]!.pte!.index === entries[j - 1]!.pte!.index + 1
-    )
+    let lastWrite = i;
+    // Range flushes between the writes (arm64 flushes each leaf it clears) stay in the run.
+    while (e.pte && j < entries.length && entries[j]!.actor === e.actor) {
+      const n = entries[j]!;
+      if (n.pte?.table === e.pte.table && n.pte.index > entries[lastWrite]!.pte!.index) lastWrite = j;
+      else if (n.text !== 'flush_tlb_kernel_range()') break;
       j++;
+    }
+    j = lastWrite + 1;
     const locks = e.locks.length ? `  {holds ${e.locks.join(', ')}}` : '';
     const head = `${String(i + 1).padStart(4)}  cpu${e.cpu} ${e.actor.padEnd(width)}  `;
     if (j - i >= 3) {

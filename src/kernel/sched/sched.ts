@@ -28,6 +28,8 @@ export interface SchedPoint {
   pte?: PteChange;
   /** For pt-read and pt-free: the page-table page read or about to be freed. */
   table?: number;
+  /** For tlb-flush: a flush of a range (flush_tlb_kernel_range), not of everything. */
+  range?: boolean;
 }
 
 export interface Scheduler {
