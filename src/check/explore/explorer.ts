@@ -46,7 +46,7 @@ function checksFor(w: World): RunChecks {
   const isTable = (pfn: number): boolean =>
     pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.processTables.has(pfn);
   return {
-    notes: () => [...w.notes],
+    notes: () => [...w.notes, ...sharingNotes(w)],
     step() {
       const v = w.pending;
       w.pending = undefined;
@@ -91,6 +91,29 @@ function checksFor(w: World): RunChecks {
       return undefined;
     },
   };
+}
+
+/**
+ * Whether vmalloc's areas and the struct pages a remove took away go through a common page-table
+ * page below the root, i.e. whether freeing the vmemmap's tables can touch vmalloc's.
+ */
+function sharingNotes(w: World): string[] {
+  const out: string[] = [];
+  const pt = w.k.pt;
+  for (const [name, a] of w.vmAreas) {
+    for (const [s, e] of w.removedMemmaps) {
+      const near = a.startVpn >= e ? e - 1 : s; // the removed memmap page nearest to the area
+      let level = 0;
+      while (level < pt.rootLevel && Math.floor(near / LEVEL_PAGES[level + 1]!) !== Math.floor(a.startVpn / LEVEL_PAGES[level + 1]!))
+        level++;
+      out.push(
+        level >= pt.rootLevel
+          ? `vmalloc area ${name} and the removed struct pages share no page-table page below the PGD`
+          : `vmalloc area ${name} and the removed struct pages share a ${pt.levelName(level)} table (it maps ${(LEVEL_PAGES[level + 1]! * 4) / 1024} MiB)`,
+      );
+    }
+  }
+  return out;
 }
 
 /** One interleaving: `schedule` then no further preemption. */

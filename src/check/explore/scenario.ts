@@ -151,13 +151,19 @@ function compileOne(w: World, cmd: string): () => number {
         return addMemory(k(), 0, s, n, MHP_NONE);
       };
     }
-    case 'remove_memory': {
-      const [s, n] = [address(args[0], where), size(args[1], where)];
-      return () => removeMemory(k(), s, n);
-    }
+    case 'remove_memory':
     case 'offline_and_remove_memory': {
       const [s, n] = [address(args[0], where), size(args[1], where)];
-      return () => offlineAndRemoveMemory(k(), s, n);
+      return () => {
+        const ret = verb === 'remove_memory' ? removeMemory(k(), s, n) : offlineAndRemoveMemory(k(), s, n);
+        const L = k().layout;
+        if (ret === 0)
+          w.removedMemmaps.push([
+            Number(L.pfnToPage(s >> 12n) >> 12n),
+            Number((L.pfnToPage((s + n) >> 12n) + 4095n) >> 12n),
+          ]);
+        return ret;
+      };
     }
     case 'online':
     case 'offline': {

@@ -28,6 +28,8 @@ export class World {
   pending: ExploreViolation | undefined = undefined;
   /** Things a run saw that break no invariant but belong in the report (counted per interleaving). */
   readonly notes = new Set<string>();
+  /** The vmemmap ranges [startVpn, endVpn) of memory a remove command took away. */
+  readonly removedMemmaps: Array<[number, number]> = [];
   /** Page-table pages the kernel freed during the run, in order. */
   readonly freedTables: number[] = [];
   /** Page-table pages of processes (their PGDs), which readers may walk besides the kernel's. */
