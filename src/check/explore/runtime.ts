@@ -100,6 +100,7 @@ export class Runtime implements Scheduler {
   private pteHash = 0;
   private lastWriteTable: number | undefined = undefined;
   private lastWriter: string | undefined = undefined;
+  private halted = false;
   private readonly result: RunResult = {
     decisions: [],
     timeline: [],
@@ -194,7 +195,7 @@ export class Runtime implements Scheduler {
     this.check();
     for (;;) {
       const free = lock.canTake(name, mode);
-      if (!free && this.heldBelow(lock)) throw new Prune();
+      if (!free && this.heldBelow(lock)) throw this.halt(new Prune());
       const opts = this.enabled();
       if (free) opts.unshift(name);
       if (opts.length === 0) {
@@ -213,6 +214,8 @@ export class Runtime implements Scheduler {
   }
 
   release(lock: KernelLock, mode: LockMode): void {
+    // A run that ended unwinds the kernel's stack through its unlocks: they are not steps.
+    if (this.halted) return;
     const name = this.inStep ?? this.stack[this.stack.length - 1]!;
     lock.drop(name, mode);
     if (this.inStep === undefined) this.record(name, `${mode === 'read' ? 'up_read' : 'unlock'}(${lock.name})`);
@@ -308,8 +311,13 @@ export class Runtime implements Scheduler {
     if (e instanceof KernelBug || e instanceof AccessFault) {
       const v = { invariant: 'no-kernel-fault', detail: `${name}: ${e.message}` };
       this.record(name, e.message);
-      return new Stop(v);
+      return this.halt(new Stop(v));
     }
+    return e;
+  }
+
+  private halt<E extends Error>(e: E): E {
+    this.halted = true;
     return e;
   }
 
@@ -321,12 +329,12 @@ export class Runtime implements Scheduler {
   private check(): void {
     this.result.states.push(this.stateKey());
     const v = this.checks.step();
-    if (v) throw new Stop(v);
+    if (v) throw this.halt(new Stop(v));
   }
 
   private stop(name: string, text: string, v: ExploreViolation): never {
     this.record(name, text);
-    throw new Stop(v);
+    throw this.halt(new Stop(v));
   }
 
   private stateKey(): number {
