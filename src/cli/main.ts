@@ -13,6 +13,7 @@ import { runDemo } from './demo.js';
 import { runCompare } from './compare.js';
 import { mountCommand } from './mount.js';
 import { webCommand } from './web.js';
+import { fuzzCommand } from './fuzz.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -21,6 +22,10 @@ usage:
   riscv-hotplug run [OPTIONS] SCRIPT|-
   riscv-hotplug compare [--strategy A,B,...] [OPTIONS] SCRIPT|-
                                     the script under several strategies, side by side
+  riscv-hotplug fuzz [--strategy S] [--seed N] [--sequences N] [--length N] [--shard I/N] [--jobs J]
+                    [--out DIR] [--json] [MACHINE OPTIONS]
+                                    random hot(un)plug sequences, every invariant checked after each
+                                    operation; failures shrunk to scripts for run --check (docs/fuzz.md)
   riscv-hotplug demo                the built-in scenario, explained
   riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
                                     "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
@@ -40,7 +45,7 @@ script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head
   cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
 exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
-  4 --check found a violation, 70 internal error.
+  4 --check found a violation (fuzz: found a failure), 70 internal error.
 `;
 
 function printResult(r: LineResult, json: boolean): void {
@@ -131,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'run') return await runCommand(rest);
     if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'demo') return runDemo(process.stdout);
+    if (cmd === 'fuzz') return await fuzzCommand(rest);
     if (cmd === 'mount') return await mountCommand(rest);
     if (cmd === 'web') return await webCommand(rest, process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {

@@ -102,14 +102,14 @@ export function simplerOps(op: FuzzOp): FuzzOp[] {
   return out;
 }
 
-/** One unit, then half, when smaller than `size` and still a multiple of `unit` (a misaligned size stays misaligned). */
+/**
+ * One unit, half, one unit less: smaller than `size` and still multiples of `unit` (a misaligned
+ * size stays misaligned). With one unit less among them, a minimal size ends where it must.
+ */
 function smallerSizes(size: bigint, unit: bigint): bigint[] {
-  const out: bigint[] = [];
-  if (size % unit !== 0n) return out;
-  if (size > unit) out.push(unit);
-  const half = (size / 2n / unit) * unit;
-  if (half > unit && half < size) out.push(half);
-  return out;
+  if (size % unit !== 0n || size <= unit) return [];
+  const out = new Set([unit, (size / 2n / unit) * unit, size - unit]);
+  return [...out].filter((s) => s >= unit && s < size);
 }
 
 /** Ops as JSON (bigints as hex strings), for --json and the workers' messages. */
