@@ -4,11 +4,13 @@
  * runs them (a shrunk script replays to the same finding).
  *
  * Today it boots per sequence (about 10 ms for 8 GiB). Restoring a snapshot
- * taken after one boot is the planned replacement: only `fuzzMachineFactory`
- * changes.
+ * taken after one boot is the planned replacement: `bootEach` gives way to a
+ * function that restores one guest in place and returns it; the session over
+ * it starts afresh (shell, allocation table, death) either way.
  */
 import type { FuzzMachine, MachineFactory } from '../check/fuzz/machine.js';
 import type { KernelProfile } from '../kernel/profile.js';
+import type { GuestSystem } from '../kernel/system.js';
 import type { MachineOptions } from './options.js';
 import { Session } from './session.js';
 import { allocationTable } from './workload-cmd.js';
@@ -35,6 +37,13 @@ function asFuzzMachine(s: Session): FuzzMachine {
   };
 }
 
+/** A guest booted from the spec, on every call. */
+function bootEach(spec: FuzzMachineSpec): () => GuestSystem {
+  return () => new Session(spec.machine, spec.initrdSize, spec.profile).system;
+}
+
 export function fuzzMachineFactory(spec: FuzzMachineSpec): MachineFactory {
-  return () => asFuzzMachine(new Session(spec.machine, spec.initrdSize, spec.profile));
+  // The one line to change for snapshots: a function that restores one booted guest in place instead.
+  const fresh = bootEach(spec);
+  return () => asFuzzMachine(new Session(spec.machine, spec.initrdSize, spec.profile, fresh()));
 }
