@@ -203,7 +203,7 @@ class Progress {
           'fuzz [{bar}] {value}/{total} sequences | {ops} ops | {failing} failing | {rate} ops/s | {phase}',
         barsize: 24,
         fps: 5,
-        hideCursor: true,
+        hideCursor: false, // an interrupted campaign must not leave the terminal without a cursor
         clearOnComplete: true,
       },
       cliProgress.Presets.shades_classic,
