@@ -96,7 +96,7 @@ export function parseFuzzArgs(argv: string[]): FuzzOptions {
         o.seed = count(a, argv[++i], 0, MAX_SEED);
         break;
       case '--sequences':
-        o.sequences = count(a, argv[++i], 1, 1e9);
+        o.sequences = count(a, argv[++i], 1, 10_000_000);
         break;
       case '--length':
         o.length = count(a, argv[++i], 1, 10_000);
