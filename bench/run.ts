@@ -2,13 +2,14 @@
  * `npm run bench`: every benchmark, each printing `BENCH <name> <value> <unit>`
  * lines. Targets (2-core machine): mmu-walk >= 30 M walks/s,
  * physmem-bytes-per-frame <= 4608 B, boot-64g-sv57 <= 50 ms,
- * hotplug-1t-{sv48,sv57} <= 20 ms with <= 64 MiB extra heap;
+ * hotplug-1t-{sv48,sv57} <= 20 ms with <= 64 MiB extra heap, fuzz-checked-ops >= 5000 ops/s;
  * explore-interleavings (pgd-sync, 2 preemptions) is reported, no target.
  */
 import { run as mmuWalk } from './mmu-walk.js';
 import { run as physmem } from './physmem.js';
 import { run as hotplug } from './hotplug.js';
 import { run as exploreBench } from './explore.js';
+import { run as fuzz } from './fuzz.js';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     ['physmem', physmem],
     ['hotplug', hotplug],
     ['explore', exploreBench],
+    ['fuzz', fuzz],
   ];
   for (const [name, fn] of all) {
     if (only && only !== name) continue;

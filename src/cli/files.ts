@@ -42,7 +42,7 @@ export function openSession(machine: MachineOptions): Session {
 }
 
 /** -kernel naming a profile file rather than a built-in profile: its parsed contents. */
-function kernelProfileFile(kernel: string | undefined): KernelProfile | undefined {
+export function kernelProfileFile(kernel: string | undefined): KernelProfile | undefined {
   if (kernel === undefined || KERNEL_PROFILES[kernel]) return undefined;
   let text: string;
   try {

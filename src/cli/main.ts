@@ -14,6 +14,7 @@ import { runCompare } from './compare.js';
 import { mountCommand } from './mount.js';
 import { webCommand } from './web.js';
 import { runExplore } from './explore.js';
+import { fuzzCommand } from './fuzz.js';
 
 const HELP = `riscv-hotplug: Linux 6.12 memory hot(un)plug on a RISC-V QEMU virt machine, modelled bit-exactly
 
@@ -25,6 +26,10 @@ usage:
   riscv-hotplug explore NAME|FILE [--strategy S] [--preemptions N] [--json] [--save FILE]
                                     every interleaving of a concurrency scenario within N preemptions;
                                     --list names the built-in scenarios, --replay FILE replays one
+  riscv-hotplug fuzz [--strategy S] [--seed N] [--sequences N] [--length N] [--shard I/N] [--jobs J]
+                    [--out DIR] [--json] [MACHINE OPTIONS]
+                                    random hot(un)plug sequences, every invariant checked after each
+                                    operation; failures shrunk to scripts for run --check (docs/fuzz.md)
   riscv-hotplug demo                the built-in scenario, explained
   riscv-hotplug mount DIR [OPTIONS] the guest's /sys and /proc live under DIR (FUSE), for real tools;
                                     "(qemu) CMD" lines on standard input, Ctrl-C or quit unmounts
@@ -44,7 +49,8 @@ script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head
   cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
 exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
-  4 --check (or explore) found a violation, 5 explore stopped at --limit, 70 internal error.
+  4 --check or explore found a violation (fuzz: found a failure), 5 explore stopped at --limit,
+  70 internal error.
 `;
 
 function printResult(r: LineResult, json: boolean): void {
@@ -136,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'compare') return runCompare(rest);
     if (cmd === 'explore') return runExplore(rest, (s) => process.stdout.write(s));
     if (cmd === 'demo') return runDemo(process.stdout);
+    if (cmd === 'fuzz') return await fuzzCommand(rest);
     if (cmd === 'mount') return await mountCommand(rest);
     if (cmd === 'web') return await webCommand(rest, process.stdout);
     if (cmd === undefined || cmd.startsWith('-')) {

@@ -16,7 +16,7 @@ import { newShellState, runShell, type ShellState } from './shell.js';
 import { UsageError, type MachineOptions } from './options.js';
 import { KERNEL_PROFILES, type KernelProfile } from '../kernel/profile.js';
 import { bootFault, deviceWindowNotes, resolveMachine } from './machine-check.js';
-import { workloadCommands } from './workload-cmd.js';
+import { forgetAllocations, workloadCommands } from './workload-cmd.js';
 import { ptwalkCommand } from './ptwalk-cmd.js';
 import { explainOffline, explainVirtioMem, parseOfflineFailure } from './explain.js';
 import type { CommandFn } from './shell.js';
@@ -68,6 +68,11 @@ export class Session {
     initrdSize = 0,
     /** The kernel build when the caller loaded one from a file; else -kernel names one (or the machine implies it). */
     profile?: KernelProfile,
+    /**
+     * A guest already booted (or restored to just after boot) from these options: the session runs
+     * on it instead of booting its own, and starts with no workload allocations of its own.
+     */
+    booted?: GuestSystem,
   ) {
     const machine = resolveMachine(given, this.notes);
     this.machine = machine;
@@ -79,26 +84,30 @@ export class Session {
         );
       profile = named();
     }
-    try {
-      this.system = new GuestSystem({
-        profile,
-        ramBytes: machine.ramBytes,
-        smp: machine.smp,
-        append: machine.append,
-        initrdSize,
-        arch: strategyByName(machine.strategy),
-        qemu: {
-          memory: machine.memText,
-          smp: machine.smpText,
-          objects: machine.objects,
-          devices: machine.devices,
-        },
-      });
-    } catch (e) {
-      if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
-      if (e instanceof AccessFault) throw bootFault(machine, e);
-      throw e;
-    }
+    if (booted) {
+      this.system = booted;
+      forgetAllocations(booted);
+    } else
+      try {
+        this.system = new GuestSystem({
+          profile,
+          ramBytes: machine.ramBytes,
+          smp: machine.smp,
+          append: machine.append,
+          initrdSize,
+          arch: strategyByName(machine.strategy),
+          qemu: {
+            memory: machine.memText,
+            smp: machine.smpText,
+            objects: machine.objects,
+            devices: machine.devices,
+          },
+        });
+      } catch (e) {
+        if (e instanceof MachineStartError) throw new UsageError(e.message, 1);
+        if (e instanceof AccessFault) throw bootFault(machine, e);
+        throw e;
+      }
     this.notes.push(...deviceWindowNotes(this.system));
     for (const d of this.system.devices?.devices() ?? []) {
       if (d instanceof PCDIMMDevice && !d.guestVisible) {

@@ -61,6 +61,11 @@ export function allocationTable(system: GuestSystem): AllocationTable {
   return t;
 }
 
+/** A machine restored to before any allocation: its table starts empty again. */
+export function forgetAllocations(system: GuestSystem): void {
+  tables.delete(system);
+}
+
 const SIZE_SHIFT: Record<string, number> = { '': 0, k: 10, m: 20, g: 30, t: 40 };
 
 /** SIZE as memhog takes it: bytes, or with a K/M/G/T suffix; whole pages (rounded up). */
