@@ -11,6 +11,9 @@
  */
 import type { ArchOps } from '../../kernel/arch/arch_ops.js';
 import { checkInvariants } from '../invariants.js';
+import { MachineStartError } from '../../kernel/system.js';
+import { KernelBug } from '../../kernel/errno.js';
+import { AccessFault } from '../../hw/physmem.js';
 import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
 import { Runtime, type RunChecks, type RunResult } from './runtime.js';
 import { buildActors, compileOp, machineOf, ScenarioError, vmallocToPfn, type ScenarioSpec } from './scenario.js';
@@ -33,9 +36,25 @@ export interface ExploreResult extends SearchResult {
 
 /** Builds the world for one run: boot, setup commands, then the actors. */
 export function prepare(spec: ScenarioSpec, arch: ArchOps): World {
-  const w = new World(machineOf(spec), arch);
+  const machine = machineOf(spec);
+  let w: World;
+  try {
+    w = new World(machine, arch);
+  } catch (e) {
+    if (e instanceof MachineStartError || e instanceof KernelBug || e instanceof AccessFault || e instanceof RangeError)
+      throw new ScenarioError(`machine ${spec.machine.memory}: ${e.message}`);
+    throw e;
+  }
   for (const cmd of spec.setup ?? []) {
-    const ret = compileOp(w, cmd)();
+    const op = compileOp(w, cmd);
+    let ret: number;
+    try {
+      ret = op();
+    } catch (e) {
+      if (e instanceof KernelBug || e instanceof AccessFault)
+        throw new ScenarioError(`setup command '${cmd}' crashed the kernel: ${e.message}`);
+      throw e;
+    }
     if (ret < 0) throw new ScenarioError(`setup command '${cmd}' failed with ${ret}`);
   }
   return w;

@@ -101,6 +101,7 @@ export class Runtime implements Scheduler {
   private lastWriteTable: number | undefined = undefined;
   private lastWriter: string | undefined = undefined;
   private halted = false;
+  private readonly stuck: string[] = [];
   private readonly result: RunResult = {
     decisions: [],
     timeline: [],
@@ -137,6 +138,9 @@ export class Runtime implements Scheduler {
         if (opts.length === 0) break;
         this.dispatch(this.decide(opts));
       }
+      for (const st of this.states.values())
+        if (st.status !== 'done')
+          this.stuck.push(`${st.actor.name} never finished: '${st.next?.text ?? st.actor.text}' was never possible`);
       const v = this.checks.end();
       if (v) this.result.violation = v;
     } catch (e) {
@@ -147,7 +151,7 @@ export class Runtime implements Scheduler {
       this.k.setScheduler(undefined);
     }
     this.result.preemptions = this.preemptions;
-    this.result.notes = this.checks.notes?.() ?? [];
+    this.result.notes = [...this.stuck, ...(this.checks.notes?.() ?? [])];
     return this.result;
   }
 

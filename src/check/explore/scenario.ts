@@ -91,8 +91,29 @@ export function validateScenario(x: unknown): ScenarioSpec {
     const isHart = Array.isArray(a.hart) && a.hart.every((s) => typeof s === 'string');
     if (isOp === isHart) throw new ScenarioError(`actor ${a.name}: give either "op" (a command) or "hart" (a list)`);
   }
-  size(o.machine.memory, 'machine.memory');
+  const ram = size(o.machine.memory, 'machine.memory');
+  if (ram % (2n << 20n) !== 0n || ram < 64n << 20n || ram > 1n << 40n)
+    throw new ScenarioError(`machine.memory: '${o.machine.memory}' must be 64M to 1T in whole 2 MiB`);
+  // A hart that runs in a process's page tables needs a pgd_alloc of that process somewhere.
+  const procs = new Set(
+    [...(o.setup ?? []), ...(o.actors as ActorSpec[]).map((a) => a.op ?? '')]
+      .flatMap((line) => line.split(';'))
+      .map((c) => /^\s*pgd_alloc\s+(\S+)/.exec(c)?.[1])
+      .filter((p): p is string => p !== undefined),
+  );
+  for (const a of o.actors as ActorSpec[]) {
+    for (const line of a.hart ?? []) {
+      const via = /\svia\s+(\S+)/.exec(line)?.[1];
+      if (via !== undefined && !procs.has(via))
+        throw new ScenarioError(`actor ${a.name}: '${line}': no 'pgd_alloc ${via}' creates that process`);
+    }
+  }
   return { summary: '', ...o } as ScenarioSpec;
+}
+
+function overlaps(r: { basePfn: number; pages: number }, basePfn: number, bytes: bigint): boolean {
+  const end = basePfn + Number(bytes >> 12n);
+  return basePfn < r.basePfn + r.pages && r.basePfn < end;
 }
 
 /** The blocks of [start, start + size). */
@@ -147,8 +168,13 @@ function compileOne(w: World, cmd: string): () => number {
       return () => {
         // The DIMM behind the range, as QEMU plugs it before the guest is told.
         const basePfn = Number(s >> 12n);
-        if (!w.k.mem.isBacked(basePfn)) w.g.board.addRamRegion(`dimm@${s.toString(16)}`, basePfn, Number(n >> 12n));
-        return addMemory(k(), 0, s, n, MHP_NONE);
+        const dimm = `dimm@${s.toString(16)}`;
+        const plug = !w.k.mem.isBacked(basePfn) && w.k.mem.regions.every((r) => !overlaps(r, basePfn, n));
+        if (plug) w.g.board.addRamRegion(dimm, basePfn, Number(n >> 12n));
+        const ret = addMemory(k(), 0, s, n, MHP_NONE);
+        // A refused add leaves no DIMM behind.
+        if (ret < 0 && plug) w.g.board.removeRegion(dimm);
+        return ret;
       };
     }
     case 'remove_memory':
