@@ -101,6 +101,8 @@ export function checkInvariants(sys: GuestSystem, op: string): Violation[] {
         : { invariant, address, detail, op, section },
     );
   };
+  // What a concurrent `race` of operations broke while it ran (the explorer's step invariants).
+  for (const f of k.raceFindings) v(f.invariant, 'race', f.detail);
   const L = k.layout;
   const offsetPages = Number(L.vaPaOffset >> 12n);
   const present = k.sparse.all().filter((s) => s.present);

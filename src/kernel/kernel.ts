@@ -140,6 +140,11 @@ export class Kernel {
 
   /** Counters behind `compare`. */
   readonly stats: PgtableStats = newPgtableStats();
+  /**
+   * What the guest shell's `race` saw break while it ran operations concurrently (a read of a
+   * freed page table, a fault in one of them); the checker reports it. Reset with each command.
+   */
+  raceFindings: Array<{ invariant: string; detail: string }> = [];
   /** Leaves cleared by teardown walks since the journal was last reset (each command resets it). */
   clearedLeaves: ClearedLeaf[] = [];
   /** Per section still holding a memmap: the last part of it section_deactivate() gave to vmemmap_free (the checker's F4 report). */

@@ -20,6 +20,7 @@ import { forgetAllocations, workloadCommands } from './workload-cmd.js';
 import { ptwalkCommand } from './ptwalk-cmd.js';
 import { explainOffline, explainVirtioMem, parseOfflineFailure } from './explain.js';
 import type { CommandFn } from './shell.js';
+import { raceCommand } from './race-cmd.js';
 import { NthAllocationFails } from '../check/faults.js';
 import type { FailAlloc } from './options.js';
 
@@ -134,7 +135,7 @@ export class Session {
         },
       });
     }
-    this.commands = { ...workloadCommands(this.system), ptwalk: ptwalkCommand };
+    this.commands = { ...workloadCommands(this.system), ptwalk: ptwalkCommand, race: raceCommand(this.system) };
     this.system.kernel.log.takeNew();
   }
 
@@ -164,6 +165,7 @@ export class Session {
     this.system.kernel.log.tick(1_000_000);
     // The checker explains violations with the leaves this command's teardowns cleared.
     this.system.kernel.clearedLeaves = [];
+    this.system.kernel.raceFindings = [];
     if (this.dead) {
       res.stderr =
         'riscv-hotplug: the guest kernel has crashed (see the oops or BUG above); nothing runs any more\n';

@@ -117,6 +117,8 @@ export class Runtime implements Scheduler {
     actors: Actor[],
     private readonly schedule: readonly string[],
     private readonly checks: RunChecks,
+    /** Past the schedule: who runs next (default: no preemption). The guest's `race` picks at random. */
+    private readonly choose?: (options: readonly string[], current: string | undefined) => string,
   ) {
     this.order = actors.map((a) => a.name);
     for (const a of actors) this.states.set(a.name, { actor: a, status: 'new', progress: 0 });
@@ -252,6 +254,8 @@ export class Runtime implements Scheduler {
       chosen = this.schedule[i]!;
       if (!options.includes(chosen))
         throw new ScheduleMismatch(`decision ${i + 1}: ${chosen} cannot run here (enabled: ${options.join(', ')})`);
+    } else if (this.choose) {
+      chosen = this.choose(options, this.current);
     } else {
       chosen = this.current !== undefined && options.includes(this.current) ? this.current : options[0]!;
     }

@@ -35,16 +35,18 @@ export class World {
   /** Page-table pages of processes (their PGDs), which readers may walk besides the kernel's. */
   readonly processTables = new Set<number>();
 
-  constructor(machine: MachineSpec, arch: ArchOps) {
-    this.g = new GuestSystem({
-      ramBytes: machine.ramBytes,
-      smp: machine.smp,
-      append: machine.append,
-      initrdSize: 0,
-      arch,
-    });
-    // The other harts keep non-leaf entries, as the privileged spec allows.
-    for (const h of this.g.board.harts) h.walkCache = new PageWalkCache();
+  /** A world over a machine that is already running (the guest shell's `race`). */
+  constructor(g: GuestSystem) {
+    this.g = g;
+  }
+
+  /** A fresh machine for a scenario; its harts keep non-leaf entries, as the privileged spec allows. */
+  static boot(machine: MachineSpec, arch: ArchOps): World {
+    const w = new World(
+      new GuestSystem({ ramBytes: machine.ramBytes, smp: machine.smp, append: machine.append, initrdSize: 0, arch }),
+    );
+    for (const h of w.g.board.harts) h.walkCache = new PageWalkCache();
+    return w;
   }
 
   get k(): Kernel {

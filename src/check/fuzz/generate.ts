@@ -9,6 +9,7 @@ import type { FuzzMachine, LineOutcome } from './machine.js';
 import type { AllocKind, AllocZone, FuzzOp, FuzzOpKind } from './ops.js';
 
 const BLOCK = 0x8000000n;
+const hex = (v: bigint): string => '0x' + v.toString(16);
 const SUBSECTION = 0x200000n;
 const GIB_BLOCKS = 8;
 
@@ -27,6 +28,7 @@ const WEIGHTS: ReadonlyArray<readonly [FuzzOpKind | 'addBad' | 'removeBad', numb
   ['online', 2],
   ['alloc', 3],
   ['free', 2],
+  ['race', 2],
 ];
 const ZONE_DEVICE_WEIGHTS: ReadonlyArray<readonly [FuzzOpKind, number]> = [
   ['memremap', 2],
@@ -81,6 +83,8 @@ export class SequenceGenerator {
         if (!ids.length || r.bool(0.05)) return { kind: 'free', id: r.int(1, 999) };
         return { kind: 'free', id: r.pick(ids) };
       }
+      case 'race':
+        return this.race();
       case 'memremap':
         return this.memremap();
       case 'memunmap':
@@ -120,6 +124,33 @@ export class SequenceGenerator {
       default:
         break;
     }
+  }
+
+  /**
+   * Two or three kernel operations at once: hot(un)plug of a hot-added block, against vmalloc,
+   * a ptdump read, a kpageflags read or set_memory_ro on that memory.
+   */
+  private race(): FuzzOp {
+    const r = this.rng;
+    const k = this.m.system.kernel;
+    const pa = (id: number): string => hex(BigInt(id) * BLOCK);
+    const ids = [...k.memoryBlocks.keys()].filter((id) => id >= this.window.first && id < this.window.end);
+    const v = `v${r.int(0, 9)}`;
+    const candidates = ['ptdump', 'ptdump_nolock', `vmalloc ${v} ${r.int(1, 4)}; vfree ${v}`];
+    for (const id of ids) {
+      const online = k.memoryBlocks.get(id)!.state === 'online';
+      if (online)
+        candidates.push(
+          `kpageflags ${pa(id)}`,
+          `set_memory_ro ${hex(BigInt(id) * BLOCK + 0x1000n)} 1`,
+          `offline ${pa(id)} 128M`,
+          `offline_and_remove_memory ${pa(id)} 128M`,
+        );
+      else candidates.push(`remove_memory ${pa(id)} 128M`, `online ${pa(id)} 128M`);
+    }
+    const n = r.bool(0.8) ? 2 : 3;
+    const ops = Array.from({ length: n }, () => r.pick(candidates));
+    return { kind: 'race', seed: r.int(1, 1_000_000), ops };
   }
 
   private windowAddr(): bigint {

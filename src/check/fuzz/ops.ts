@@ -23,7 +23,9 @@ export type FuzzOp =
   | { kind: 'free'; id: number | 'all' }
   /** ZONE_DEVICE build only: memremap_pages() of a generic pgmap, optionally with its memmap in an altmap. */
   | { kind: 'memremap'; altmap: boolean; start: bigint; size: bigint }
-  | { kind: 'memunmap'; start: bigint; size: bigint };
+  | { kind: 'memunmap'; start: bigint; size: bigint }
+  /** Kernel operations at once on CPUs 0, 1, ... (the guest shell's `race`, docs/concurrency.md). */
+  | { kind: 'race'; seed: number; ops: string[] };
 
 export type FuzzOpKind = FuzzOp['kind'];
 
@@ -57,6 +59,8 @@ export function opLine(op: FuzzOp): string {
       return `workload alloc ${op.type} ${sizeText(op.pages)}${op.zone ? ` zone=${op.zone}` : ''}`;
     case 'free':
       return `workload free ${op.id}`;
+    case 'race':
+      return `race --seed ${op.seed} ${op.ops.map((o) => `'${o}'`).join(' ')}`;
   }
 }
 
@@ -98,8 +102,28 @@ export function simplerOps(op: FuzzOp): FuzzOp[] {
       break;
     case 'free':
       break;
+    case 'race':
+      // A hot(un)plug command alone (no race at all), then fewer actors, then the plainest seed.
+      for (const o of op.ops) {
+        const plain = plainOp(o);
+        if (plain) out.push(plain);
+      }
+      if (op.ops.length > 2)
+        for (let i = 0; i < op.ops.length; i++) out.push({ ...op, ops: op.ops.filter((_, j) => j !== i) });
+      if (op.seed !== 1) out.push({ ...op, seed: 1 });
+      break;
   }
   return out;
+}
+
+/** The plain fuzz operation a race's hot(un)plug command is, if it is one. */
+function plainOp(cmd: string): FuzzOp | undefined {
+  const m = /^(remove_memory|offline_and_remove_memory|online|offline) (0x[0-9a-f]+) 128M$/.exec(cmd);
+  if (!m) return undefined;
+  const start = BigInt(m[2]!);
+  if (m[1] === 'remove_memory') return { kind: 'remove', how: 'remove', start, size: BLOCK };
+  if (m[1] === 'offline_and_remove_memory') return { kind: 'remove', how: 'offline_and_remove', start, size: BLOCK };
+  return { kind: 'state', block: Number(start / BLOCK), value: m[1] === 'online' ? 'online' : 'offline' };
 }
 
 /**
