@@ -46,7 +46,7 @@ model options: --json (one JSON object per command)  --check (invariants after e
   --fail-alloc N (the N-th page allocation after boot fails)  --fail-alloc-after N (all after the first N fail)
 
 script lines: guest shell commands (echo [-n] TEXT [> FILE], cat, ls, grep, head, tail, wc, sort,
-  cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload and ptwalk, or
+  cd, pwd, dmesg; pipes, ; && ||, for loops), the model's memhog, workload, ptwalk and race, or
   "(qemu) COMMAND" for the QEMU monitor; # starts a comment.
 exit status: 0 ran to the end, 1 QEMU refused the options, 2 usage error, 3 the guest crashed,
   4 --check or explore found a violation (fuzz: found a failure), 5 explore stopped at --limit,
