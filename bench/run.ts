@@ -2,11 +2,13 @@
  * `npm run bench`: every benchmark, each printing `BENCH <name> <value> <unit>`
  * lines. Targets (2-core machine): mmu-walk >= 30 M walks/s,
  * physmem-bytes-per-frame <= 4608 B, boot-64g-sv57 <= 50 ms,
- * hotplug-1t-{sv48,sv57} <= 20 ms with <= 64 MiB extra heap.
+ * hotplug-1t-{sv48,sv57} <= 20 ms with <= 64 MiB extra heap,
+ * snapshot-restore <= 200 us.
  */
 import { run as mmuWalk } from './mmu-walk.js';
 import { run as physmem } from './physmem.js';
 import { run as hotplug } from './hotplug.js';
+import { run as snapshot } from './snapshot.js';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -14,6 +16,7 @@ async function main(): Promise<void> {
     ['mmu-walk', mmuWalk],
     ['physmem', physmem],
     ['hotplug', hotplug],
+    ['snapshot', snapshot],
   ];
   for (const [name, fn] of all) {
     if (only && only !== name) continue;

@@ -70,7 +70,8 @@ export function describeObjects(g: GuestSystem): string[] {
     if (o instanceof PhysMem) lines.push(`${head} ${describePhysMem(o, ref)}`);
     else if (o instanceof Tlb) lines.push(`${head} ${describeTlb(o, ref)}`);
     else if (ArrayBuffer.isView(o)) lines.push(`${head} ${hashBytes(o)}`);
-    else if (o instanceof Map) lines.push(`${head} ${[...o].map(([k, v]) => `${ref(k)}=>${ref(v)}`).join(' ')}`);
+    else if (o instanceof Map)
+      lines.push(`${head} ${[...o].map(([k, v]) => `${ref(k)}=>${ref(v)}`).join(' ')}`);
     else if (o instanceof Set) lines.push(`${head} ${[...o].map(ref).join(' ')}`);
     else if (Array.isArray(o)) lines.push(`${head} [${o.map(ref).join(' ')}]`);
     else

@@ -75,6 +75,17 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   private readonly frames = new Map<number, Uint32Array>();
   /** Undefined until the first snapshot: a machine never snapshotted pays one test per write. */
   private journal: FrameJournal | undefined;
+  /**
+   * Frames changed since `trackChanges`, in order (a frame written twice in a row is logged once):
+   * a checker re-reads only the page-table frames that changed since it last looked. Change number
+   * n is changeLog[n - changeBase]; the log's first half goes when it grows long.
+   */
+  private changeLog: number[] | undefined;
+  private changeBase = 0;
+  /** Someone read the count since the last entry: a repeat of that entry is a new change for them. */
+  private changeSeen = true;
+  /** Either of the two above is on: the one test a write makes on the fast path. */
+  private tracking = false;
   private readonly regionList: MemRegion[] = [];
   private readonly cacheKey = new Float64Array(CACHE_SIZE).fill(-1);
   // Always a real frame (ZERO_FRAME when empty, with key -1), so the array stays packed and monomorphic.
@@ -99,6 +110,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     }
     this.regionList.push(region);
     this.regionList.sort((a, b) => a.basePfn - b.basePfn);
+    this.regionsChanged();
   }
 
   /** Removes a region and drops the storage of its frames (unplugging a DIMM loses its contents). */
@@ -107,6 +119,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     if (i < 0) throw new RangeError(`no region ${name}`);
     const [region] = this.regionList.splice(i, 1) as [MemRegion];
     this.dropFrames(region.basePfn, region.pages);
+    this.regionsChanged();
     return region;
   }
 
@@ -161,7 +174,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** The frame's words for writing (storage is created on first write). Throws AccessFault on a hole. */
   write(pfn: number): Uint32Array {
-    if (this.journal !== undefined) this.logFrame(pfn);
+    if (this.tracking) this.track(pfn);
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
     let f = this.frames.get(pfn);
@@ -216,16 +229,16 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   }
 
   private dropFrames(basePfn: number, pages: number): void {
-    const j = this.journal;
+    const t = this.tracking;
     if (pages <= this.frames.size) {
       for (let p = basePfn; p < basePfn + pages; p++) {
-        if (j !== undefined && this.frames.has(p)) this.logFrame(p);
+        if (t && this.frames.has(p)) this.track(p);
         this.frames.delete(p);
       }
     } else {
       for (const p of this.frames.keys())
         if (p >= basePfn && p < basePfn + pages) {
-          if (j !== undefined) this.logFrame(p);
+          if (t) this.track(p);
           this.frames.delete(p);
         }
     }
@@ -242,6 +255,55 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
       this.cacheKey.fill(-1);
       this.cacheVal.fill(ZERO_FRAME);
     }
+  }
+
+  /**
+   * From now on, log which frames change (`changesSince`). Costs an array push per write to another
+   * frame than the last; a machine nobody checks incrementally never pays it.
+   */
+  trackChanges(): void {
+    if (this.changeLog !== undefined) return;
+    this.changeLog = [];
+    this.tracking = true;
+  }
+
+  /** How many changes were logged so far: give it to `changesSince` later. */
+  get changeCount(): number {
+    this.changeSeen = true;
+    return this.changeBase + (this.changeLog?.length ?? 0);
+  }
+
+  /**
+   * The frames changed since the count was `at` (with repeats), or undefined when that part of the
+   * log is gone. -1 stands for "regions were added or removed" (any frame may read differently).
+   */
+  changesSince(at: number): readonly number[] | undefined {
+    this.changeSeen = true;
+    if (this.changeLog === undefined || at < this.changeBase) return undefined;
+    return this.changeLog.slice(at - this.changeBase);
+  }
+
+  private regionsChanged(): void {
+    this.logChange(-1);
+  }
+
+  private logChange(pfn: number): void {
+    const log = this.changeLog;
+    if (log === undefined || (!this.changeSeen && log[log.length - 1] === pfn)) return;
+    this.changeSeen = false;
+    if (log.length >= 1 << 20) {
+      // A checker that has not looked for this long starts afresh (changesSince says so).
+      const drop = log.length >> 1;
+      log.splice(0, drop);
+      this.changeBase += drop;
+    }
+    log.push(pfn);
+  }
+
+  /** A frame is about to change: log it, and its old contents for the snapshots. */
+  private track(pfn: number): void {
+    this.logChange(pfn);
+    if (this.journal !== undefined) this.logFrame(pfn);
   }
 
   /** Logs a frame's contents before its first change since the last snapshot or restore. */
@@ -263,6 +325,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   /** A snapshot: O(regions); from now on each changed frame is copied once before its first change. */
   [SAVE_STATE](): PhysMemState {
     this.journal ??= { pfns: [], olds: [], ids: [], nextId: 1, logged: new Set() };
+    this.tracking = true;
     const j = this.journal;
     j.logged.clear();
     const pos = j.pfns.length;
@@ -279,6 +342,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     for (let i = j.pfns.length - 1; i >= s.pos; i--) {
       const pfn = j.pfns[i]!;
       const old = j.olds[i];
+      this.logChange(pfn);
       const cur = this.frames.get(pfn);
       if (old === undefined) this.frames.delete(pfn);
       else if (cur !== undefined) cur.set(old);
@@ -295,7 +359,10 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     j.olds.length = s.pos;
     j.ids.length = s.pos;
     j.logged.clear();
-    if (!sameRegions(this.regionList, s.regions)) this.regionList.splice(0, this.regionList.length, ...s.regions);
+    if (!sameRegions(this.regionList, s.regions)) {
+      this.regionList.splice(0, this.regionList.length, ...s.regions);
+      this.regionsChanged();
+    }
   }
 }
 

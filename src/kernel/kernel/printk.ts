@@ -60,7 +60,13 @@ export class Printk implements SavesOwnState<PrintkState> {
 
   [SAVE_STATE](): PrintkState {
     const n = this.records.length;
-    return { records: n, last: this.records[n - 1], clockNs: this.clockNs, mark: this.mark, fired: this.fired.size };
+    return {
+      records: n,
+      last: this.records[n - 1],
+      clockNs: this.clockNs,
+      mark: this.mark,
+      fired: this.fired.size,
+    };
   }
 
   [RESTORE_STATE](s: PrintkState): void {

@@ -1,0 +1,356 @@
+/**
+ * The invariant checker for "after every operation": the same violations as
+ * `checkInvariants`, in the same order, but each check re-examines only what
+ * changed since the last one.
+ *
+ * Physical memory logs which frames change once a checker exists
+ * (`PhysMem.trackChanges`), so every result that came from reading page
+ * tables is kept and registered with the frames it read; a change to one of
+ * them marks it stale. Results that read sections are registered with those
+ * sections, whose fields are compared with the last check's. What is cheap
+ * (zones, TLBs, the workload, the list of present sections) is checked in
+ * full each time.
+ *
+ * Kept per page-table page: its valid entries, split into runs of leaves and
+ * pointers (the full walk is then a walk over remembered tables, reading
+ * only those that changed), and the verdict on each run of leaves. Kept per
+ * linear-map run: the probes of check 1 and the hardware walk of check 5.
+ * Kept per section: check 2 (the vmemmap probes).
+ */
+import type { GuestSystem } from '../kernel/system.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { PhysMem } from '../hw/physmem.js';
+import { ptePpn, PTE_V } from '../hw/pte.js';
+import { _PAGE_LEAF, tableIndex } from '../kernel/arch/riscv/pgtable.js';
+import type { MemSection } from '../kernel/mm/mmzone.js';
+import {
+  checkHardwareWalk,
+  checkInsideWindow,
+  checkLeaves,
+  checkLinearRun,
+  checkMemmap,
+  checkRest,
+  checkTablePages,
+  linearRuns,
+  linearWindow,
+  reachableFrom,
+  reporter,
+  tableSegments,
+  validEntries,
+  type Leaf,
+  type Lookup,
+  type Report,
+  type Segment,
+  type Violation,
+} from './invariants.js';
+
+/** A violation without its operation: what a kept result replays. */
+type Found = Parameters<Report>;
+
+/** A page-table entry as one number: table pfn * 512 + index (pfns are below 2^44). */
+const entryKey = (table: number, index: number): number => table * 512 + index;
+
+/** A kept result: what it found, and the page-table entries and sections it read. */
+interface Kept {
+  found: Found[];
+  entries: readonly number[];
+  sections: readonly number[];
+  /** Set when something it read changed: it is computed again when next asked for. */
+  stale: boolean;
+}
+
+interface KeptRun extends Kept {
+  end: number;
+}
+
+interface KeptInFlight extends Kept {
+  inFlight: number[];
+}
+
+interface TableSegments {
+  level: number;
+  base: number;
+  root: boolean;
+  segments: readonly Segment[];
+}
+
+/** The fields of a section the checks read (besides its number). */
+interface SectionFields {
+  ms: MemSection;
+  present: boolean;
+  early: boolean;
+  hasMemMap: boolean;
+  subsectionMap: bigint;
+  /** The check that last saw it. */
+  epoch: number;
+}
+
+export class InvariantChecker {
+  private readonly k: Kernel;
+  private readonly mem: PhysMem;
+  /** A copy of every page-table page a kept result read: a change is diffed to the entries it touched. */
+  private readonly words = new Map<number, Uint32Array>();
+  /** Per table page: its entries as segments, for the walk. */
+  private readonly segCache = new Map<number, TableSegments>();
+  /** The last walk: its tables and leaf groups, valid while none of its tables changed. */
+  private walk: { tables: Set<number>; leafGroups: Leaf[][] } | undefined;
+  private readonly runCache = new Map<number, KeptRun>();
+  private readonly walkCache = new Map<number, KeptRun>();
+  private readonly memmapCache = new Map<MemSection, Kept>();
+  private readonly leafCache = new WeakMap<Leaf[], KeptInFlight>();
+  /** Who read what: a change marks them stale. */
+  private readonly byEntry = new Map<number, Kept[]>();
+  private readonly bySection = new Map<number, Kept[]>();
+  private readonly sections = new Map<number, SectionFields>();
+  private sortedTables: number[] = [];
+  private tablesOfSorted: Set<number> | undefined;
+  /** The change count at the last check. */
+  private checkedAt: number;
+  private checks = 0;
+  /** What was computed again rather than reused, since the checker was made (for tests and tuning). */
+  readonly recomputed = { runs: 0, walks: 0, memmaps: 0, leafGroups: 0, tableWalks: 0, tablesRead: 0 };
+
+  constructor(readonly sys: GuestSystem) {
+    this.k = sys.kernel;
+    this.mem = sys.kernel.mem;
+    this.mem.trackChanges();
+    this.checkedAt = this.mem.changeCount;
+  }
+
+  /** The table page's words as last seen, remembered from the first read on. */
+  private remember(table: number): void {
+    if (!this.words.has(table)) this.words.set(table, this.mem.read(table).slice());
+  }
+
+  /** Marks stale what read the entries and sections (`all`, ascending) that changed since the last check. */
+  private invalidate(all: readonly MemSection[]): void {
+    const changes = this.mem.changesSince(this.checkedAt);
+    this.checkedAt = this.mem.changeCount;
+    if (changes === undefined || changes.includes(-1)) {
+      // The log was cut, or regions came or went (a frame may now read as a hole): start afresh.
+      this.forget();
+    } else {
+      for (const pfn of new Set(changes)) {
+        const was = this.words.get(pfn);
+        if (was === undefined) continue; // nothing kept read it
+        if (pfn === this.k.pt.rootPfn || this.walk?.tables.has(pfn)) this.walk = undefined;
+        this.segCache.delete(pfn);
+        const now = this.mem.readOrUndefined(pfn);
+        if (now === undefined) {
+          this.forget();
+          break;
+        }
+        for (let i = 0; i < 512; i++) {
+          if (was[2 * i] === now[2 * i] && was[2 * i + 1] === now[2 * i + 1]) continue;
+          this.stale(this.byEntry, entryKey(pfn, i));
+        }
+        was.set(now);
+      }
+    }
+    // Sections: compare the fields the checks read with what they were at the last check.
+    const epoch = ++this.checks;
+    for (const ms of all) {
+      const was = this.sections.get(ms.nr);
+      if (
+        was &&
+        was.ms === ms &&
+        was.present === ms.present &&
+        was.early === ms.early &&
+        was.hasMemMap === ms.hasMemMap &&
+        was.subsectionMap === ms.subsectionMap
+      ) {
+        was.epoch = epoch;
+        continue;
+      }
+      this.sections.set(ms.nr, {
+        ms,
+        present: ms.present,
+        early: ms.early,
+        hasMemMap: ms.hasMemMap,
+        subsectionMap: ms.subsectionMap,
+        epoch,
+      });
+      this.stale(this.bySection, ms.nr);
+    }
+    // Sections that are gone.
+    if (this.sections.size !== all.length)
+      for (const [nr, f] of this.sections)
+        if (f.epoch !== epoch) {
+          this.sections.delete(nr);
+          this.stale(this.bySection, nr);
+        }
+  }
+
+  private stale(index: Map<number, Kept[]>, key: number): void {
+    const readers = index.get(key);
+    if (!readers) return;
+    for (const r of readers) r.stale = true;
+    index.delete(key);
+  }
+
+  private forget(): void {
+    this.words.clear();
+    this.segCache.clear();
+    this.walk = undefined;
+    this.runCache.clear();
+    this.walkCache.clear();
+    this.memmapCache.clear();
+    this.byEntry.clear();
+    this.bySection.clear();
+    this.sections.clear();
+  }
+
+  /** Keeps a result: registers it with the entries and sections it read. */
+  private keep<T extends Kept>(r: T): T {
+    for (const e of r.entries) {
+      const list = this.byEntry.get(e);
+      if (list) list.push(r);
+      else this.byEntry.set(e, [r]);
+    }
+    for (const nr of r.sections) {
+      const list = this.bySection.get(nr);
+      if (list) list.push(r);
+      else this.bySection.set(nr, [r]);
+    }
+    return r;
+  }
+
+  /** Runs `check` with a lookup that notes the entries it reads (and those of the walk it returns). */
+  private fromTables(
+    check: (
+      lookup: Lookup,
+      report: Report,
+    ) => { ptePfns: readonly number[]; pteIndexes: readonly number[] } | void,
+  ): { found: Found[]; entries: number[] } {
+    const k = this.k;
+    const entries: number[] = [];
+    const found: Found[] = [];
+    // k.pt.lookup, noting each entry read.
+    const lookup: Lookup = (vpn) => {
+      let table = k.pt.rootPfn;
+      for (let level = k.pt.rootLevel; ; level--) {
+        const idx = tableIndex(vpn, level);
+        this.remember(table);
+        entries.push(entryKey(table, idx));
+        const lo = k.pt.readLo(table, idx);
+        if ((lo & PTE_V) === 0 || (lo & _PAGE_LEAF) !== 0 || level === 0)
+          return { tablePfn: table, index: idx, level, leaf: (lo & PTE_V) !== 0 && (lo & _PAGE_LEAF) !== 0 };
+        table = ptePpn(lo, k.pt.readHi(table, idx));
+      }
+    };
+    const walked = check(lookup, (...a) => found.push(a));
+    if (walked)
+      walked.ptePfns.forEach((t, i) => {
+        if (!this.mem.isBacked(t)) return; // the walk's access fault: no table to remember
+        this.remember(t);
+        entries.push(entryKey(t, walked.pteIndexes[i]!));
+      });
+    return { found, entries: [...new Set(entries)] };
+  }
+
+  private segmentsOf(table: number, level: number, base: number, root: boolean): readonly Segment[] {
+    const kept = this.segCache.get(table);
+    if (kept && kept.level === level && kept.base === base && kept.root === root) return kept.segments;
+    this.remember(table);
+    this.recomputed.tablesRead++;
+    const segments = tableSegments(validEntries(this.k, table), level, base, root);
+    this.segCache.set(table, { level, base, root, segments });
+    return segments;
+  }
+
+  /** The violations after `op`: exactly what `checkInvariants(sys, op)` returns now. */
+  check(op: string): Violation[] {
+    const k = this.k;
+    const all = k.sparse.all();
+    this.invalidate(all);
+    const out: Violation[] = [];
+    const v = reporter(out, op);
+    const replay = (found: readonly Found[]): void => {
+      for (const f of found) v(...f);
+    };
+    const { present, runs } = linearRuns(k, all);
+
+    // 1. Each run's probes.
+    for (const run of runs) {
+      let r = this.runCache.get(run[1]);
+      if (!r || r.stale || r.end !== run[2]) {
+        this.recomputed.runs++;
+        const got = this.fromTables((lookup, report) => checkLinearRun(k, run, lookup, report));
+        r = this.keep({ ...got, sections: [], stale: false, end: run[2] });
+        this.runCache.set(run[1], r);
+      }
+      replay(r.found);
+    }
+
+    if (!this.walk) this.recomputed.tableWalks++;
+    this.walk ??= reachableFrom(k, (t, level, base, root) => this.segmentsOf(t, level, base, root));
+    const { tables, leafGroups } = this.walk;
+    const window = linearWindow(k);
+    for (const s of present) checkInsideWindow(k, s, v, window);
+
+    // Each run of leaves (the array is the same while its table did not change).
+    const inFlight = new Set<number>();
+    for (const leaves of leafGroups) {
+      let r = this.leafCache.get(leaves);
+      if (!r || r.stale) {
+        this.recomputed.leafGroups++;
+        const found: Found[] = [];
+        const flying: number[] = [];
+        const looked: number[] = [];
+        checkLeaves(k, leaves, (...a) => found.push(a), flying, looked);
+        r = this.keep({ found, entries: [], sections: [...new Set(looked)], stale: false, inFlight: flying });
+        this.leafCache.set(leaves, r);
+      }
+      replay(r.found);
+      for (const pfn of r.inFlight) inFlight.add(pfn);
+    }
+
+    // 2. Each section's vmemmap probes.
+    for (const s of all) {
+      if (!s.hasMemMap) continue;
+      let r = this.memmapCache.get(s);
+      // A lost vmemmap is explained with the last vmemmap_free, which is not kept: found again each time.
+      if (!r || r.stale || r.found.length) {
+        this.recomputed.memmaps++;
+        const got = this.fromTables((lookup, report) => checkMemmap(k, s, lookup, report));
+        r = this.keep({ ...got, sections: [s.nr], stale: false });
+        this.memmapCache.set(s, r);
+      }
+      replay(r.found);
+    }
+
+    // 3. The buddy probes only when some table or vmemmap page is free at all (one merge per zone).
+    if (this.tablesOfSorted !== tables) {
+      this.tablesOfSorted = tables;
+      this.sortedTables = [...tables].sort((a, b) => a - b);
+    }
+    const vmemmap = [...k.pt.vmemmapBlocks.keys()].sort((a, b) => a - b);
+    const mayBeFree = k.pgdat.zones.some((z) => z.free.anyFree(this.sortedTables) || z.free.anyFree(vmemmap));
+    checkTablePages(k, tables, inFlight, v, mayBeFree);
+
+    // 5 (inside checkRest): each run's hardware walk.
+    checkRest(this.sys, v, () => {
+      for (const run of runs) {
+        let r = this.walkCache.get(run[1]);
+        if (!r || r.stale || r.end !== run[0]) {
+          this.recomputed.walks++;
+          const got = this.fromTables((_lookup, report) => checkHardwareWalk(k, run, report));
+          r = this.keep({ ...got, sections: [], stale: false, end: run[0] });
+          this.walkCache.set(run[1], r);
+        }
+        replay(r.found);
+      }
+    });
+    this.prune(runs.length);
+    return out;
+  }
+
+  /** Drops what nothing asks for any more, so the caches follow the machine's size, not its history. */
+  private prune(runs: number): void {
+    if (this.checks % 64 !== 0) return;
+    let registered = 0;
+    for (const list of this.byEntry.values()) registered += list.length;
+    if (this.runCache.size + this.walkCache.size <= 4 * runs + 256 && registered <= 16 * runs + 4096) return;
+    this.forget();
+  }
+}
