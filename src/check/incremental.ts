@@ -94,6 +94,14 @@ export class InvariantChecker {
   private readonly segCache = new Map<number, TableSegments>();
   /** The last walk: its tables and leaf groups, valid while none of its tables changed. */
   private walk: { tables: Set<number>; leafGroups: Leaf[][] } | undefined;
+  /** The linear runs and present sections, while no section changed. */
+  private runs: ReturnType<typeof linearRuns> | undefined;
+  /** The vmemmap pfns of the last walk's leaves, while no run of leaves was computed again. */
+  private inFlight: Set<number> | undefined;
+  /** k.pt.vmemmapBlocks' pfns, ascending, as of the last check. */
+  private vmemmapSorted: number[] = [];
+  private runsPagemaps: readonly object[] = [];
+  private inFlightOf: object | undefined;
   private readonly runCache = new Map<number, KeptRun>();
   private readonly walkCache = new Map<number, KeptRun>();
   private readonly memmapCache = new Map<MemSection, Kept>();
@@ -171,6 +179,7 @@ export class InvariantChecker {
         epoch,
       });
       this.stale(this.bySection, ms.nr);
+      this.runs = undefined;
     }
     // Sections that are gone.
     if (this.sections.size !== all.length)
@@ -178,6 +187,7 @@ export class InvariantChecker {
         if (f.epoch !== epoch) {
           this.sections.delete(nr);
           this.stale(this.bySection, nr);
+          this.runs = undefined;
         }
   }
 
@@ -189,6 +199,8 @@ export class InvariantChecker {
   }
 
   private forget(): void {
+    this.runs = undefined;
+    this.inFlight = undefined;
     this.words.clear();
     this.segCache.clear();
     this.walk = undefined;
@@ -268,7 +280,14 @@ export class InvariantChecker {
     const replay = (found: readonly Found[]): void => {
       for (const f of found) v(...f);
     };
-    const { present, runs } = linearRuns(k, all);
+    // Which memory the linear map must cover follows the sections (and the private device ranges, which change them).
+    const maps = k.devPagemaps;
+    if (maps.length !== this.runsPagemaps.length || maps.some((m, i) => m !== this.runsPagemaps[i])) {
+      this.runs = undefined;
+      this.runsPagemaps = maps.slice();
+    }
+    this.runs ??= linearRuns(k, all);
+    const { present, runs } = this.runs;
 
     // 1. Each run's probes.
     for (const run of runs) {
@@ -289,7 +308,7 @@ export class InvariantChecker {
     for (const s of present) checkInsideWindow(k, s, v, window);
 
     // Each run of leaves (the array is the same while its table did not change).
-    const inFlight = new Set<number>();
+    let inFlight = this.inFlight;
     for (const leaves of leafGroups) {
       let r = this.leafCache.get(leaves);
       if (!r || r.stale) {
@@ -300,9 +319,16 @@ export class InvariantChecker {
         checkLeaves(k, leaves, (...a) => found.push(a), flying, looked);
         r = this.keep({ found, entries: [], sections: [...new Set(looked)], stale: false, inFlight: flying });
         this.leafCache.set(leaves, r);
+        inFlight = undefined;
       }
       replay(r.found);
-      for (const pfn of r.inFlight) inFlight.add(pfn);
+    }
+    if (!inFlight || this.inFlightOf !== this.walk) {
+      inFlight = new Set<number>();
+      for (const leaves of leafGroups)
+        for (const pfn of this.leafCache.get(leaves)!.inFlight) inFlight.add(pfn);
+      this.inFlight = inFlight;
+      this.inFlightOf = this.walk;
     }
 
     // 2. Each section's vmemmap probes.
@@ -324,7 +350,10 @@ export class InvariantChecker {
       this.tablesOfSorted = tables;
       this.sortedTables = [...tables].sort((a, b) => a - b);
     }
-    const vmemmap = [...k.pt.vmemmapBlocks.keys()].sort((a, b) => a - b);
+    const blocks = k.pt.vmemmapBlocks;
+    let vmemmap = this.vmemmapSorted;
+    if (vmemmap.length !== blocks.size || !vmemmap.every((p) => blocks.has(p)))
+      vmemmap = this.vmemmapSorted = [...blocks.keys()].sort((a, b) => a - b);
     const mayBeFree = k.pgdat.zones.some((z) => z.free.anyFree(this.sortedTables) || z.free.anyFree(vmemmap));
     checkTablePages(k, tables, inFlight, v, mayBeFree);
 
