@@ -57,6 +57,8 @@ interface Kept {
   sections: readonly number[];
   /** Set when something it read changed: it is computed again when next asked for. */
   stale: boolean;
+  /** The last check that used it: what no check used lately is gone from the machine. */
+  used: number;
 }
 
 interface KeptRun extends Kept {
@@ -277,8 +279,10 @@ export class InvariantChecker {
     this.invalidate(all);
     const out: Violation[] = [];
     const v = reporter(out, op);
-    const replay = (found: readonly Found[]): void => {
-      for (const f of found) v(...f);
+    const epoch = this.checks;
+    const replay = (r: Kept): void => {
+      r.used = epoch;
+      for (const f of r.found) v(...f);
     };
     // Which memory the linear map must cover follows the sections (and the private device ranges, which change them).
     const maps = k.devPagemaps;
@@ -295,10 +299,10 @@ export class InvariantChecker {
       if (!r || r.stale || r.end !== run[2]) {
         this.recomputed.runs++;
         const got = this.fromTables((lookup, report) => checkLinearRun(k, run, lookup, report));
-        r = this.keep({ ...got, sections: [], stale: false, end: run[2] });
+        r = this.keep({ ...got, sections: [], stale: false, used: 0, end: run[2] });
         this.runCache.set(run[1], r);
       }
-      replay(r.found);
+      replay(r);
     }
 
     if (!this.walk) this.recomputed.tableWalks++;
@@ -317,11 +321,11 @@ export class InvariantChecker {
         const flying: number[] = [];
         const looked: number[] = [];
         checkLeaves(k, leaves, (...a) => found.push(a), flying, looked);
-        r = this.keep({ found, entries: [], sections: [...new Set(looked)], stale: false, inFlight: flying });
+        r = this.keep({ found, entries: [], sections: [...new Set(looked)], stale: false, used: 0, inFlight: flying });
         this.leafCache.set(leaves, r);
         inFlight = undefined;
       }
-      replay(r.found);
+      replay(r);
     }
     if (!inFlight || this.inFlightOf !== this.walk) {
       inFlight = new Set<number>();
@@ -339,10 +343,10 @@ export class InvariantChecker {
       if (!r || r.stale || r.found.length) {
         this.recomputed.memmaps++;
         const got = this.fromTables((lookup, report) => checkMemmap(k, s, lookup, report));
-        r = this.keep({ ...got, sections: [s.nr], stale: false });
+        r = this.keep({ ...got, sections: [s.nr], stale: false, used: 0 });
         this.memmapCache.set(s, r);
       }
-      replay(r.found);
+      replay(r);
     }
 
     // 3. The buddy probes only when some table or vmemmap page is free at all (one merge per zone).
@@ -364,22 +368,41 @@ export class InvariantChecker {
         if (!r || r.stale || r.end !== run[0]) {
           this.recomputed.walks++;
           const got = this.fromTables((_lookup, report) => checkHardwareWalk(k, run, report));
-          r = this.keep({ ...got, sections: [], stale: false, end: run[0] });
+          r = this.keep({ ...got, sections: [], stale: false, used: 0, end: run[0] });
           this.walkCache.set(run[1], r);
         }
-        replay(r.found);
+        replay(r);
       }
     });
-    this.prune(runs.length);
+    this.prune();
     return out;
   }
 
-  /** Drops what nothing asks for any more, so the caches follow the machine's size, not its history. */
-  private prune(runs: number): void {
+  /**
+   * Now and then, drops what no check used lately (sections and runs that are gone, results that
+   * were computed again), so the caches follow the machine's size, not its history.
+   */
+  private prune(): void {
     if (this.checks % 64 !== 0) return;
-    let registered = 0;
-    for (const list of this.byEntry.values()) registered += list.length;
-    if (this.runCache.size + this.walkCache.size <= 4 * runs + 256 && registered <= 16 * runs + 4096) return;
-    this.forget();
+    const live = (r: Kept): boolean => !r.stale && r.used >= this.checks - 1;
+    for (const cache of [this.runCache, this.walkCache, this.memmapCache] as Array<Map<unknown, Kept>>)
+      for (const [key, r] of cache) if (!live(r)) cache.delete(key);
+    const read = new Set<number>();
+    for (const index of [this.byEntry, this.bySection]) {
+      for (const [key, list] of index) {
+        const kept = list.filter(live);
+        if (kept.length === 0) index.delete(key);
+        else {
+          index.set(key, kept);
+          if (index === this.byEntry) read.add(Math.floor(key / 512));
+        }
+      }
+    }
+    // Table copies nothing reads any more (tables freed, or out of the walk).
+    for (const t of this.words.keys())
+      if (!read.has(t) && !this.walk?.tables.has(t) && t !== this.k.pt.rootPfn) {
+        this.words.delete(t);
+        this.segCache.delete(t);
+      }
   }
 }

@@ -80,6 +80,12 @@ export interface SparseMemState {
   readonly roots: number[];
 }
 
+/**
+ * SparseMem.all(), kept until a section comes or goes (scanning the mostly empty root arrays costs
+ * more than the sections). Beside the object, not in it: a cache is not state to snapshot or compare.
+ */
+const sortedSections = new WeakMap<SparseMem, MemSection[]>();
+
 export class SparseMem implements SavesOwnState<SparseMemState> {
   private readonly roots = new Map<number, Array<MemSection | undefined>>();
   private lastRootNr = -1;
@@ -112,6 +118,7 @@ export class SparseMem implements SavesOwnState<SparseMemState> {
       s = new MemSection(nr);
       arr[nr % ROOT_SECTIONS] = s;
       this.count++;
+      sortedSections.delete(this);
     }
     return s;
   }
@@ -121,16 +128,22 @@ export class SparseMem implements SavesOwnState<SparseMemState> {
     if (arr && arr[nr % ROOT_SECTIONS]) {
       arr[nr % ROOT_SECTIONS] = undefined;
       this.count--;
+      sortedSections.delete(this);
     }
   }
 
   /** Sections in ascending order. */
   all(): MemSection[] {
-    const out: MemSection[] = [];
-    for (const r of [...this.roots.keys()].sort((a, b) => a - b)) {
-      for (const s of this.roots.get(r)!) if (s) out.push(s);
+    let sorted = sortedSections.get(this);
+    if (sorted === undefined) {
+      sorted = [];
+      for (const r of [...this.roots.keys()].sort((a, b) => a - b)) {
+        for (const s of this.roots.get(r)!) if (s) sorted.push(s);
+      }
+      sortedSections.set(this, sorted);
     }
-    return out;
+    // A copy: callers may sort or filter what they get.
+    return sorted.slice();
   }
 
   get size(): number {
@@ -160,6 +173,7 @@ export class SparseMem implements SavesOwnState<SparseMemState> {
     this.lastRootNr = -1;
     this.lastRoot = undefined;
     this.count = 0;
+    sortedSections.delete(this);
     for (const r of st.roots) this.root(r * ROOT_SECTIONS, true);
     for (let i = 0; i < st.nrs.length; i++) {
       this.root(st.nrs[i]!, true)![st.nrs[i]! % ROOT_SECTIONS] = st.sections[i];
