@@ -4,12 +4,12 @@
  * changed since the last one.
  *
  * Physical memory logs which frames change once a checker exists
- * (`PhysMem.trackChanges`), so every result that came from reading page
- * tables is kept and registered with the frames it read; a change to one of
- * them marks it stale. Results that read sections are registered with those
- * sections, whose fields are compared with the last check's. What is cheap
- * (zones, TLBs, the workload, the list of present sections) is checked in
- * full each time.
+ * (`PhysMem.trackChanges`). The checker keeps a copy of every page-table page
+ * a kept result read, diffs a changed one against it, and marks stale the
+ * results that read a changed entry. Results that read sections are
+ * registered with those sections, whose fields are compared with the last
+ * check's. What is cheap (zones, TLBs, the workload, leaked table pages) is
+ * checked in full each time. docs/snapshot.md has the details and figures.
  *
  * Kept per page-table page: its valid entries, split into runs of leaves and
  * pointers (the full walk is then a walk over remembered tables, reading
