@@ -103,6 +103,8 @@ export class InvariantChecker {
   /** k.pt.vmemmapBlocks' pfns, ascending, as of the last check. */
   private vmemmapSorted: number[] = [];
   private runsPagemaps: readonly object[] = [];
+  private runKept: Array<KeptRun | undefined> = [];
+  private walkKept: Array<KeptRun | undefined> = [];
   private inFlightOf: object | undefined;
   private readonly runCache = new Map<number, KeptRun>();
   private readonly walkCache = new Map<number, KeptRun>();
@@ -112,7 +114,7 @@ export class InvariantChecker {
   private readonly byEntry = new Map<number, Kept[]>();
   private readonly bySection = new Map<number, Kept[]>();
   private readonly sections = new Map<number, SectionFields>();
-  private sortedTables: number[] = [];
+  private sortedTables: ArrayLike<number> = [];
   private tablesOfSorted: Set<number> | undefined;
   /** The change count at the last check. */
   private checkedAt: number;
@@ -282,7 +284,7 @@ export class InvariantChecker {
     const epoch = this.checks;
     const replay = (r: Kept): void => {
       r.used = epoch;
-      for (const f of r.found) v(...f);
+      for (let i = 0; i < r.found.length; i++) v(...r.found[i]!);
     };
     // Which memory the linear map must cover follows the sections (and the private device ranges, which change them).
     const maps = k.devPagemaps;
@@ -290,17 +292,24 @@ export class InvariantChecker {
       this.runs = undefined;
       this.runsPagemaps = maps.slice();
     }
-    this.runs ??= linearRuns(k, all);
+    if (!this.runs) {
+      this.runs = linearRuns(k, all);
+      // The kept results in the runs' order, so the loops below index instead of hashing.
+      this.runKept = this.runs.runs.map((run) => this.runCache.get(run[1]));
+      this.walkKept = this.runs.runs.map((run) => this.walkCache.get(run[1]));
+    }
     const { present, runs } = this.runs;
 
     // 1. Each run's probes.
-    for (const run of runs) {
-      let r = this.runCache.get(run[1]);
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      let r = this.runKept[i];
       if (!r || r.stale || r.end !== run[2]) {
         this.recomputed.runs++;
         const got = this.fromTables((lookup, report) => checkLinearRun(k, run, lookup, report));
         r = this.keep({ ...got, sections: [], stale: false, used: 0, end: run[2] });
         this.runCache.set(run[1], r);
+        this.runKept[i] = r;
       }
       replay(r);
     }
@@ -321,7 +330,14 @@ export class InvariantChecker {
         const flying: number[] = [];
         const looked: number[] = [];
         checkLeaves(k, leaves, (...a) => found.push(a), flying, looked);
-        r = this.keep({ found, entries: [], sections: [...new Set(looked)], stale: false, used: 0, inFlight: flying });
+        r = this.keep({
+          found,
+          entries: [],
+          sections: [...new Set(looked)],
+          stale: false,
+          used: 0,
+          inFlight: flying,
+        });
         this.leafCache.set(leaves, r);
         inFlight = undefined;
       }
@@ -352,7 +368,8 @@ export class InvariantChecker {
     // 3. The buddy probes only when some table or vmemmap page is free at all (one merge per zone).
     if (this.tablesOfSorted !== tables) {
       this.tablesOfSorted = tables;
-      this.sortedTables = [...tables].sort((a, b) => a - b);
+      // A typed array sorts numerically, without a comparison callback.
+      this.sortedTables = Float64Array.from(tables).sort();
     }
     const blocks = k.pt.vmemmapBlocks;
     let vmemmap = this.vmemmapSorted;
@@ -363,13 +380,15 @@ export class InvariantChecker {
 
     // 5 (inside checkRest): each run's hardware walk.
     checkRest(this.sys, v, () => {
-      for (const run of runs) {
-        let r = this.walkCache.get(run[1]);
+      for (let i = 0; i < runs.length; i++) {
+        const run = runs[i]!;
+        let r = this.walkKept[i];
         if (!r || r.stale || r.end !== run[0]) {
           this.recomputed.walks++;
           const got = this.fromTables((_lookup, report) => checkHardwareWalk(k, run, report));
           r = this.keep({ ...got, sections: [], stale: false, used: 0, end: run[0] });
           this.walkCache.set(run[1], r);
+          this.walkKept[i] = r;
         }
         replay(r);
       }

@@ -67,7 +67,7 @@ export class BuddyLists {
   }
 
   /** Is any of these pfns (ascending) free? */
-  anyFree(sorted: readonly number[]): boolean {
+  anyFree(sorted: ArrayLike<number>): boolean {
     return this.movable.anyFree(sorted) || this.unmovable.anyFree(sorted);
   }
 

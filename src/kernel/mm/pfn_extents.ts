@@ -58,9 +58,10 @@ export class PfnExtents {
   }
 
   /** Is any of these pfns (ascending) free? One merge of the two sorted lists. */
-  anyFree(sorted: readonly number[]): boolean {
+  anyFree(sorted: ArrayLike<number>): boolean {
     let i = 0;
-    for (const pfn of sorted) {
+    for (let j = 0; j < sorted.length; j++) {
+      const pfn = sorted[j]!;
       while (i < this.starts.length && this.ends[i]! <= pfn) i++;
       if (i === this.starts.length) return false;
       if (this.starts[i]! <= pfn) return true;
