@@ -47,12 +47,10 @@ import {
 /** A violation without its operation: what a kept result replays. */
 type Found = Parameters<Report>;
 
-/** A page-table entry as one number: table pfn * 512 + index (pfns are below 2^44). */
-const entryKey = (table: number, index: number): number => table * 512 + index;
-
 /** A kept result: what it found, and the page-table entries and sections it read. */
 interface Kept {
   found: Found[];
+  /** (table pfn, index) pairs, flat. */
   entries: readonly number[];
   sections: readonly number[];
   /** Set when something it read changed: it is computed again when next asked for. */
@@ -111,7 +109,8 @@ export class InvariantChecker {
   private readonly memmapCache = new Map<MemSection, Kept>();
   private readonly leafCache = new WeakMap<Leaf[], KeptInFlight>();
   /** Who read what: a change marks them stale. */
-  private readonly byEntry = new Map<number, Kept[]>();
+  /** Per table pfn, per entry index: the results that read it (two levels keep the keys small integers). */
+  private readonly byEntry = new Map<number, Array<Kept[] | undefined>>();
   private readonly bySection = new Map<number, Kept[]>();
   private readonly sections = new Map<number, SectionFields>();
   private sortedTables: ArrayLike<number> = [];
@@ -152,10 +151,15 @@ export class InvariantChecker {
           this.forget();
           break;
         }
-        for (let i = 0; i < 512; i++) {
-          if (was[2 * i] === now[2 * i] && was[2 * i + 1] === now[2 * i + 1]) continue;
-          this.stale(this.byEntry, entryKey(pfn, i));
-        }
+        const readers = this.byEntry.get(pfn);
+        if (readers)
+          for (let i = 0; i < 512; i++) {
+            if (was[2 * i] === now[2 * i] && was[2 * i + 1] === now[2 * i + 1]) continue;
+            const list = readers[i];
+            if (list === undefined) continue;
+            for (const r of list) r.stale = true;
+            readers[i] = undefined;
+          }
         was.set(now);
       }
     }
@@ -196,9 +200,9 @@ export class InvariantChecker {
   }
 
   private stale(index: Map<number, Kept[]>, key: number): void {
-    const readers = index.get(key);
-    if (!readers) return;
-    for (const r of readers) r.stale = true;
+    const list = index.get(key);
+    if (!list) return;
+    for (const r of list) r.stale = true;
     index.delete(key);
   }
 
@@ -218,10 +222,16 @@ export class InvariantChecker {
 
   /** Keeps a result: registers it with the entries and sections it read. */
   private keep<T extends Kept>(r: T): T {
-    for (const e of r.entries) {
-      const list = this.byEntry.get(e);
+    const e = r.entries;
+    for (let j = 0; j < e.length; j += 2) {
+      let readers = this.byEntry.get(e[j]!);
+      if (!readers) {
+        readers = new Array<Kept[] | undefined>(512);
+        this.byEntry.set(e[j]!, readers);
+      }
+      const list = readers[e[j + 1]!];
       if (list) list.push(r);
-      else this.byEntry.set(e, [r]);
+      else readers[e[j + 1]!] = [r];
     }
     for (const nr of r.sections) {
       const list = this.bySection.get(nr);
@@ -247,7 +257,7 @@ export class InvariantChecker {
       for (let level = k.pt.rootLevel; ; level--) {
         const idx = tableIndex(vpn, level);
         this.remember(table);
-        entries.push(entryKey(table, idx));
+        entries.push(table, idx);
         const lo = k.pt.readLo(table, idx);
         if ((lo & PTE_V) === 0 || (lo & _PAGE_LEAF) !== 0 || level === 0)
           return { tablePfn: table, index: idx, level, leaf: (lo & PTE_V) !== 0 && (lo & _PAGE_LEAF) !== 0 };
@@ -259,9 +269,17 @@ export class InvariantChecker {
       walked.ptePfns.forEach((t, i) => {
         if (!this.mem.isBacked(t)) return; // the walk's access fault: no table to remember
         this.remember(t);
-        entries.push(entryKey(t, walked.pteIndexes[i]!));
+        entries.push(t, walked.pteIndexes[i]!);
       });
-    return { found, entries: [...new Set(entries)] };
+    // Lookups of neighbouring addresses read the same upper entries: once is enough.
+    const unique: number[] = [];
+    for (let j = 0; j < entries.length; j += 2) {
+      let seen = false;
+      for (let q = 0; q < unique.length && !seen; q += 2)
+        seen = unique[q] === entries[j] && unique[q + 1] === entries[j + 1];
+      if (!seen) unique.push(entries[j]!, entries[j + 1]!);
+    }
+    return { found, entries: unique };
   }
 
   private segmentsOf(table: number, level: number, base: number, root: boolean): readonly Segment[] {
@@ -406,16 +424,23 @@ export class InvariantChecker {
     const live = (r: Kept): boolean => !r.stale && r.used >= this.checks - 1;
     for (const cache of [this.runCache, this.walkCache, this.memmapCache] as Array<Map<unknown, Kept>>)
       for (const [key, r] of cache) if (!live(r)) cache.delete(key);
+    for (const [key, list] of this.bySection) {
+      const kept = list.filter(live);
+      if (kept.length === 0) this.bySection.delete(key);
+      else this.bySection.set(key, kept);
+    }
     const read = new Set<number>();
-    for (const index of [this.byEntry, this.bySection]) {
-      for (const [key, list] of index) {
+    for (const [pfn, readers] of this.byEntry) {
+      let any = false;
+      for (let i = 0; i < 512; i++) {
+        const list = readers[i];
+        if (list === undefined) continue;
         const kept = list.filter(live);
-        if (kept.length === 0) index.delete(key);
-        else {
-          index.set(key, kept);
-          if (index === this.byEntry) read.add(Math.floor(key / 512));
-        }
+        readers[i] = kept.length ? kept : undefined;
+        any ||= kept.length > 0;
       }
+      if (any) read.add(pfn);
+      else this.byEntry.delete(pfn);
     }
     // Table copies nothing reads any more (tables freed, or out of the walk).
     for (const t of this.words.keys())
