@@ -10,6 +10,8 @@
  * is read: 64-bit entry i is words [2i] (low half) and [2i+1] (high half).
  */
 
+import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from './snapshot.js';
+
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const WORDS_PER_FRAME = PAGE_SIZE / 4;
@@ -43,8 +45,47 @@ const enum Cache {
 const CACHE_SIZE = Cache.Size;
 const ZERO_FRAME = new Uint32Array(WORDS_PER_FRAME);
 
-export class PhysMem {
+/**
+ * The frame journal behind snapshots: after a snapshot, the first change to a
+ * frame (write, zero, drop) logs its old contents, so a restore undoes only
+ * the frames that changed. Positions in the log are the snapshots; restoring
+ * one drops the log after it, so snapshots nest last-in-first-out (the later
+ * ones become unrestorable, which `restore` says).
+ */
+interface FrameJournal {
+  pfns: number[];
+  /** Old contents (a private copy, never handed out), or undefined for "had no storage". */
+  olds: Array<Uint32Array | undefined>;
+  /** A unique id per entry, so a snapshot can tell its part of the log was dropped. */
+  ids: number[];
+  nextId: number;
+  /** Frames logged since the last snapshot or restore (a second change needs no entry). */
+  logged: Set<number>;
+}
+
+/** What a snapshot of physical memory holds: its place in the journal and the region list. */
+export interface PhysMemState {
+  readonly pos: number;
+  /** Id of the entry just before `pos` (0 at the start): still there means the log up to `pos` is intact. */
+  readonly lastId: number;
+  readonly regions: readonly MemRegion[];
+}
+
+export class PhysMem implements SavesOwnState<PhysMemState> {
   private readonly frames = new Map<number, Uint32Array>();
+  /** Undefined until the first snapshot: a machine never snapshotted pays one test per write. */
+  private journal: FrameJournal | undefined;
+  /**
+   * Frames changed since `trackChanges`, in order (a frame written twice in a row is logged once):
+   * a checker re-reads only the page-table frames that changed since it last looked. Change number
+   * n is changeLog[n - changeBase]; the log's first half goes when it grows long.
+   */
+  private changeLog: number[] | undefined;
+  private changeBase = 0;
+  /** Someone read the count since the last entry: a repeat of that entry is a new change for them. */
+  private changeSeen = true;
+  /** Either of the two above is on: the one test a write makes on the fast path. */
+  private tracking = false;
   private readonly regionList: MemRegion[] = [];
   private readonly cacheKey = new Float64Array(CACHE_SIZE).fill(-1);
   // Always a real frame (ZERO_FRAME when empty, with key -1), so the array stays packed and monomorphic.
@@ -69,6 +110,7 @@ export class PhysMem {
     }
     this.regionList.push(region);
     this.regionList.sort((a, b) => a.basePfn - b.basePfn);
+    this.regionsChanged();
   }
 
   /** Removes a region and drops the storage of its frames (unplugging a DIMM loses its contents). */
@@ -77,6 +119,7 @@ export class PhysMem {
     if (i < 0) throw new RangeError(`no region ${name}`);
     const [region] = this.regionList.splice(i, 1) as [MemRegion];
     this.dropFrames(region.basePfn, region.pages);
+    this.regionsChanged();
     return region;
   }
 
@@ -131,6 +174,7 @@ export class PhysMem {
 
   /** The frame's words for writing (storage is created on first write). Throws AccessFault on a hole. */
   write(pfn: number): Uint32Array {
+    if (this.tracking) this.track(pfn);
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
     let f = this.frames.get(pfn);
@@ -185,10 +229,18 @@ export class PhysMem {
   }
 
   private dropFrames(basePfn: number, pages: number): void {
+    const t = this.tracking;
     if (pages <= this.frames.size) {
-      for (let p = basePfn; p < basePfn + pages; p++) this.frames.delete(p);
+      for (let p = basePfn; p < basePfn + pages; p++) {
+        if (t && this.frames.has(p)) this.track(p);
+        this.frames.delete(p);
+      }
     } else {
-      for (const p of this.frames.keys()) if (p >= basePfn && p < basePfn + pages) this.frames.delete(p);
+      for (const p of this.frames.keys())
+        if (p >= basePfn && p < basePfn + pages) {
+          if (t) this.track(p);
+          this.frames.delete(p);
+        }
     }
     if (pages < CACHE_SIZE) {
       // Only the slots those frames can occupy.
@@ -204,4 +256,118 @@ export class PhysMem {
       this.cacheVal.fill(ZERO_FRAME);
     }
   }
+
+  /**
+   * From now on, log which frames change (`changesSince`). Costs an array push per write to another
+   * frame than the last; a machine nobody checks incrementally never pays it.
+   */
+  trackChanges(): void {
+    if (this.changeLog !== undefined) return;
+    this.changeLog = [];
+    this.tracking = true;
+  }
+
+  /** How many changes were logged so far: give it to `changesSince` later. */
+  get changeCount(): number {
+    this.changeSeen = true;
+    return this.changeBase + (this.changeLog?.length ?? 0);
+  }
+
+  /**
+   * The frames changed since the count was `at` (with repeats), or undefined when that part of the
+   * log is gone. -1 stands for "regions were added or removed" (any frame may read differently).
+   */
+  changesSince(at: number): readonly number[] | undefined {
+    this.changeSeen = true;
+    if (this.changeLog === undefined || at < this.changeBase) return undefined;
+    return this.changeLog.slice(at - this.changeBase);
+  }
+
+  private regionsChanged(): void {
+    this.logChange(-1);
+  }
+
+  private logChange(pfn: number): void {
+    const log = this.changeLog;
+    if (log === undefined || (!this.changeSeen && log[log.length - 1] === pfn)) return;
+    this.changeSeen = false;
+    if (log.length >= 1 << 20) {
+      // A checker that has not looked for this long starts afresh (changesSince says so).
+      const drop = log.length >> 1;
+      log.splice(0, drop);
+      this.changeBase += drop;
+    }
+    log.push(pfn);
+  }
+
+  /** A frame is about to change: log it, and its old contents for the snapshots. */
+  private track(pfn: number): void {
+    this.logChange(pfn);
+    if (this.journal !== undefined) this.logFrame(pfn);
+  }
+
+  /** Logs a frame's contents before its first change since the last snapshot or restore. */
+  private logFrame(pfn: number): void {
+    const j = this.journal!;
+    if (j.logged.has(pfn)) return;
+    j.logged.add(pfn);
+    const f = this.frames.get(pfn);
+    j.pfns.push(pfn);
+    j.olds.push(f === undefined ? undefined : f.slice());
+    j.ids.push(j.nextId++);
+  }
+
+  /** Numbers of the frames that have storage, in no particular order (for comparisons and tests). */
+  writtenPfns(): IterableIterator<number> {
+    return this.frames.keys();
+  }
+
+  /** A snapshot: O(regions); from now on each changed frame is copied once before its first change. */
+  [SAVE_STATE](): PhysMemState {
+    this.journal ??= { pfns: [], olds: [], ids: [], nextId: 1, logged: new Set() };
+    this.tracking = true;
+    const j = this.journal;
+    j.logged.clear();
+    const pos = j.pfns.length;
+    return { pos, lastId: pos === 0 ? 0 : j.ids[pos - 1]!, regions: this.regionList.slice() };
+  }
+
+  /** Undoes every frame change logged since the snapshot: O(frames changed since). */
+  [RESTORE_STATE](s: PhysMemState): void {
+    const j = this.journal;
+    if (j === undefined || j.pfns.length < s.pos || (s.pos > 0 && j.ids[s.pos - 1] !== s.lastId))
+      throw new Error(
+        'physical memory snapshot can no longer be restored: an older snapshot was restored after it was taken (snapshots restore last-in-first-out)',
+      );
+    for (let i = j.pfns.length - 1; i >= s.pos; i--) {
+      const pfn = j.pfns[i]!;
+      const old = j.olds[i];
+      this.logChange(pfn);
+      const cur = this.frames.get(pfn);
+      if (old === undefined) this.frames.delete(pfn);
+      else if (cur !== undefined) cur.set(old);
+      // A fresh copy: the logged one must stay as it is for the next restore.
+      else this.frames.set(pfn, old.slice());
+      // The lookup cache may hold a frame that is gone (or is about to be replaced): forget the slot.
+      const slot = pfn & Cache.Mask;
+      if (this.cacheKey[slot] === pfn) {
+        this.cacheKey[slot] = -1;
+        this.cacheVal[slot] = ZERO_FRAME;
+      }
+    }
+    j.pfns.length = s.pos;
+    j.olds.length = s.pos;
+    j.ids.length = s.pos;
+    j.logged.clear();
+    if (!sameRegions(this.regionList, s.regions)) {
+      this.regionList.splice(0, this.regionList.length, ...s.regions);
+      this.regionsChanged();
+    }
+  }
+}
+
+function sameRegions(a: readonly MemRegion[], b: readonly MemRegion[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

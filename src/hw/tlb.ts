@@ -14,6 +14,7 @@ import { type PagingMode, PAGING_MODES } from './paging.js';
 import type { PhysMem } from './physmem.js';
 import { type FaultCause, WalkRecord, causeName, findLeafInto, translatedPpn } from './mmu.js';
 import { PTE_A, PTE_D, PTE_N_HI, PTE_R, PTE_U, PTE_W, PTE_X } from './pte.js';
+import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from './snapshot.js';
 
 export interface TlbOptions {
   /** Total entries (a power of two); default 512. */
@@ -66,7 +67,18 @@ export interface StaleEntry extends TlbEntry {
   cause?: FaultCause;
 }
 
-export class Tlb {
+/** A snapshot of a TLB: counters, replacement state and the valid entries only (invalid ways are never read). */
+export interface TlbState {
+  readonly counters: readonly number[];
+  readonly classCount: Int32Array;
+  readonly victim: Uint8Array;
+  /** ENTRY_FIELDS numbers per valid entry: index, then each field array's value. */
+  readonly entries: Float64Array;
+}
+
+const ENTRY_FIELDS = 12;
+
+export class Tlb implements SavesOwnState<TlbState> {
   readonly capacity: number;
   readonly ways: number;
   readonly sets: number;
@@ -121,6 +133,61 @@ export class Tlb {
     this.rootPpn = new Float64Array(entries);
     this.modeLevels = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
+  }
+
+  [SAVE_STATE](): TlbState {
+    const entries = new Float64Array(this.validCount * ENTRY_FIELDS);
+    let j = 0;
+    for (let e = 0; e < this.capacity && j < entries.length; e++) {
+      if (this.valid[e] === 0) continue;
+      entries[j++] = e;
+      entries[j++] = this.cls[e]!;
+      entries[j++] = this.tag[e]!;
+      entries[j++] = this.asid[e]!;
+      entries[j++] = this.global[e]!;
+      entries[j++] = this.ppnBase[e]!;
+      entries[j++] = this.lo[e]!;
+      entries[j++] = this.hi[e]!;
+      entries[j++] = this.fillVpn[e]!;
+      entries[j++] = this.rootPpn[e]!;
+      entries[j++] = this.modeLevels[e]!;
+      entries[j++] = this.valid[e]!;
+    }
+    return {
+      counters: [this.hits, this.misses, this.flushes, this.fills, this.evictions, this.validCount],
+      classCount: this.classCount.slice(),
+      victim: this.victim.slice(),
+      entries,
+    };
+  }
+
+  [RESTORE_STATE](s: TlbState): void {
+    [this.hits, this.misses, this.flushes, this.fills, this.evictions, this.validCount] = s.counters as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.classCount.set(s.classCount);
+    this.victim.set(s.victim);
+    this.valid.fill(0);
+    const x = s.entries;
+    for (let j = 0; j < x.length; j += ENTRY_FIELDS) {
+      const e = x[j]!;
+      this.cls[e] = x[j + 1]!;
+      this.tag[e] = x[j + 2]!;
+      this.asid[e] = x[j + 3]!;
+      this.global[e] = x[j + 4]!;
+      this.ppnBase[e] = x[j + 5]!;
+      this.lo[e] = x[j + 6]!;
+      this.hi[e] = x[j + 7]!;
+      this.fillVpn[e] = x[j + 8]!;
+      this.rootPpn[e] = x[j + 9]!;
+      this.modeLevels[e] = x[j + 10]!;
+      this.valid[e] = x[j + 11]!;
+    }
   }
 
   /** Number of valid entries. */

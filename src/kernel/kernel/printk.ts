@@ -3,6 +3,8 @@
  * model's own monotonic clock, advanced by the operations that would take
  * time on a real machine, so logs are reproducible run to run.
  */
+import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from '../../hw/snapshot.js';
+
 export const KERN_ERR = 3;
 export const KERN_WARNING = 4;
 export const KERN_NOTICE = 5;
@@ -15,7 +17,17 @@ export interface LogRecord {
   text: string;
 }
 
-export class Printk {
+/** What a snapshot of the log keeps: the log only grows, so its length is enough. */
+export interface PrintkState {
+  readonly records: number;
+  /** The last record then: still in place means the records up to it are the snapshot's. */
+  readonly last: LogRecord | undefined;
+  readonly clockNs: number;
+  readonly mark: number;
+  readonly fired: number;
+}
+
+export class Printk implements SavesOwnState<PrintkState> {
   readonly records: LogRecord[] = [];
   clockNs = 0;
   /** Index of the first record not yet reported to a caller (for per-command KMSG output). */
@@ -44,6 +56,33 @@ export class Printk {
     if (this.fired.has(site)) return false;
     this.fired.add(site);
     return true;
+  }
+
+  [SAVE_STATE](): PrintkState {
+    const n = this.records.length;
+    return {
+      records: n,
+      last: this.records[n - 1],
+      clockNs: this.clockNs,
+      mark: this.mark,
+      fired: this.fired.size,
+    };
+  }
+
+  [RESTORE_STATE](s: PrintkState): void {
+    if (this.records.length < s.records || this.records[s.records - 1] !== s.last)
+      throw new Error(
+        'kernel log snapshot can no longer be restored: an older snapshot was restored after it was taken (snapshots restore last-in-first-out)',
+      );
+    this.records.length = s.records;
+    this.clockNs = s.clockNs;
+    this.mark = s.mark;
+    // The set only grows too: drop what was added after the snapshot, oldest kept first.
+    if (this.fired.size !== s.fired) {
+      const keep = [...this.fired].slice(0, s.fired);
+      this.fired.clear();
+      for (const site of keep) this.fired.add(site);
+    }
   }
 
   /** Advance the clock (a modelled duration). */

@@ -66,6 +66,11 @@ export class BuddyLists {
     return this.movable.isFree(pfn) || this.unmovable.isFree(pfn);
   }
 
+  /** Is any of these pfns (ascending) free? */
+  anyFree(sorted: ArrayLike<number>): boolean {
+    return this.movable.anyFree(sorted) || this.unmovable.anyFree(sorted);
+  }
+
   freeIn(start: number, end: number): number {
     return this.movable.freeIn(start, end) + this.unmovable.freeIn(start, end);
   }

@@ -4,6 +4,8 @@
  * record per section that ever existed: cost grows with sections, never with
  * pages. mm/sparse.c (sparse.ts) creates and removes them.
  */
+import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from '../../hw/snapshot.js';
+
 export const SECTION_SIZE_BITS = 27;
 export const PFN_SECTION_SHIFT = SECTION_SIZE_BITS - 12;
 export const PAGES_PER_SECTION = 1 << PFN_SECTION_SHIFT;
@@ -71,7 +73,20 @@ export class MemSection {
 /** Sections per chunk of the two-level section table (like SPARSEMEM_EXTREME's roots). */
 const ROOT_SECTIONS = 4096;
 
-export class SparseMem {
+/** A snapshot of the section table: the sections by number (their contents are snapshotted with them). */
+export interface SparseMemState {
+  readonly nrs: number[];
+  readonly sections: MemSection[];
+  readonly roots: number[];
+}
+
+/**
+ * SparseMem.all(), kept until a section comes or goes (scanning the mostly empty root arrays costs
+ * more than the sections). Beside the object, not in it: a cache is not state to snapshot or compare.
+ */
+const sortedSections = new WeakMap<SparseMem, MemSection[]>();
+
+export class SparseMem implements SavesOwnState<SparseMemState> {
   private readonly roots = new Map<number, Array<MemSection | undefined>>();
   private lastRootNr = -1;
   private lastRoot: Array<MemSection | undefined> | undefined;
@@ -103,6 +118,7 @@ export class SparseMem {
       s = new MemSection(nr);
       arr[nr % ROOT_SECTIONS] = s;
       this.count++;
+      sortedSections.delete(this);
     }
     return s;
   }
@@ -112,20 +128,57 @@ export class SparseMem {
     if (arr && arr[nr % ROOT_SECTIONS]) {
       arr[nr % ROOT_SECTIONS] = undefined;
       this.count--;
+      sortedSections.delete(this);
     }
   }
 
   /** Sections in ascending order. */
   all(): MemSection[] {
-    const out: MemSection[] = [];
-    for (const r of [...this.roots.keys()].sort((a, b) => a - b)) {
-      for (const s of this.roots.get(r)!) if (s) out.push(s);
+    let sorted = sortedSections.get(this);
+    if (sorted === undefined) {
+      sorted = [];
+      for (const r of [...this.roots.keys()].sort((a, b) => a - b)) {
+        for (const s of this.roots.get(r)!) if (s) sorted.push(s);
+      }
+      sortedSections.set(this, sorted);
     }
-    return out;
+    // A copy: callers may sort or filter what they get.
+    return sorted.slice();
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** O(sections), not O(table size): the root arrays are mostly empty. */
+  [SAVE_STATE](walk: (child: unknown) => void): SparseMemState {
+    const nrs: number[] = [];
+    const sections: MemSection[] = [];
+    for (const [r, arr] of this.roots)
+      for (let i = 0; i < arr.length; i++) {
+        const s = arr[i];
+        if (s === undefined) continue;
+        nrs.push(r * ROOT_SECTIONS + i);
+        sections.push(s);
+        walk(s);
+      }
+    return { nrs, sections, roots: [...this.roots.keys()] };
+  }
+
+  [RESTORE_STATE](st: SparseMemState): void {
+    let same = this.count === st.sections.length;
+    for (let i = 0; same && i < st.nrs.length; i++) same = this.get(st.nrs[i]!) === st.sections[i];
+    if (same && this.roots.size === st.roots.length) return;
+    this.roots.clear();
+    this.lastRootNr = -1;
+    this.lastRoot = undefined;
+    this.count = 0;
+    sortedSections.delete(this);
+    for (const r of st.roots) this.root(r * ROOT_SECTIONS, true);
+    for (let i = 0; i < st.nrs.length; i++) {
+      this.root(st.nrs[i]!, true)![st.nrs[i]! % ROOT_SECTIONS] = st.sections[i];
+      this.count++;
+    }
   }
 
   presentSectionNr(pfn: number): MemSection | undefined {

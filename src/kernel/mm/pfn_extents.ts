@@ -57,6 +57,18 @@ export class PfnExtents {
     return i < this.starts.length && this.starts[i]! <= pfn;
   }
 
+  /** Is any of these pfns (ascending) free? One merge of the two sorted lists. */
+  anyFree(sorted: ArrayLike<number>): boolean {
+    let i = 0;
+    for (let j = 0; j < sorted.length; j++) {
+      const pfn = sorted[j]!;
+      while (i < this.starts.length && this.ends[i]! <= pfn) i++;
+      if (i === this.starts.length) return false;
+      if (this.starts[i]! <= pfn) return true;
+    }
+    return false;
+  }
+
   /** The free pieces of [start, end), ascending. */
   piecesIn(start: number, end: number): Array<[number, number]> {
     const out: Array<[number, number]> = [];

@@ -5,6 +5,7 @@
  * Per-page state lives in typed arrays per section, created on first use.
  */
 import type { Kernel } from '../kernel.js';
+import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from '../../hw/snapshot.js';
 import { allocPages, freePages } from './page_alloc.js';
 import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
 
@@ -27,8 +28,16 @@ interface SectionPages {
   used: number;
 }
 
-export class Workload {
+/** A snapshot of the workload: the per-section arrays themselves, shared copy-on-write. */
+export interface WorkloadState {
+  readonly sections: ReadonlyArray<readonly [number, Uint8Array, Uint32Array, number]>;
+  readonly counters: readonly [number, number, number, number];
+}
+
+export class Workload implements SavesOwnState<WorkloadState> {
   private readonly sections = new Map<number, SectionPages>();
+  /** Arrays a snapshot holds too: copied before their first write (copy-on-write). Not state itself. */
+  private readonly shared = new WeakSet<Uint8Array | Uint32Array>();
   private nextTag = 1;
   /** Pages currently held, by kind. */
   movablePages = 0;
@@ -39,10 +48,33 @@ export class Workload {
     const nr = pfnToSectionNr(pfn);
     let s = this.sections.get(nr);
     if (!s && create) {
-      s = { kind: new Uint8Array(PAGES_PER_SECTION), tag: new Uint32Array(PAGES_PER_SECTION), used: 0 };
+      s = {
+        kind: new Uint8Array(PAGES_PER_SECTION),
+        tag: new Uint32Array(PAGES_PER_SECTION),
+        used: 0,
+      };
       this.sections.set(nr, s);
     }
     return s;
+  }
+
+  /** O(sections in use), no copying: the arrays become shared and are copied on their next write. */
+  [SAVE_STATE](): WorkloadState {
+    const sections: Array<readonly [number, Uint8Array, Uint32Array, number]> = [];
+    for (const [nr, s] of this.sections) {
+      this.shared.add(s.kind);
+      sections.push([nr, s.kind, s.tag, s.used]);
+    }
+    return {
+      sections,
+      counters: [this.nextTag, this.movablePages, this.unmovablePages, this.pinnedPages],
+    };
+  }
+
+  [RESTORE_STATE](st: WorkloadState): void {
+    this.sections.clear();
+    for (const [nr, kind, tag, used] of st.sections) this.sections.set(nr, { kind, tag, used });
+    [this.nextTag, this.movablePages, this.unmovablePages, this.pinnedPages] = st.counters;
   }
 
   kindOf(pfn: number): number {
@@ -57,6 +89,10 @@ export class Workload {
 
   private set(pfn: number, kind: number, tag: number): void {
     const s = this.slot(pfn, true)!;
+    if (this.shared.has(s.kind)) {
+      s.kind = s.kind.slice();
+      s.tag = s.tag.slice();
+    }
     const i = pfn % PAGES_PER_SECTION;
     if (s.kind[i] === 0 && kind !== 0) s.used++;
     if (s.kind[i] !== 0 && kind === 0) s.used--;
