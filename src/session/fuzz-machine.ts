@@ -3,10 +3,9 @@
  * booted guest, as a `Session` so lines run exactly as `riscv-hotplug run`
  * runs them (a shrunk script replays to the same finding).
  *
- * Today it boots per sequence (about 10 ms for 8 GiB). Restoring a snapshot
- * taken after one boot is the planned replacement: `bootEach` gives way to a
- * function that restores one guest in place and returns it; the session over
- * it starts afresh (shell, allocation table, death) either way.
+ * It boots once and then restores the booted state in place for each sequence
+ * (docs/snapshot.md); the session over it starts afresh (shell, allocation
+ * table, death). Invariants are checked by an incremental checker per guest.
  */
 import type { FuzzMachine, MachineFactory } from '../check/fuzz/machine.js';
 import type { KernelProfile } from '../kernel/profile.js';
@@ -14,6 +13,8 @@ import type { GuestSystem } from '../kernel/system.js';
 import type { MachineOptions } from './options.js';
 import { Session } from './session.js';
 import { allocationTable } from './workload-cmd.js';
+import { restoreSystem, snapshotSystem, type SystemSnapshot } from '../kernel/snapshot.js';
+import { InvariantChecker } from '../check/incremental.js';
 
 /** Everything that makes the machine: structured-cloneable, so workers get the same one. */
 export interface FuzzMachineSpec {
@@ -34,16 +35,35 @@ function asFuzzMachine(s: Session): FuzzMachine {
       return s.death;
     },
     allocationIds: () => [...allocationTable(s.system).live.keys()],
+    check: (op: string) => checkerOf(s.system).check(op),
   };
 }
 
-/** A guest booted from the spec, on every call. */
-function bootEach(spec: FuzzMachineSpec): () => GuestSystem {
-  return () => new Session(spec.machine, spec.initrdSize, spec.profile).system;
+/**
+ * One guest booted from the spec, snapshotted after boot and restored in place on every later call
+ * (docs/snapshot.md): a sequence starts from exactly the booted state without booting again.
+ */
+function restoreEach(spec: FuzzMachineSpec): () => GuestSystem {
+  let booted: { system: GuestSystem; snap: SystemSnapshot } | undefined;
+  return () => {
+    if (!booted) {
+      const system = new Session(spec.machine, spec.initrdSize, spec.profile).system;
+      booted = { system, snap: snapshotSystem(system) };
+    } else restoreSystem(booted.system, booted.snap);
+    return booted.system;
+  };
+}
+
+/** One incremental checker per guest: it follows the guest's changes across restores too. */
+const checkers = new WeakMap<GuestSystem, InvariantChecker>();
+
+function checkerOf(system: GuestSystem): InvariantChecker {
+  let c = checkers.get(system);
+  if (!c) checkers.set(system, (c = new InvariantChecker(system)));
+  return c;
 }
 
 export function fuzzMachineFactory(spec: FuzzMachineSpec): MachineFactory {
-  // The one line to change for snapshots: a function that restores one booted guest in place instead.
-  const fresh = bootEach(spec);
+  const fresh = restoreEach(spec);
   return () => asFuzzMachine(new Session(spec.machine, spec.initrdSize, spec.profile, fresh()));
 }

@@ -10,14 +10,16 @@
  * bound allows. That enumerates each schedule once.
  */
 import type { ArchOps } from '../../kernel/arch/arch_ops.js';
-import { checkInvariants } from '../invariants.js';
+import { checkInvariants, type Violation } from '../invariants.js';
+import { InvariantChecker } from '../incremental.js';
+import { restoreSystem, snapshotSystem, type SystemSnapshot } from '../../kernel/snapshot.js';
 import { MachineStartError } from '../../kernel/system.js';
 import { KernelBug } from '../../kernel/errno.js';
 import { AccessFault } from '../../hw/physmem.js';
 import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
 import { Runtime, type RunChecks, type RunResult } from './runtime.js';
 import { buildActors, compileOp, machineOf, ScenarioError, vmallocToPfn, type ScenarioSpec } from './scenario.js';
-import { World } from './world.js';
+import { World, type WorldState } from './world.js';
 
 export interface ExploreOptions {
   arch: ArchOps;
@@ -60,8 +62,14 @@ export function prepare(spec: ScenarioSpec, arch: ArchOps): World {
   return w;
 }
 
-/** The scenario's checks; `machine: false` leaves the end-of-run machine invariants to the caller. */
-export function checksFor(w: World, machine = true): RunChecks {
+/**
+ * The scenario's checks. `machine` checks the machine-wide invariants at the end of a run
+ * (checkInvariants or an incremental checker's equivalent); without it they are left to the caller.
+ */
+export function checksFor(
+  w: World,
+  machine: ((op: string) => Violation[]) | false = (op) => checkInvariants(w.g, op),
+): RunChecks {
   const k = w.k;
   const isTable = (pfn: number): boolean =>
     pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.processTables.has(pfn);
@@ -83,7 +91,7 @@ export function checksFor(w: World, machine = true): RunChecks {
     },
     end() {
       if (!machine) return undefined;
-      const vs = checkInvariants(w.g, 'explore');
+      const vs = machine('explore');
       if (vs.length > 0) return { invariant: vs[0]!.invariant, detail: `${vs[0]!.address}: ${vs[0]!.detail}` };
       for (const [name, a] of w.vmAreas) {
         for (let i = 0; i < a.pages; i++) {
@@ -137,10 +145,42 @@ function sharingNotes(w: World): string[] {
   return out;
 }
 
-/** One interleaving: `schedule` then no further preemption. */
+/**
+ * Runs of one scenario: the machine is booted and set up once, snapshotted, and restored in place
+ * before every interleaving (docs/snapshot.md); one incremental checker follows it throughout.
+ */
+export class ScenarioRuns {
+  private readonly w: World;
+  private readonly snap: SystemSnapshot;
+  private readonly saved: WorldState;
+  private readonly checker: InvariantChecker;
+  private used = false;
+
+  constructor(
+    private readonly spec: ScenarioSpec,
+    arch: ArchOps,
+  ) {
+    this.w = prepare(spec, arch);
+    this.checker = new InvariantChecker(this.w.g);
+    this.snap = snapshotSystem(this.w.g);
+    this.saved = this.w.save();
+  }
+
+  /** One interleaving: `schedule`, then no further preemption. */
+  run(schedule: readonly string[]): RunResult {
+    if (this.used) {
+      restoreSystem(this.w.g, this.snap);
+      this.w.restore(this.saved);
+    }
+    this.used = true;
+    const checks = checksFor(this.w, (op) => this.checker.check(op));
+    return new Runtime(this.w.k, buildActors(this.w, this.spec), schedule, checks).run();
+  }
+}
+
+/** One interleaving on a fresh machine (a replay). */
 export function runSchedule(spec: ScenarioSpec, arch: ArchOps, schedule: readonly string[]): RunResult {
-  const w = prepare(spec, arch);
-  return new Runtime(w.k, buildActors(w, spec), schedule, checksFor(w)).run();
+  return new ScenarioRuns(spec, arch).run(schedule);
 }
 
 /** What the bounded search found, whatever the runs are of. */
@@ -207,8 +247,9 @@ export function searchInterleavings(
 }
 
 export function explore(spec: ScenarioSpec, opts: ExploreOptions): ExploreResult {
+  const runs = new ScenarioRuns(spec, opts.arch);
   const found = searchInterleavings(
-    (schedule) => runSchedule(spec, opts.arch, schedule),
+    (schedule) => runs.run(schedule),
     opts.preemptions,
     opts.limit,
     opts.onRun,

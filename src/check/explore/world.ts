@@ -19,6 +19,12 @@ export interface MachineSpec {
   smp: number;
 }
 
+export interface WorldState {
+  procs: Array<[string, number]>;
+  vmAreas: Array<[string, VmArea]>;
+  processTables: number[];
+}
+
 export class World {
   readonly g: GuestSystem;
   /** Processes by name: the pfn of their PGD. */
@@ -47,6 +53,25 @@ export class World {
     );
     for (const h of w.g.board.harts) h.walkCache = new PageWalkCache();
     return w;
+  }
+
+  /** The world's own bookkeeping (the machine is snapshotted separately), for `restore`. */
+  save(): WorldState {
+    return { procs: [...this.procs], vmAreas: [...this.vmAreas], processTables: [...this.processTables] };
+  }
+
+  /** Back to a saved state and nothing seen yet (the machine must be restored with it). */
+  restore(s: WorldState): void {
+    this.procs.clear();
+    for (const [k, v] of s.procs) this.procs.set(k, v);
+    this.vmAreas.clear();
+    for (const [k, v] of s.vmAreas) this.vmAreas.set(k, v);
+    this.processTables.clear();
+    for (const p of s.processTables) this.processTables.add(p);
+    this.pending = undefined;
+    this.notes.clear();
+    this.freedTables.length = 0;
+    this.removedMemmaps.length = 0;
   }
 
   get k(): Kernel {

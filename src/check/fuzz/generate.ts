@@ -28,7 +28,7 @@ const WEIGHTS: ReadonlyArray<readonly [FuzzOpKind | 'addBad' | 'removeBad', numb
   ['online', 2],
   ['alloc', 3],
   ['free', 2],
-  ['race', 2],
+  ['race', 1],
 ];
 const ZONE_DEVICE_WEIGHTS: ReadonlyArray<readonly [FuzzOpKind, number]> = [
   ['memremap', 2],
@@ -238,8 +238,9 @@ export class SequenceGenerator {
       ['pinned', 2],
       ['unmovable', 2],
     ] as const);
-    // Up to 16 MiB: enough to pin pages in hot-added blocks; the command allocates page by page, so bigger costs time.
-    const pages = r.pick([1, 16, 256, 1024, 4096, 4096]);
+    // Up to 16 MiB, mostly at most 1 MiB: a few pages are enough to pin a hot-added block, and the
+    // command allocates and tags page by page (and the checker reads every tag after each step).
+    const pages = r.pick([1, 16, 64, 256, 256, 1024, 1024, 4096]);
     if (r.bool(0.7)) return { kind: 'alloc', type, pages };
     // A zone: mostly one the kind may use; now and then one it may not (the command refuses).
     const ok: AllocZone[] = type === 'movable' ? ['Movable', 'Normal'] : ['Normal', 'DMA32'];

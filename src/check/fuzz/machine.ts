@@ -6,6 +6,7 @@
  * go through the same code.
  */
 import type { GuestSystem } from '../../kernel/system.js';
+import type { Violation } from '../invariants.js';
 
 export interface LineOutcome {
   /** The guest command's exit status (0: it worked). */
@@ -22,6 +23,8 @@ export interface FuzzMachine {
   readonly death: string | undefined;
   /** The ids of the workload allocations alive (what `workload free ID` takes). */
   allocationIds(): number[];
+  /** Every invariant now: exactly `checkInvariants(system, op)` (the factory may check incrementally). */
+  check(op: string): Violation[];
 }
 
 /** A freshly booted machine, the same each call: every sequence starts from it. */

@@ -6,10 +6,10 @@
  * exception out of the model itself (exit 70).
  */
 import type { GuestSystem } from '../../kernel/system.js';
-import { checkInvariants, formatViolation, type Violation } from '../invariants.js';
+import { formatViolation, type Violation } from '../invariants.js';
 import { FuzzRng } from './rng.js';
 import { SequenceGenerator } from './generate.js';
-import { hotplugWindow, type MachineFactory } from './machine.js';
+import { hotplugWindow, type FuzzMachine, type MachineFactory } from './machine.js';
 import { opLine, type FuzzOp } from './ops.js';
 
 export interface Finding {
@@ -39,7 +39,7 @@ const MAX_DETAILS = 3;
 
 /** Checks after one operation; the finding, if any. */
 function afterStep(
-  sys: GuestSystem,
+  m: FuzzMachine,
   death: string | undefined,
   line: string,
   step: number,
@@ -51,8 +51,8 @@ function afterStep(
       invariants: [`kernel-crash:${death}`],
       details: [`the guest died (${death}) after "${line}"`],
     };
-  const v = checkInvariants(sys, line);
-  if (extra) v.push(...extra(sys, line));
+  const v = m.check(line);
+  if (extra) v.push(...extra(m.system, line));
   if (!v.length) return undefined;
   return {
     step,
@@ -74,7 +74,7 @@ export function runOps(factory: MachineFactory, ops: readonly FuzzOp[], extra?: 
     let finding: Finding | undefined;
     try {
       m.run(line);
-      finding = afterStep(m.system, m.death, line, i, extra);
+      finding = afterStep(m, m.death, line, i, extra);
     } catch (e) {
       finding = modelError(i, line, e);
     }
@@ -109,7 +109,7 @@ export function runSequence(setup: SequenceSetup, index: number): SequenceResult
     let finding: Finding | undefined;
     try {
       gen.observe(op, m.run(line));
-      finding = afterStep(m.system, m.death, line, i, setup.extra);
+      finding = afterStep(m, m.death, line, i, setup.extra);
     } catch (e) {
       finding = modelError(i, line, e);
     }
