@@ -7,8 +7,7 @@
  * - snapshot-restore-changed: mean of restoreSystem() alone, after an
  *   offline_and_remove_memory() of one 128 MiB block (the operation is not
  *   timed; the restore undoes its page tables, sections, zones, block and log).
- *   Bimodal: ~40 us, and ~400 us while V8 marks the garbage the operations
- *   leave (its write barriers slow the restore's stores);
+ *   The mean includes the garbage collection the operations cause;
  * - check-8g-sv48: mean of one full checkInvariants() of that machine;
  * - check-incremental-8g-sv48: median of one InvariantChecker.check() after
  *   each operation of add_memory / online / offline+remove of 128 MiB to 1 GiB

@@ -224,36 +224,31 @@ function restoreArray(o: unknown[], values: unknown[]): void {
   for (let j = 0; j < values.length; j++) if (o[j] !== values[j]) o[j] = values[j];
 }
 
+/**
+ * Maps and sets keep insertion order, which callers can see: the entries up to the first
+ * difference stay, the rest are deleted and added again in the snapshot's order. An operation
+ * that only added entries costs their deletion; nothing is reallocated.
+ */
 function restoreMap(o: Map<unknown, unknown>, flat: unknown[]): void {
-  if (o.size === flat.length / 2) {
-    // Unchanged (same keys in the same order with the same values) is the common case: read only.
-    let j = 0;
-    let same = true;
-    for (const [k, v] of o) {
-      if (k !== flat[j] || v !== flat[j + 1]) {
-        same = false;
-        break;
-      }
-      j += 2;
-    }
-    if (same) return;
+  let j = 0;
+  const tail: unknown[] = [];
+  for (const [k, v] of o) {
+    if (tail.length === 0 && j < flat.length && k === flat[j] && v === flat[j + 1]) j += 2;
+    else tail.push(k);
   }
-  o.clear();
-  for (let j = 0; j < flat.length; j += 2) o.set(flat[j], flat[j + 1]);
+  if (tail.length === 0 && j === flat.length) return;
+  for (const k of tail) o.delete(k);
+  for (; j < flat.length; j += 2) o.set(flat[j], flat[j + 1]);
 }
 
 function restoreSet(o: Set<unknown>, values: unknown[]): void {
-  if (o.size === values.length) {
-    let j = 0;
-    let same = true;
-    for (const v of o) {
-      if (v !== values[j++]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return;
+  let j = 0;
+  const tail: unknown[] = [];
+  for (const v of o) {
+    if (tail.length === 0 && j < values.length && v === values[j]) j++;
+    else tail.push(v);
   }
-  o.clear();
-  for (const v of values) o.add(v);
+  if (tail.length === 0 && j === values.length) return;
+  for (const v of tail) o.delete(v);
+  for (; j < values.length; j++) o.add(values[j]);
 }
