@@ -6,7 +6,8 @@ import { parseRunArgs, UsageError } from '../session/options.js';
 import { type LineResult } from '../session/session.js';
 import { openSession, readScript } from './files.js';
 import { KernelError } from '../kernel/errno.js';
-import { checkInvariants, explainViolations } from '../check/invariants.js';
+import { explainViolations } from '../check/invariants.js';
+import { InvariantChecker } from '../check/incremental.js';
 import { writeSysroot } from './sysroot.js';
 import { interactive } from './interactive.js';
 import { runDemo } from './demo.js';
@@ -72,6 +73,8 @@ async function runCommand(argv: string[]): Promise<number> {
   for (const n of session.notes) process.stderr.write(n + '\n');
   if (opts.failAlloc) session.failAllocations(opts.failAlloc);
   let status = 0;
+  // Checks after every line re-examine only what the line changed (the same violations as checkInvariants).
+  const checker = opts.check ? new InvariantChecker(session.system) : undefined;
   const lines = text.split('\n');
   const progress = new Progress(lines.length, opts.json);
   for (const [i, line] of lines.entries()) {
@@ -81,8 +84,8 @@ async function runCommand(argv: string[]): Promise<number> {
     printResult(r, opts.json);
     if (session.quit) break;
     if (session.dead) status = 3;
-    if (opts.check && !session.dead) {
-      const v = checkInvariants(session.system, r.cmd);
+    if (checker && !session.dead) {
+      const v = checker.check(r.cmd);
       if (v.length) {
         progress.done();
         const causes = explainViolations(session.system.kernel, v);
