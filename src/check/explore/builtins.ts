@@ -4,7 +4,7 @@
  */
 import type { ScenarioSpec } from './scenario.js';
 
-export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
+const SCENARIOS: ScenarioSpec[] = [
   {
     name: 'pgd-sync',
     summary:
@@ -22,17 +22,6 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
       "Hot-remove frees vmemmap page-table pages while vmalloc() populates kernel page tables at the start of its area, in the strategy's own layout.",
     machine: { memory: '2G', append: 'no5lvl', smp: 2 },
     setup: ['add_memory 0x1080000000 128M'],
-    actors: [
-      { name: 'remove', cpu: 0, op: 'remove_memory 0x1080000000 128M' },
-      { name: 'vmalloc', cpu: 1, op: 'vmalloc buf 1' },
-    ],
-  },
-  {
-    name: 'vmalloc-vmemmap-shared',
-    summary:
-      'The same race in a layout where the vmalloc area starts right after the removed memory’s struct pages, so both use one vmemmap PMD table.',
-    machine: { memory: '2G', append: 'no5lvl', smp: 2 },
-    setup: ['add_memory 0x1080000000 128M', 'vmap_start_after_memmap 0x1080000000 128M'],
     actors: [
       { name: 'remove', cpu: 0, op: 'remove_memory 0x1080000000 128M' },
       { name: 'vmalloc', cpu: 1, op: 'vmalloc buf 1' },
@@ -61,16 +50,6 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
     ],
   },
   {
-    name: 'ptdump-remove-nolock',
-    summary: 'The same read without get_online_mems(), as before ptdump took it.',
-    machine: { memory: '2G', append: 'no5lvl', smp: 2 },
-    setup: ['add_memory 0x100000000 128M'],
-    actors: [
-      { name: 'remove', cpu: 0, op: 'remove_memory 0x100000000 128M' },
-      { name: 'ptdump', cpu: 1, op: 'ptdump_nolock' },
-    ],
-  },
-  {
     name: 'kpageflags-remove',
     summary:
       'A /proc/kpageflags read (pfn_to_online_page, then the struct page) while the same memory is offlined and removed.',
@@ -92,6 +71,43 @@ export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
       { name: 'set_ro', cpu: 1, op: 'set_memory_ro 0x120000000 1' },
     ],
   },
+];
+
+/** A variant of a scenario: another name and summary, more setup, other commands for its actors. */
+function variant(
+  base: string,
+  name: string,
+  summary: string,
+  change: { setup?: string[]; ops?: Record<string, string> },
+): ScenarioSpec {
+  const b = SCENARIOS.find((s) => s.name === base)!;
+  return {
+    ...b,
+    name,
+    summary,
+    setup: [...(b.setup ?? []), ...(change.setup ?? [])],
+    actors: b.actors.map((a) => (change.ops?.[a.name] ? { ...a, op: change.ops[a.name] } : a)),
+  };
+}
+
+export const BUILTIN_SCENARIOS: readonly ScenarioSpec[] = [
+  ...SCENARIOS.slice(0, 2),
+  variant(
+    'vmalloc-vmemmap',
+    'vmalloc-vmemmap-shared',
+    'The same race in a layout where the vmalloc area starts right after the removed memory’s struct pages, so both use one vmemmap PMD table.',
+    { setup: ['vmap_start_after_memmap 0x1080000000 128M'] },
+  ),
+  ...SCENARIOS.slice(2, 4),
+  variant(
+    'ptdump-remove',
+    'ptdump-remove-nolock',
+    'The same read without get_online_mems(), as before ptdump took it.',
+    {
+      ops: { ptdump: 'ptdump_nolock' },
+    },
+  ),
+  ...SCENARIOS.slice(4),
 ];
 
 export function builtinScenario(name: string): ScenarioSpec | undefined {

@@ -508,25 +508,22 @@ export function addMemoryResource(
     group = g;
     nid = g.nid;
   }
-  return withMemHotplug(k, () => addMemoryResourceLocked(k, nid, res, mhpFlags, group));
+  const req = { nid, startPfn: Number(start >> 12n), nrPages: Number(size >> 12n) };
+  return withMemHotplug(k, () => addMemoryResourceLocked(k, req, res, mhpFlags, group));
 }
 
 /** The part of add_memory_resource() between mem_hotplug_begin() and mem_hotplug_done(). */
 function addMemoryResourceLocked(
   k: Kernel,
-  nid: number,
+  { nid, startPfn, nrPages }: { nid: number; startPfn: number; nrPages: number },
   res: Resource,
   mhpFlags: number,
   group: MemoryGroup | undefined,
 ): number {
-  const start = res.start;
-  const size = res.end - res.start + 1n;
   if (nid !== 0) {
     k.log.warn(`WARNING: node ${nid} was absent from the node_possible_map`);
     return -EINVAL;
   }
-  const startPfn = Number(start >> 12n);
-  const nrPages = Number(size >> 12n);
   if (mhpFlags & MHP_MEMMAP_ON_MEMORY && mhpSupportsMemmapOnMemory(k)) {
     const r = createAltmapsAndMemoryBlocks(k, nid, group, startPfn, nrPages);
     if (r) return r;

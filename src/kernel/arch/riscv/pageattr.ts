@@ -99,7 +99,6 @@ function applyMasks(k: Kernel, start: number, end: number, m: { set: number; cle
 
 /** __set_memory() over [startVa, startVa + PAGE_ALIGN(endVa - startVa)). */
 export function setMemoryProt(k: Kernel, startVa: bigint, endVa: bigint, change: ProtChange): void {
-  const L = k.layout;
   const pages = Number((endVa - startVa + 4095n) >> 12n);
   if (pages <= 0) return;
   const start = Number(startVa >> 12n);
