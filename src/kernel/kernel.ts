@@ -20,6 +20,9 @@ import { PfnExtents } from './mm/pfn_extents.js';
 import { Resource } from './kernel/resource.js';
 import { Printk } from './kernel/printk.js';
 import { Workload } from './mm/workload.js';
+import { Slub } from './mm/slub.js';
+import { PerCpuPagesets } from './mm/pcp.js';
+import { KernfsCache } from './fs/kernfs.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
 import type { MemoryGroup } from './mm/memory_hotplug.js';
@@ -84,6 +87,16 @@ export class Kernel {
   readonly memoryGroups = new Map<number, MemoryGroup>();
   readonly params: HotplugParams;
   readonly workload = new Workload();
+  /** The slab allocator: the kernel's own small objects, in unmovable pages (mm/slub.c). */
+  readonly slub: Slub;
+  /** The per-CPU page lists of every zone. */
+  readonly pcp: PerCpuPagesets;
+  /** Dentries and inodes of the sysfs paths looked up since /init started. */
+  readonly kernfs = new KernfsCache();
+  /** /init has started: the kernel's run-time objects are modelled one by one from here on. */
+  running = false;
+  /** Kernel stacks of the per-CPU threads beyond those the boot footprint was measured with (pages). */
+  extraKernelStackPages = 0;
   pt!: KernelPageTables;
   /** totalram_pages(): MemTotal / 4 KiB. */
   totalramPages = 0;
@@ -112,6 +125,9 @@ export class Kernel {
     readonly arch: ArchOps,
   ) {
     this.layout = arch.createLayout(mode, profile);
+    // num_present_cpus() when kmem_cache_init() sizes the caches; the pagesets exist for every online CPU.
+    this.slub = new Slub(Math.min(machine.smp, profile.nrCpus));
+    this.pcp = new PerCpuPagesets(Math.min(machine.smp, profile.nrCpus));
     this.params = {
       memmapMode: cmdline.memmapMode,
       onlinePolicy: cmdline.onlinePolicy,

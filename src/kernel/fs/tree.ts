@@ -19,6 +19,7 @@ import {
 import { kernelPageTables } from '../arch/riscv/ptdump.js';
 import { HotplugOracle } from '../drivers/oracle/hotplug_oracle.js';
 import { ZONE_MOVABLE, ZONE_NORMAL } from '../mm/zone.js';
+import { kernelVfsHooks } from './kernfs.js';
 
 /** Extra directories other parts of the model (drivers) hang into the tree. */
 export interface TreeExtensions {
@@ -173,7 +174,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       }),
     }),
   });
-  built.vfs = new Vfs(root);
+  built.vfs = new Vfs(root, kernelVfsHooks(k));
   return built.vfs;
 }
 

@@ -1,0 +1,120 @@
+/**
+ * The slab objects behind sysfs and /proc (fs/kernfs, fs/dcache.c,
+ * fs/seq_file.c): dentries and inodes of the paths a process looked up,
+ * kept in the dentry cache; the per-open state and read buffer of a file,
+ * released when the file is closed; the kernfs nodes of a device.
+ */
+import type { Kernel } from '../kernel.js';
+import { ENOMEM } from '../errno.js';
+import type { KObject, KmemCache } from '../mm/slub.js';
+import type { FileNode, VfsHooks } from './vfs.js';
+
+/** sizeof(struct kernfs_open_file): kmalloc-256. */
+const KERNFS_OPEN_FILE_SIZE = 200;
+/** seq_buf_alloc(): the first read buffer is a page; it doubles while the text overflows it. */
+const SEQ_FIRST_BUFFER = 4096;
+
+/** An allocation the kernel makes: from a named cache or by kmalloc size. */
+export type ObjectSpec = { cache: KmemCache } | { kmalloc: number };
+
+/** Allocates every object of `specs`, or none (freeing those made) when one fails. */
+export function allocObjects(k: Kernel, specs: readonly ObjectSpec[]): KObject[] | undefined {
+  const out: KObject[] = [];
+  for (const s of specs) {
+    const o = 'cache' in s ? k.slub.alloc(k, s.cache) : k.slub.kmalloc(k, s.kmalloc);
+    if (!o) {
+      freeObjects(k, out);
+      return undefined;
+    }
+    out.push(o);
+  }
+  return out;
+}
+
+/** Frees objects, the last allocated first. */
+export function freeObjects(k: Kernel, objs: readonly KObject[]): void {
+  for (let i = objs.length - 1; i >= 0; i--) k.slub.free(k, objs[i]!);
+}
+
+/** Paths whose dentries come and go on demand: sysfs and procfs (debugfs and /dev pin theirs at creation). */
+function onDemand(path: string): boolean {
+  return (path.startsWith('/sys/') && !path.startsWith('/sys/kernel/debug/')) || path.startsWith('/proc/');
+}
+
+/** The dentry cache of the on-demand filesystems: each looked-up path's dentry (and inode). */
+export class KernfsCache {
+  private readonly cached = new Map<string, KObject[]>();
+
+  get size(): number {
+    return this.cached.size;
+  }
+
+  has(path: string): boolean {
+    return this.cached.has(path);
+  }
+
+  /**
+   * lookup_slow() → d_alloc() and the filesystem's lookup: a dentry, and an inode
+   * when the name exists (a missing one leaves a negative dentry). 0 or -ENOMEM.
+   */
+  lookup(k: Kernel, path: string, exists: boolean): number {
+    if (!k.running || !onDemand(path) || this.cached.has(path)) return 0;
+    const specs: ObjectSpec[] = [{ cache: k.slub.cache('dentry') }];
+    if (exists) specs.push({ cache: k.slub.cache('inode_cache') });
+    const objs = allocObjects(k, specs);
+    if (!objs) return -ENOMEM;
+    this.cached.set(path, objs);
+    return 0;
+  }
+
+  /**
+   * The kernfs nodes under `path` were removed: their dentries and inodes go
+   * (the model drops them at once rather than at the next lookup or shrink).
+   */
+  forget(k: Kernel, path: string): void {
+    for (const [p, objs] of [...this.cached]) {
+      if (p !== path && !p.startsWith(path + '/')) continue;
+      freeObjects(k, objs);
+      this.cached.delete(p);
+    }
+  }
+}
+
+/**
+ * Reading a file: open() allocates the kernfs_open_file (sysfs) and the
+ * seq_file, read() the buffer (a page, doubled and reallocated while the text
+ * does not fit, larger than 8 KiB from the page allocator), close() frees
+ * them all. 0 or -ENOMEM.
+ */
+export function seqFileRead(k: Kernel, f: FileNode, text: string): number {
+  if (!k.running) return 0;
+  const held: KObject[] = [];
+  const take = (o: KObject | undefined): boolean => {
+    if (o) held.push(o);
+    return o !== undefined;
+  };
+  let ok = true;
+  if ((f.fs ?? 'sysfs') === 'sysfs') ok = take(k.slub.kmalloc(k, KERNFS_OPEN_FILE_SIZE));
+  ok = ok && take(k.slub.alloc(k, k.slub.cache('seq_file')));
+  let size = SEQ_FIRST_BUFFER;
+  let buf = ok ? k.slub.kmalloc(k, size) : undefined;
+  ok = ok && buf !== undefined;
+  // seq_read_iter(): an overflowing buffer is freed before one twice its size is allocated.
+  while (ok && buf && text.length >= size) {
+    k.slub.free(k, buf);
+    size *= 2;
+    buf = k.slub.kmalloc(k, size);
+    ok = buf !== undefined;
+  }
+  if (buf) held.push(buf);
+  freeObjects(k, held);
+  return ok ? 0 : -ENOMEM;
+}
+
+/** The VFS hooks of a kernel's file tree. */
+export function kernelVfsHooks(k: Kernel): VfsHooks {
+  return {
+    dentry: (path, exists) => k.kernfs.lookup(k, path, exists),
+    read: (f, text) => seqFileRead(k, f, text),
+  };
+}
