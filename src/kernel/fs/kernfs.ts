@@ -53,6 +53,11 @@ export class KernfsCache {
     return this.cached.has(path);
   }
 
+  /** Paths looked up before /init ran its script (its mount points): their objects are in the boot footprint. */
+  seed(paths: readonly string[]): void {
+    for (const p of paths) this.cached.set(p, []);
+  }
+
   /**
    * lookup_slow() → d_alloc() and the filesystem's lookup: a dentry, and an inode
    * when the name exists (a missing one leaves a negative dentry). 0 or -ENOMEM.

@@ -60,6 +60,8 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   fillRuntimeFootprint(k, boot.reservationEnd);
   perCpuFootprint(k, boot.reservationEnd);
   log.info('Run /init as init process');
+  // /init mounts proc, sysfs and debugfs before its script: the mount points' dentries exist.
+  k.kernfs.seed(['/sys/kernel', '/sys/kernel/debug']);
   k.running = true;
 }
 

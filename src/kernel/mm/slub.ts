@@ -215,7 +215,8 @@ export class Slub {
     cache.nrObjects--;
     if (slab.inuse === 0) {
       // __slab_free(): an empty slab is discarded when nr_partial >= min_partial, which is 0 here.
-      if (slab.onPartial) cache.partial.splice(cache.partial.indexOf(slab), 1);
+      // The slab emptied is most often the one last put on the list: search from the tail.
+      if (slab.onPartial) cache.partial.splice(cache.partial.lastIndexOf(slab), 1);
       slab.onPartial = false;
       for (let i = 0; i < 2 ** slab.order; i++) this.slabPages.delete(slab.pfn + i);
       cache.nrSlabs--;
