@@ -97,6 +97,10 @@ export class Kernel {
   running = false;
   /** Kernel stacks of the per-CPU threads beyond those the boot footprint was measured with (pages). */
   extraKernelStackPages = 0;
+  /** nr_memmap_boot_pages: memmap pages of the boot sections (sparse_init), less those freed by removal. */
+  memmapBootPages = 0;
+  /** nr_memmap_pages: memmap pages of sections populated at run time (hot-add, memremap). */
+  memmapPages = 0;
   pt!: KernelPageTables;
   /** totalram_pages(): MemTotal / 4 KiB. */
   totalramPages = 0;

@@ -93,7 +93,8 @@ function dumpSlabHead(k: Kernel, slab: Slab): string[] {
   const lines = [
     `page: refcount:1 mapcount:0 mapping:0000000000000000 index:0x${freelist.toString(16)} pfn:0x${pfn.toString(16)}`,
   ];
-  if (large) lines.push(`head: order:${slab.order} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0`);
+  if (large)
+    lines.push(`head: order:${slab.order} mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0`);
   lines.push(`flags: 0x${flags.toString(16)}(${names.join('|')})`, `page_type: f5(slab)`, ...raw);
   if (large) {
     // The first tail page: order in _flags_1, compound_head, the folio's mapcounts (-1), nr_pages, a tail's counts.

@@ -39,6 +39,7 @@ export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: Migr
   for (const zone of zones) {
     const pfn = zone.free.alloc(order, mt);
     if (pfn !== undefined) {
+      zone.numaHit++;
       // Whoever takes the page writes it (clear_page, a new page table, a slab) through the linear map.
       kernelAccess(k, pfn, 'clear_page');
       return pfn;

@@ -27,8 +27,6 @@ const MAX_OBJS_PER_PAGE = 32767;
 /** The kmalloc size classes (kmalloc_info[]): powers of two plus 96 and 192. */
 const KMALLOC_SIZES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
 
-export type SlabKind = 'unreclaimable' | 'reclaimable';
-
 /** One slab: 2^order pages holding `objects` objects of one cache. */
 export interface Slab {
   readonly pfn: number;
@@ -98,7 +96,6 @@ export class KmemCache {
     readonly name: string,
     /** s->size: the object size with its alignment. */
     readonly size: number,
-    readonly kind: SlabKind,
     nrCpus: number,
   ) {
     this.order = calculateOrder(size, nrCpus);
@@ -110,16 +107,14 @@ export class KmemCache {
 export const CACHE_SIZES = {
   /** struct kernfs_node: 136 bytes; SLAB_PANIC only, and no cache of 136..143 bytes to merge with. */
   kernfs_node_cache: 136,
-  /** struct dentry: 192 bytes (SLAB_RECLAIM_ACCOUNT). */
+  /** struct dentry: 192 bytes. */
   dentry: 192,
-  /** struct inode: about 600 bytes in this configuration (SLAB_RECLAIM_ACCOUNT); 13 fit an order-1 slab. */
+  /** struct inode: about 600 bytes in this configuration; 13 fit an order-1 slab. */
   inode_cache: 600,
   /** struct seq_file: 120 bytes, rounded to the 8-byte alignment. */
   seq_file: 120,
 } as const;
 export type NamedCache = keyof typeof CACHE_SIZES;
-
-const RECLAIMABLE: ReadonlySet<NamedCache> = new Set<NamedCache>(['dentry', 'inode_cache']);
 
 export class Slub {
   readonly caches = new Map<string, KmemCache>();
@@ -128,18 +123,21 @@ export class Slub {
   private readonly slabPages = new Map<number, Slab>();
   /** kmalloc_large() head pfns -> order. */
   private readonly largePages = new Map<number, number>();
-  /** Pages in slabs, by kind (NR_SLAB_UNRECLAIMABLE_B / NR_SLAB_RECLAIMABLE_B in pages). */
+  /**
+   * Pages in slabs (NR_SLAB_UNRECLAIMABLE_B, in pages). SLUB_TINY defines
+   * SLAB_RECLAIM_ACCOUNT away, so the dentry and inode caches are unreclaimable
+   * and their pages unmovable like every other slab's.
+   */
   unreclaimablePages = 0;
-  reclaimablePages = 0;
 
   constructor(nrCpus: number) {
     for (const size of KMALLOC_SIZES) {
-      const c = new KmemCache(`kmalloc-${size >= 1024 ? `${size / 1024}k` : size}`, size, 'unreclaimable', nrCpus);
+      const c = new KmemCache(`kmalloc-${size >= 1024 ? `${size / 1024}k` : size}`, size, nrCpus);
       this.caches.set(c.name, c);
       this.kmallocCaches.push(c);
     }
     for (const [name, size] of Object.entries(CACHE_SIZES) as Array<[NamedCache, number]>)
-      this.caches.set(name, new KmemCache(name, size, RECLAIMABLE.has(name) ? 'reclaimable' : 'unreclaimable', nrCpus));
+      this.caches.set(name, new KmemCache(name, size, nrCpus));
   }
 
   cache(name: NamedCache): KmemCache {
@@ -181,7 +179,7 @@ export class Slub {
     for (let i = 0; i < 2 ** cache.order; i++) this.slabPages.set(pfn + i, fresh);
     cache.nrSlabs++;
     cache.nrObjects++;
-    this.account(cache, 2 ** cache.order);
+    this.unreclaimablePages += 2 ** cache.order;
     // alloc_single_from_new_slab(): a slab with room left goes to the head of the partial list.
     if (fresh.inuse < cache.objects) {
       cache.partial.unshift(fresh);
@@ -220,7 +218,7 @@ export class Slub {
       slab.onPartial = false;
       for (let i = 0; i < 2 ** slab.order; i++) this.slabPages.delete(slab.pfn + i);
       cache.nrSlabs--;
-      this.account(cache, -(2 ** slab.order));
+      this.unreclaimablePages -= 2 ** slab.order;
       freePages(k, slab.pfn, slab.order);
       return;
     }
@@ -229,11 +227,6 @@ export class Slub {
       cache.partial.push(slab);
       slab.onPartial = true;
     }
-  }
-
-  private account(cache: KmemCache, pages: number): void {
-    if (cache.kind === 'reclaimable') this.reclaimablePages += pages;
-    else this.unreclaimablePages += pages;
   }
 
   /** Slab pages in [start, end): how many pfns of the range are slab pages. */
