@@ -19,7 +19,7 @@ function expectOnlyMaxPfnLeft(o: FaultOutcome): void {
   if (o.kind !== 'failed-dirty') return;
   expect(o.errno).toBe(ENOMEM);
   expect(o.violations).toEqual([]);
-  expect(o.firstDifference).toMatch(/^before: totalram \d+ max_pfn \d+\nafter:  totalram \d+ max_pfn \d+$/);
+  expect(o.firstDifference).toMatch(/^before: totalram \d+ max_pfn \d+\nafter: {2}totalram \d+ max_pfn \d+$/);
 }
 
 describe('fault injection: the N-th page allocation fails', () => {

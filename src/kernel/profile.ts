@@ -249,9 +249,12 @@ export function parseKernelProfile(json: unknown): KernelProfile {
         foot['unmovablePageblocksSize'],
         'bootRuntimeFootprint.unmovablePageblocksSize',
       ),
-      measuredSmp: foot['measuredSmp'] === undefined ? 2 : num(foot['measuredSmp'], 'bootRuntimeFootprint.measuredSmp'),
+      measuredSmp:
+        foot['measuredSmp'] === undefined ? 2 : num(foot['measuredSmp'], 'bootRuntimeFootprint.measuredSmp'),
       pcpPagesPerCpu:
-        foot['pcpPagesPerCpu'] === undefined ? 0 : num(foot['pcpPagesPerCpu'], 'bootRuntimeFootprint.pcpPagesPerCpu'),
+        foot['pcpPagesPerCpu'] === undefined
+          ? 0
+          : num(foot['pcpPagesPerCpu'], 'bootRuntimeFootprint.pcpPagesPerCpu'),
     },
     meminfoRuntimeKb: meminfoRuntime(obj(root['meminfoRuntimeKb'], 'meminfoRuntimeKb')),
     bootEnvironment: bootEnvironment(root['bootEnvironment']),

@@ -53,7 +53,7 @@ function blocksSorted(k: Kernel): MemoryBlock[] {
 export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions = {}): Vfs {
   // Links resolve through the finished tree, which does not exist yet while it is being built.
   const built: { vfs?: Vfs } = {};
-  const nodeDirRef = (): VNode | undefined => built.vfs?.lookup('/sys/devices/system/node/node0');
+  const nodeDirRef = (): VNode | undefined => built.vfs?.resolveQuietly('/sys/devices/system/node/node0');
 
   const memoryDir = dynamicDir(
     () => {
@@ -99,7 +99,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       entries.push([
         `memory${mem.id}`,
         link(`../../memory/memory${mem.id}`, () =>
-          built.vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`),
+          built.vfs?.resolveQuietly(`/sys/devices/system/memory/memory${mem.id}`),
         ),
       ]);
     entries.push(['uevent', file(() => '')]);

@@ -238,6 +238,14 @@ export class Vfs {
     return this.readOpen(this.open(path, 'r'));
   }
 
+  /**
+   * A link's resolver finding its target: the model's shortcut, not a lookup a
+   * process makes, so it allocates nothing (the walk through the link's text does).
+   */
+  resolveQuietly(path: string): VNode {
+    return this.quietly(() => this.lookup(path));
+  }
+
   /** Runs `fn` as an observer outside the guest (--sysroot): its lookups and reads allocate nothing in the guest. */
   quietly<T>(fn: () => T): T {
     const hooks = this.hooks;
