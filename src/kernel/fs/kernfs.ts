@@ -14,19 +14,19 @@ const KERNFS_OPEN_FILE_SIZE = 200;
 /** seq_buf_alloc(): the first read buffer is a page; it doubles while the text overflows it. */
 const SEQ_FIRST_BUFFER = 4096;
 
-/** An allocation the kernel makes: from a named cache or by kmalloc size. */
-export type ObjectSpec = { cache: KmemCache } | { kmalloc: number };
+/** An allocation the kernel makes: the cache it comes from (kmalloc sizes resolved with kmallocCache). */
+export type ObjectSpec = KmemCache;
 
-/** Allocates every object of `specs`, or none (freeing those made) when one fails. */
+/** Allocates one object of each cache in `specs`, or none (freeing those made) when one fails. */
 export function allocObjects(k: Kernel, specs: readonly ObjectSpec[]): KObject[] | undefined {
-  const out: KObject[] = [];
-  for (const s of specs) {
-    const o = 'cache' in s ? k.slub.alloc(k, s.cache) : k.slub.kmalloc(k, s.kmalloc);
+  const out = new Array<KObject>(specs.length);
+  for (let i = 0; i < specs.length; i++) {
+    const o = k.slub.alloc(k, specs[i]!);
     if (!o) {
-      freeObjects(k, out);
+      freeObjects(k, out.slice(0, i));
       return undefined;
     }
-    out.push(o);
+    out[i] = o;
   }
   return out;
 }
@@ -44,6 +44,8 @@ function onDemand(path: string): boolean {
 /** The dentry cache of the on-demand filesystems: each looked-up path's dentry (and inode). */
 export class KernfsCache {
   private readonly cached = new Map<string, KObject[]>();
+  /** Entries made at run time (not seeded): forget() has nothing to do while there are none. */
+  private made = 0;
 
   get size(): number {
     return this.cached.size;
@@ -64,11 +66,12 @@ export class KernfsCache {
    */
   lookup(k: Kernel, path: string, exists: boolean): number {
     if (!k.running || !onDemand(path) || this.cached.has(path)) return 0;
-    const specs: ObjectSpec[] = [{ cache: k.slub.cache('dentry') }];
-    if (exists) specs.push({ cache: k.slub.cache('inode_cache') });
+    const specs: ObjectSpec[] = [k.slub.cache('dentry')];
+    if (exists) specs.push(k.slub.cache('inode_cache'));
     const objs = allocObjects(k, specs);
     if (!objs) return -ENOMEM;
     this.cached.set(path, objs);
+    this.made++;
     return 0;
   }
 
@@ -76,11 +79,20 @@ export class KernfsCache {
    * The kernfs nodes under `path` were removed: their dentries and inodes go
    * (the model drops them at once rather than at the next lookup or shrink).
    */
+  /** Whether any path was looked up at run time (else there is nothing to forget). */
+  anyLookedUp(): boolean {
+    return this.made > 0;
+  }
+
   forget(k: Kernel, path: string): void {
-    for (const [p, objs] of [...this.cached]) {
-      if (p !== path && !p.startsWith(path + '/')) continue;
+    if (this.made === 0) return;
+    const under = path + '/';
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const [p, objs] of this.cached) {
+      if (p !== path && !p.startsWith(under)) continue;
       freeObjects(k, objs);
       this.cached.delete(p);
+      if (objs.length) this.made--;
     }
   }
 }

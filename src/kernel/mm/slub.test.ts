@@ -51,14 +51,14 @@ describe('slab lists (SLUB_TINY: no per-CPU slabs, min_partial 0)', () => {
     // Freeing from the full slab puts it on the partial list's tail.
     k.slub.free(k, objs[0]!);
     expect(c.partial.length).toBe(2);
-    expect(c.partial[1]).toBe((objs[0] as { slab: unknown }).slab);
+    expect(c.partial[1]).toBe(objs[0]);
   });
 
   test('a slab that becomes empty goes back to the page allocator at once', () => {
     const k = bootOracleMachine().kernel;
     const before = [...k.pgdat.zones[0]!.free.extents()];
     const o = k.slub.kmalloc(k, 4096)!;
-    const slab = 'slab' in o ? o.slab : undefined;
+    const slab = 'cache' in o ? o : undefined;
     expect(slab?.order).toBe(1);
     expect(k.slub.slabOf(slab!.pfn + 1)).toBe(slab);
     k.slub.free(k, o);

@@ -37,8 +37,17 @@ export interface Slab {
   onPartial: boolean;
 }
 
-/** A live object: where it lives, so kfree() can find its slab (or its kmalloc_large pages). */
-export type KObject = { slab: Slab } | { largePfn: number; order: number };
+/** Pages kmalloc_large() handed out. */
+export interface LargeKmalloc {
+  readonly largePfn: number;
+  readonly order: number;
+}
+
+/**
+ * A live object, as kfree() finds what it belongs to: its slab (the object
+ * itself needs no record: a slab counts its objects), or its kmalloc_large pages.
+ */
+export type KObject = Slab | LargeKmalloc;
 
 function fls(x: number): number {
   return x === 0 ? 0 : 32 - Math.clz32(x);
@@ -170,7 +179,7 @@ export class Slub {
         cache.partial.shift();
         slab.onPartial = false;
       }
-      return { slab };
+      return slab;
     }
     // new_slab(): pages of the cache's order from the page allocator (GFP_KERNEL: unmovable).
     const pfn = allocPages(k, cache.order, 'kernel');
@@ -185,7 +194,7 @@ export class Slub {
       cache.partial.unshift(fresh);
       fresh.onPartial = true;
     }
-    return { slab: fresh };
+    return fresh;
   }
 
   /** kmalloc(size, GFP_KERNEL). */
@@ -207,7 +216,7 @@ export class Slub {
       freePages(k, obj.largePfn, obj.order);
       return;
     }
-    const slab = obj.slab;
+    const slab = obj;
     const cache = slab.cache;
     slab.inuse--;
     cache.nrObjects--;

@@ -134,28 +134,39 @@ export function createMemoryBlockDevices(
  * uevent), the subsystem link, the bus's devices/memoryN link and the two
  * links between the block and node0.
  */
-export function memoryBlockObjects(k: Kernel): ObjectSpec[] {
-  const kn = { cache: k.slub.cache('kernfs_node_cache') };
-  return [
-    { kmalloc: 1024 },
-    { kmalloc: 256 },
-    { kmalloc: 16 },
-    ...Array.from({ length: 12 }, () => kn),
-    { kmalloc: 16 },
-    { kmalloc: 16 },
-    { kmalloc: 8 },
-    { kmalloc: 16 },
-  ];
+export function memoryBlockObjects(k: Kernel): readonly ObjectSpec[] {
+  let specs = blockObjectSpecs.get(k);
+  if (!specs) {
+    const kn = k.slub.cache('kernfs_node_cache');
+    const kmalloc = (size: number): ObjectSpec => k.slub.kmallocCache(size)!;
+    specs = [
+      kmalloc(1024),
+      kmalloc(256),
+      kmalloc(16),
+      ...Array.from({ length: 12 }, () => kn),
+      kmalloc(16),
+      kmalloc(16),
+      kmalloc(8),
+      kmalloc(16),
+    ];
+    blockObjectSpecs.set(k, specs);
+  }
+  return specs;
 }
+
+/** The list once per kernel: a 1 TiB hot-add registers 8192 blocks. */
+const blockObjectSpecs = new WeakMap<Kernel, readonly ObjectSpec[]>();
 
 /** unregister_memory(): the device goes, with its kernfs nodes and their dentries. */
 function unregisterMemory(k: Kernel, id: number): boolean {
   const mem = k.memoryBlocks.get(id);
   if (!mem) return false;
   k.memoryBlocks.delete(id);
-  k.kernfs.forget(k, `/sys/devices/system/memory/memory${id}`);
-  k.kernfs.forget(k, `/sys/devices/system/node/node0/memory${id}`);
-  k.kernfs.forget(k, `/sys/bus/memory/devices/memory${id}`);
+  if (k.kernfs.anyLookedUp()) {
+    k.kernfs.forget(k, `/sys/devices/system/memory/memory${id}`);
+    k.kernfs.forget(k, `/sys/devices/system/node/node0/memory${id}`);
+    k.kernfs.forget(k, `/sys/bus/memory/devices/memory${id}`);
+  }
   freeObjects(k, mem.objects);
   mem.objects = [];
   return true;
