@@ -128,7 +128,7 @@ export type NamedCache = keyof typeof CACHE_SIZES;
 export class Slub {
   readonly caches = new Map<string, KmemCache>();
   private readonly kmallocCaches: KmemCache[] = [];
-  /** Every slab page (head and tail pfns) -> its slab. */
+  /** Each slab's head pfn -> the slab (a tail page finds its head: slabs are at most order 1). */
   private readonly slabPages = new Map<number, Slab>();
   /** kmalloc_large() head pfns -> order. */
   private readonly largePages = new Map<number, number>();
@@ -160,7 +160,10 @@ export class Slub {
 
   /** The slab a pfn belongs to, if it is a slab page. */
   slabOf(pfn: number): Slab | undefined {
-    return this.slabPages.get(pfn);
+    const head = this.slabPages.get(pfn);
+    if (head) return head;
+    const before = this.slabPages.get(pfn - 1);
+    return before && before.order > 0 ? before : undefined;
   }
 
   /** The order of a kmalloc_large() allocation headed at pfn. */
@@ -185,7 +188,7 @@ export class Slub {
     const pfn = allocPages(k, cache.order, 'kernel');
     if (pfn === undefined) return undefined;
     const fresh: Slab = { pfn, order: cache.order, cache, inuse: 1, onPartial: false };
-    for (let i = 0; i < 2 ** cache.order; i++) this.slabPages.set(pfn + i, fresh);
+    this.slabPages.set(pfn, fresh);
     cache.nrSlabs++;
     cache.nrObjects++;
     this.unreclaimablePages += 2 ** cache.order;
@@ -225,7 +228,7 @@ export class Slub {
       // The slab emptied is most often the one last put on the list: search from the tail.
       if (slab.onPartial) cache.partial.splice(cache.partial.lastIndexOf(slab), 1);
       slab.onPartial = false;
-      for (let i = 0; i < 2 ** slab.order; i++) this.slabPages.delete(slab.pfn + i);
+      this.slabPages.delete(slab.pfn);
       cache.nrSlabs--;
       this.unreclaimablePages -= 2 ** slab.order;
       freePages(k, slab.pfn, slab.order);
@@ -241,7 +244,8 @@ export class Slub {
   /** Slab pages in [start, end): how many pfns of the range are slab pages. */
   pagesIn(start: number, end: number): number {
     let n = 0;
-    for (const pfn of this.slabPages.keys()) if (pfn >= start && pfn < end) n++;
+    for (const [pfn, slab] of this.slabPages)
+      for (let i = 0; i < 2 ** slab.order; i++) if (pfn + i >= start && pfn + i < end) n++;
     return n;
   }
 }
