@@ -32,11 +32,14 @@ function mirrorDir(vfs: Vfs, path: string, out: string, depth: number): void {
 
 /** Writes the mirror afresh (the old one is removed first, so removed blocks disappear). */
 export function writeSysroot(vfs: Vfs, root: string): void {
-  for (const d of MIRRORED_DIRS) {
-    const out = join(root, d);
-    rmSync(out, { recursive: true, force: true });
-    mirrorDir(vfs, d, out, 0);
-  }
-  mkdirSync(join(root, 'proc'), { recursive: true });
-  for (const f of MIRRORED_FILES) writeFileSync(join(root, f), vfs.read(f));
+  // The mirror watches the guest; it is not a process in it, so it leaves no dentries or buffers behind.
+  vfs.quietly(() => {
+    for (const d of MIRRORED_DIRS) {
+      const out = join(root, d);
+      rmSync(out, { recursive: true, force: true });
+      mirrorDir(vfs, d, out, 0);
+    }
+    mkdirSync(join(root, 'proc'), { recursive: true });
+    for (const f of MIRRORED_FILES) writeFileSync(join(root, f), vfs.read(f));
+  });
 }

@@ -23,6 +23,9 @@ import { Resource } from './kernel/resource.js';
 import { Printk } from './kernel/printk.js';
 import { Workload } from './mm/workload.js';
 import { VmapAreas } from './mm/vmalloc.js';
+import { Slub } from './mm/slub.js';
+import { PerCpuPagesets } from './mm/pcp.js';
+import { KernfsCache } from './fs/kernfs.js';
 import type { KernelPageTables } from './arch/riscv/pgtable.js';
 import type { MemoryBlock } from './drivers/base/memory.js';
 import type { MemoryGroup } from './mm/memory_hotplug.js';
@@ -89,6 +92,20 @@ export class Kernel {
   readonly workload = new Workload();
   /** vmalloc's areas. */
   readonly vmap = new VmapAreas();
+  /** The slab allocator: the kernel's own small objects, in unmovable pages (mm/slub.c). */
+  readonly slub: Slub;
+  /** The per-CPU page lists of every zone. */
+  readonly pcp: PerCpuPagesets;
+  /** Dentries and inodes of the sysfs paths looked up since /init started. */
+  readonly kernfs = new KernfsCache();
+  /** /init has started: the kernel's run-time objects are modelled one by one from here on. */
+  running = false;
+  /** Kernel stacks of the per-CPU threads beyond those the boot footprint was measured with (pages). */
+  extraKernelStackPages = 0;
+  /** nr_memmap_boot_pages: memmap pages of the boot sections (sparse_init), less those freed by removal. */
+  memmapBootPages = 0;
+  /** nr_memmap_pages: memmap pages of sections populated at run time (hot-add, memremap). */
+  memmapPages = 0;
   pt!: KernelPageTables;
   /** totalram_pages(): MemTotal / 4 KiB. */
   totalramPages = 0;
@@ -121,6 +138,9 @@ export class Kernel {
     readonly arch: ArchOps,
   ) {
     this.layout = arch.createLayout(mode, profile);
+    // num_present_cpus() when kmem_cache_init() sizes the caches; the pagesets exist for every online CPU.
+    this.slub = new Slub(Math.min(machine.smp, profile.nrCpus));
+    this.pcp = new PerCpuPagesets(Math.min(machine.smp, profile.nrCpus));
     this.params = {
       memmapMode: cmdline.memmapMode,
       onlinePolicy: cmdline.onlinePolicy,

@@ -80,6 +80,10 @@ export interface BootRuntimeFootprint {
   readonly usedBytes: bigint;
   readonly unmovablePageblocksOffset: bigint;
   readonly unmovablePageblocksSize: bigint;
+  /** The -smp of the machine the footprint was measured on; other CPU counts add or take per-CPU parts. */
+  readonly measuredSmp: number;
+  /** Order-0 pages a CPU's pcp lists hold when /init runs (the recordings' zoneinfo "count" of a CPU not running /init). */
+  readonly pcpPagesPerCpu: number;
 }
 
 export interface MeminfoRuntime {
@@ -245,6 +249,12 @@ export function parseKernelProfile(json: unknown): KernelProfile {
         foot['unmovablePageblocksSize'],
         'bootRuntimeFootprint.unmovablePageblocksSize',
       ),
+      measuredSmp:
+        foot['measuredSmp'] === undefined ? 2 : num(foot['measuredSmp'], 'bootRuntimeFootprint.measuredSmp'),
+      pcpPagesPerCpu:
+        foot['pcpPagesPerCpu'] === undefined
+          ? 0
+          : num(foot['pcpPagesPerCpu'], 'bootRuntimeFootprint.pcpPagesPerCpu'),
     },
     meminfoRuntimeKb: meminfoRuntime(obj(root['meminfoRuntimeKb'], 'meminfoRuntimeKb')),
     bootEnvironment: bootEnvironment(root['bootEnvironment']),

@@ -55,6 +55,13 @@ function ownerOf(system: GuestSystem, pfn: number): { owner: string; fix: string
       owner: "the block's own memmap (memmap_on_memory)",
       fix: 'offline the memory block through its sysfs state file (memory_block_offline handles the memmap pages)',
     };
+  const slab = k.slub.slabOf(pfn);
+  if (slab)
+    return {
+      key: `slab:${slab.cache.name}`,
+      owner: `a slab of ${slab.cache.name} (order ${slab.order}; ${slab.inuse} of ${slab.cache.objects} objects in use: sysfs nodes, dentries and inodes the kernel made while this block was the place its allocations went)`,
+      fix: 'online hot-added blocks movable (online_movable, or memory_hotplug.online_policy=auto-movable) so kernel objects never land there; slab pages are not migratable',
+    };
   if (pageReserved(k, pfn))
     return {
       key: 'boot',

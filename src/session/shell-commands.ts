@@ -282,7 +282,8 @@ export const coreCommands: Readonly<Record<string, CommandFn>> = {
         }
         if (paths.length > 1) res.out += `${p}:\n`;
         // Marked as the recordings' ls marks them (ls -F): directories with /, links with @.
-        for (const e of shell.vfs.list(abs)) res.out += e.name + (e.isLink ? '@' : e.isDir ? '/' : '') + '\n';
+        for (const e of shell.vfs.list(abs, true))
+          res.out += e.name + (e.isLink ? '@' : e.isDir ? '/' : '') + '\n';
       } catch (e) {
         const { errno, text } = errText(e);
         res.err += `ls: cannot access '${p}': ${text}\n`;

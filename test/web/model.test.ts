@@ -33,10 +33,10 @@ describe('timeline', () => {
       const r = s.execute(line)!;
       const snap = t.steps[i + 1]!;
       expect(snap.result).toEqual(r);
-      expect(snap.ptdump).toBe(
-        s.system.vfs.readOpen(s.system.vfs.open('/sys/kernel/debug/kernel_page_tables', 'r')),
-      );
-      expect(snap.meminfo).toBe(s.system.vfs.readOpen(s.system.vfs.open('/proc/meminfo', 'r')));
+      // Read as the view reads them, as an observer the guest allocates nothing for.
+      const read = (path: string): string => s.system.vfs.quietly(() => s.system.vfs.read(path));
+      expect(snap.ptdump).toBe(read('/sys/kernel/debug/kernel_page_tables'));
+      expect(snap.meminfo).toBe(read('/proc/meminfo'));
     }
   });
 
@@ -51,7 +51,10 @@ describe('timeline', () => {
 
   test('violations are kept per step: the partial removal breaks the linear map of memory33..39', () => {
     const t = runScript(spec('partial-leaf'));
-    expect(t.steps.map((s) => s.violationCount > 0)).toEqual([false, false, false, true, true]);
+    // Step 4's cat allocates its read buffer from ZONE_NORMAL, that is from memory33, whose linear
+    // map is gone: the kernel oopses in clear_page, and a dead kernel is checked no more.
+    expect(t.steps.map((s) => s.violationCount > 0)).toEqual([false, false, false, true, false]);
+    expect(t.steps.map((s) => s.dead)).toEqual([false, false, false, false, true]);
     expect(t.steps[3]!.violations[0]!.address).toBe('0x108000000');
   });
 

@@ -5,7 +5,7 @@
 import type { Kernel } from '../kernel.js';
 import { EINVAL } from '../errno.js';
 import { Vfs, dynamicDir, file, link, staticDir, type DirNode, type VNode } from './vfs.js';
-import { procBuddyinfo, procIomem, procMeminfo, procZoneinfo } from './procfs.js';
+import { nodeMeminfo, procBuddyinfo, procIomem, procMeminfo, procVmstat, procZoneinfo } from './procfs.js';
 import { sysrqTrigger } from '../drivers/tty/sysrq.js';
 import {
   memoryBlockSizeBytes,
@@ -19,6 +19,7 @@ import {
 import { ptdumpShow } from '../arch/riscv/ptdump.js';
 import { HotplugOracle } from '../drivers/oracle/hotplug_oracle.js';
 import { ZONE_MOVABLE, ZONE_NORMAL } from '../mm/zone.js';
+import { kernelVfsHooks } from './kernfs.js';
 
 /** Extra directories other parts of the model (drivers) hang into the tree. */
 export interface TreeExtensions {
@@ -52,7 +53,7 @@ function blocksSorted(k: Kernel): MemoryBlock[] {
 export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions = {}): Vfs {
   // Links resolve through the finished tree, which does not exist yet while it is being built.
   const built: { vfs?: Vfs } = {};
-  const nodeDirRef = (): VNode | undefined => built.vfs?.lookup('/sys/devices/system/node/node0');
+  const nodeDirRef = (): VNode | undefined => built.vfs?.resolveQuietly('/sys/devices/system/node/node0');
 
   const memoryDir = dynamicDir(
     () => {
@@ -98,7 +99,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       entries.push([
         `memory${mem.id}`,
         link(`../../memory/memory${mem.id}`, () =>
-          built.vfs?.lookup(`/sys/devices/system/memory/memory${mem.id}`),
+          built.vfs?.resolveQuietly(`/sys/devices/system/memory/memory${mem.id}`),
         ),
       ]);
     entries.push(['uevent', file(() => '')]);
@@ -152,6 +153,7 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       // 0200 and no proc_read: root may open it, a read gives procfs's EIO.
       'sysrq-trigger': file(undefined, (d) => sysrqTrigger(k, d), 'procfs'),
       version: file(() => k.profile.version + '\n', undefined, 'procfs'),
+      vmstat: file(() => procVmstat(k), undefined, 'procfs'),
       zoneinfo: file(() => procZoneinfo(k), undefined, 'procfs'),
     }),
     sys: staticDir({
@@ -173,24 +175,12 @@ export function buildVfs(k: Kernel, oracle: HotplugOracle, ext: TreeExtensions =
       }),
     }),
   });
-  built.vfs = new Vfs(root);
+  built.vfs = new Vfs(root, kernelVfsHooks(k));
   return built.vfs;
 }
 
 function cpuList(n: number): string {
   return n <= 1 ? '0' : `0-${n - 1}`;
-}
-
-/** /sys/devices/system/node/node0/meminfo (the fields lsmem and numactl read). */
-function nodeMeminfo(k: Kernel): string {
-  const total = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0);
-  const free = k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
-  const f = (label: string, pages: number): string => `Node 0 ${label}${String(pages * 4).padStart(8)} kB`;
-  return (
-    [f('MemTotal:       ', total), f('MemFree:        ', free), f('MemUsed:        ', total - free)].join(
-      '\n',
-    ) + '\n'
-  );
 }
 
 void ZONE_MOVABLE;

@@ -114,8 +114,25 @@ interface Walk {
   node: VNode;
 }
 
+/**
+ * What the kernel does on the way (fs/namei.c, fs/seq_file.c): a path
+ * component looked up for the first time gets a dentry (and an inode when it
+ * exists), an opened file gets its per-open state and read buffer. Each hook
+ * returns 0 or -errno (ENOMEM when the allocation failed).
+ */
+export interface VfsHooks {
+  /** d_alloc() for `path` (absolute, lexical) when not cached; `exists` says whether an inode goes with it. */
+  dentry(path: string, exists: boolean): number;
+  /** The open file's buffers while `text` is read: allocated, then released with the file. */
+  read(f: FileNode, text: string): number;
+}
+
 export class Vfs {
-  constructor(readonly root: DirNode) {}
+  constructor(
+    readonly root: DirNode,
+    /** Set by the kernel that serves this tree (absent in plain tests). */
+    public hooks?: VfsHooks,
+  ) {}
 
   /**
    * Resolves an absolute path as path_lookupat() does: "." stays, ".." goes
@@ -125,12 +142,14 @@ export class Vfs {
    */
   lookup(path: string): VNode {
     if (!path.startsWith('/')) throw new KernelError(ENOENT);
-    return this.walk([this.root], path, { links: 0 }).node;
+    return this.walk([this.root], path, { links: 0 }, '').node;
   }
 
   /** Walks `path` from the directory `from` ends in (or the root, for an absolute path). */
-  private walk(from: DirNode[], path: string, count: { links: number }): Walk {
+  private walk(from: DirNode[], path: string, count: { links: number }, base: string): Walk {
     let dirs = path.startsWith('/') ? [this.root] : from.slice();
+    // The lexical path of where the walk stands: the dentry cache's key.
+    let at = path.startsWith('/') ? '' : base;
     let node: VNode = dirs[dirs.length - 1]!;
     for (const part of path.split('/')) {
       // Anything after a file name, even a slash, asks for a directory.
@@ -139,12 +158,19 @@ export class Vfs {
       if (part === '..') {
         if (dirs.length > 1) dirs.pop();
         node = dirs[dirs.length - 1]!;
+        at = at.slice(0, Math.max(0, at.lastIndexOf('/')));
         continue;
       }
       const child = node.get(part);
+      const dirAt = at;
+      at = `${at}/${part}`;
+      if (this.hooks) {
+        const err = this.hooks.dentry(at, child !== undefined);
+        if (err < 0) throw new KernelError(-err);
+      }
       if (!child) throw new KernelError(ENOENT);
       const reached: Walk =
-        child.kind === 'link' ? this.followLink(dirs, child, count) : { dirs, node: child };
+        child.kind === 'link' ? this.followLink(dirs, child, count, dirAt) : { dirs, node: child };
       dirs = reached.dirs;
       node = reached.node;
       if (node.kind === 'dir') dirs = [...dirs, node];
@@ -157,10 +183,10 @@ export class Vfs {
    * sits in, so ".." after it leaves the target's directory; a target the
    * tree does not hold falls back to the link's own resolver.
    */
-  private followLink(dirs: DirNode[], l: LinkNode, count: { links: number }): Walk {
+  private followLink(dirs: DirNode[], l: LinkNode, count: { links: number }, base: string): Walk {
     if (++count.links > MAXSYMLINKS) throw new KernelError(ELOOP);
     try {
-      return this.walk(dirs, l.target, count);
+      return this.walk(dirs, l.target, count, base);
     } catch (e) {
       if (!(e instanceof KernelError) || e.errno === ELOOP) throw e;
     }
@@ -190,7 +216,12 @@ export class Vfs {
   /** read(2) of an open file: its whole content. */
   readOpen(f: FileNode): string {
     if (!f.show) throw new KernelError(FS_RULES[f.fs ?? 'sysfs'].missing);
-    return f.show();
+    const text = f.show();
+    if (this.hooks) {
+      const err = this.hooks.read(f, text);
+      if (err < 0) throw new KernelError(-err);
+    }
+    return text;
   }
 
   /** write(2) of an open file. */
@@ -207,16 +238,45 @@ export class Vfs {
     return this.readOpen(this.open(path, 'r'));
   }
 
+  /**
+   * A link's resolver finding its target: the model's shortcut, not a lookup a
+   * process makes, so it allocates nothing (the walk through the link's text does).
+   */
+  resolveQuietly(path: string): VNode {
+    return this.quietly(() => this.lookup(path));
+  }
+
+  /** Runs `fn` as an observer outside the guest (--sysroot): its lookups and reads allocate nothing in the guest. */
+  quietly<T>(fn: () => T): T {
+    const hooks = this.hooks;
+    this.hooks = undefined;
+    try {
+      return fn();
+    } finally {
+      this.hooks = hooks;
+    }
+  }
+
   write(path: string, data: string): void {
     this.writeOpen(this.open(path, 'w'), data);
   }
 
-  /** Entries of a directory, version-sorted as ls sorts them. */
-  list(path: string): Array<{ name: string; isDir: boolean; isLink: boolean }> {
+  /**
+   * Entries of a directory, version-sorted as ls sorts them. With `stat`, each
+   * entry is looked up as lstat(2) does (ls -F marking types), so it gets a dentry.
+   */
+  list(path: string, stat = false): Array<{ name: string; isDir: boolean; isLink: boolean }> {
     const n = this.lookup(path);
     if (n.kind !== 'dir') throw new KernelError(ENOTDIR);
-    return n
-      .list()
+    const names = n.list();
+    if (stat && this.hooks) {
+      const dir = path.replace(/\/+$/, '');
+      for (const name of names) {
+        const err = this.hooks.dentry(`${dir}/${name}`, true);
+        if (err < 0) throw new KernelError(-err);
+      }
+    }
+    return names
       .map((name) => {
         const child = n.get(name);
         const target = follow(child);

@@ -58,7 +58,49 @@ export function startKernel(k: Kernel, opts: BootOptions): void {
   arch.freeInitmem(k);
   arch.markRodataRo(k);
   fillRuntimeFootprint(k, boot.reservationEnd);
+  perCpuFootprint(k, boot.reservationEnd);
   log.info('Run /init as init process');
+  // /init mounts proc, sysfs and debugfs before its script: the mount points' dentries exist.
+  k.kernfs.seed(['/sys/kernel', '/sys/kernel/debug']);
+  k.running = true;
+}
+
+/**
+ * Kernel threads each CPU runs (smpboot and workqueue): its idle task, cpuhp/N,
+ * migration/N, ksoftirqd/N, kworker/N:0 and kworker/N:0H, each with a
+ * THREAD_SIZE (16 KiB, order 2) stack from the page allocator (no VMAP_STACK).
+ */
+const THREADS_PER_CPU = 6;
+const THREAD_SIZE_ORDER = 2;
+
+/**
+ * The boot footprint was measured with `measuredSmp` CPUs; each CPU beyond
+ * them adds its threads' stacks and the pages its pcp lists hold by the time
+ * /init runs, taken from the buddy allocator as rmqueue_bulk() takes them
+ * (unmovable, smallest block first). The measured CPUs' lists are inside the
+ * footprint; fewer CPUs than measured give nothing back, as the footprint does
+ * not say which of its pages those lists held.
+ */
+function perCpuFootprint(k: Kernel, reservationEnd: number): void {
+  const foot = k.profile.bootRuntimeFootprint;
+  const zone = k.pgdat.zoneOf(reservationEnd / PAGE);
+  if (!zone) return;
+  const ncpu = Math.min(k.machine.smp, k.profile.nrCpus);
+  for (let cpu = 0; cpu < ncpu; cpu++) {
+    if (cpu < foot.measuredSmp) {
+      k.pcp.holdInFootprint(zone, cpu, foot.pcpPagesPerCpu);
+      continue;
+    }
+    for (let t = 0; t < THREADS_PER_CPU; t++) {
+      if (allocPages(k, THREAD_SIZE_ORDER) === undefined) return;
+      k.extraKernelStackPages += 2 ** THREAD_SIZE_ORDER;
+    }
+    for (let i = 0; i < foot.pcpPagesPerCpu; i++) {
+      const pfn = zone.free.alloc(0, 'unmovable');
+      if (pfn === undefined) break;
+      k.pcp.hold(zone, cpu, pfn, pfn + 1);
+    }
+  }
 }
 
 /** Boot-time software (slab, stacks, the init process) holds pages the model does not track one by one. */

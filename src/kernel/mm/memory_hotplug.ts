@@ -378,6 +378,8 @@ export function offlinePages(
   if (walkSystemRamRange(k.iomem, startPfn, nrPages) !== nrPages) return fail(-EINVAL, 'memory holes');
   if (pageZone(k, startPfn) !== zone || pageZone(k, endPfn - 1) !== zone)
     return fail(-EINVAL, 'multizone range');
+  // zone_pcp_disable(): every CPU's pcp pages of the zone go back to the buddy lists first.
+  k.pcp.drainZone(zone);
   // start_isolate_page_range(): any unmovable page makes the whole range fail.
   const unmovable = startIsolatePageRange(k, startPfn, endPfn);
   if (unmovable !== undefined) {

@@ -18,11 +18,20 @@ export function pageZone(k: Kernel, pfn: number): Zone | undefined {
   return k.pgdat.zoneOf(pfn);
 }
 
+/** The node's zonelists, built once: every allocation walks one. */
+const zonelists = new WeakMap<Kernel, Record<Gfp, Zone[]>>();
+
 function zonelist(k: Kernel, gfp: Gfp): Zone[] {
-  const z = k.pgdat.zones;
-  return gfp === 'movable'
-    ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
-    : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+  let lists = zonelists.get(k);
+  if (!lists) {
+    const z = k.pgdat.zones;
+    lists = {
+      movable: [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!],
+      kernel: [z[ZONE_NORMAL]!, z[ZONE_DMA32]!],
+    };
+    zonelists.set(k, lists);
+  }
+  return lists[gfp];
 }
 
 /** alloc_pages(gfp, order): the first zone in the zonelist with a fitting block. */
@@ -40,6 +49,7 @@ export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: Migr
   for (const zone of zones) {
     const pfn = zone.free.alloc(order, mt);
     if (pfn !== undefined) {
+      zone.numaHit++;
       // Whoever takes the page writes it (clear_page, a new page table, a slab) through the linear map.
       kernelAccess(k, pfn, 'clear_page');
       return pfn;

@@ -90,6 +90,8 @@ export function undoIsolatePageRange(zone: Zone, isolated: Array<[number, number
  */
 export function allocContigRange(k: Kernel, startPfn: number, endPfn: number): number {
   const zone = pageZone(k, startPfn);
+  // drain_all_pages(zone): pages on pcp lists are free pages again before the range is isolated.
+  if (zone) k.pcp.drainZone(zone);
   if (!zone || startIsolatePageRange(k, startPfn, endPfn) !== undefined) return -EBUSY;
   const isolated = isolateFreePages(zone, startPfn, endPfn);
   const freed: number[] = [];

@@ -73,6 +73,7 @@ export function sparseInit(k: Kernel, pgdatPa: number): void {
     ms.subsectionMap |= subsectionMask(from, to - from);
     if (populateSectionMemmap(k, sectionNrToPfn(s), PAGES_PER_SECTION, 0, undefined, source))
       throw new KernelBug('mm/sparse.c: sparse_init');
+    k.memmapBootPages += memmapPagesOf(PAGES_PER_SECTION);
     ms.hasMemMap = true;
   }
   // sparse_buffer_fini(): what is left of the buffer goes back.
@@ -138,8 +139,14 @@ function sectionDeactivate(k: Kernel, pfn: number, nr: number, altmap: VmemAltma
   if (empty) ms.hasMemMap = false;
   // Only a section that keeps some of its memmap can have lost a neighbour's part of it.
   noteMemmapFree(k, ms.nr, empty || ms.early ? undefined : { pfn, nr });
-  if (!ms.early) depopulateSectionMemmap(k, pfn, nr, altmap);
-  else if (empty) depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
+  if (!ms.early) {
+    k.memmapPages -= memmapPagesOf(nr);
+    depopulateSectionMemmap(k, pfn, nr, altmap);
+  } else if (empty) {
+    // free_map_bootmem().
+    k.memmapBootPages -= memmapPagesOf(PAGES_PER_SECTION);
+    depopulateSectionMemmap(k, sectionNrToPfn(ms.nr), PAGES_PER_SECTION, undefined);
+  }
   if (empty) {
     ms.present = false;
     ms.online = false;
@@ -157,11 +164,19 @@ function sectionActivate(k: Kernel, nid: number, pfn: number, nr: number, altmap
   }
   // An early section's memmap is always whole: its sub-sections need nothing more.
   if (nr < PAGES_PER_SECTION && ms.early) return 0;
+  // populate_section_memmap() counts the pages before it knows whether they could be had;
+  // section_deactivate() takes them off again on failure.
+  k.memmapPages += memmapPagesOf(nr);
   if (populateSectionMemmap(k, pfn, nr, nid, altmap, undefined)) {
     sectionDeactivate(k, pfn, nr, altmap);
     return -ENOMEM;
   }
   return 0;
+}
+
+/** section_nr_vmemmap_pages() without vmemmap optimisation: the struct pages of nr pfns, in pages. */
+function memmapPagesOf(nr: number): number {
+  return Math.ceil((nr * 64) / 4096);
 }
 
 /** sparse_add_section(): activate [pfn, pfn + nr) of one section (a whole section or sub-sections). 0 or -errno. */

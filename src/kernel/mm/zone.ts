@@ -22,6 +22,8 @@ export class Zone {
   managedPages = 0;
   /** The buddy allocator's free lists of this zone. */
   readonly free = new BuddyLists();
+  /** Allocations this zone served (zone_statistics(): NUMA_HIT and NUMA_LOCAL on a one-node machine). */
+  numaHit = 0;
 
   constructor(
     readonly idx: number,

@@ -43,7 +43,8 @@ export const EXAMPLES: readonly Example[] = [
     about:
       'add_memory() of an aligned 1 GiB of the RAM above mem=2G maps it with one PUD leaf. Removing the first 128 MiB clears the whole ' +
       'leaf, so memory33, still online, loses its linear mapping: the checker says so, and the hardware walk of its ' +
-      'address faults. This is Linux 6.12 as it is; the model does not fix it.',
+      "address faults. The next kernel allocation lands there (ZONE_NORMAL comes first): the last step's read " +
+      'buffer oopses in clear_page. This is Linux 6.12 as it is; the model does not fix it.',
     // mem=2G leaves RAM above it for the test driver to add, as on the machine of the real-kernel recordings.
     machine: { m: '8G', smp: '2', append: 'mem=2G no5lvl', objects: [], devices: [] },
     script: [

@@ -3,7 +3,9 @@
  * their state machine and the sysfs files users write to online and offline them.
  */
 import type { Kernel } from '../../kernel.js';
-import { EEXIST, EINVAL } from '../../errno.js';
+import { EEXIST, EINVAL, ENOMEM } from '../../errno.js';
+import type { KObject } from '../../mm/slub.js';
+import { allocObjects, freeObjects, type ObjectSpec } from '../../fs/kernfs.js';
 import type { OnlineType } from '../../kernel/cmdline.js';
 import { kstrtobool } from '../../lib/kstrtox.js';
 import { PAGES_PER_SECTION, SECTION_SIZE_BITS, sectionNrToPfn } from '../../mm/mmzone.js';
@@ -33,6 +35,8 @@ export class MemoryBlock {
   zone: Zone | undefined;
   /** dev->offline of the device core. */
   devOffline = true;
+  /** The slab objects its device registration allocated (none for boot blocks: they are in the boot footprint). */
+  objects: readonly KObject[] = [];
 
   constructor(
     /** Block id = first section number (one section per block on riscv). */
@@ -105,8 +109,68 @@ export function createMemoryBlockDevices(
       return -EEXIST;
     }
   }
-  for (let id = first; id <= last; id++) k.memoryBlocks.set(id, new MemoryBlock(id, 0, altmap, group));
+  for (let id = first; id <= last; id++) {
+    const mem = new MemoryBlock(id, 0, altmap, group);
+    if (k.running) {
+      const objs = allocObjects(k, memoryBlockObjects(k));
+      if (!objs) {
+        // add_memory_block() failed: the blocks this call registered are unregistered again.
+        for (let j = first; j < id; j++) unregisterMemory(k, j);
+        return -ENOMEM;
+      }
+      mem.objects = objs;
+    }
+    k.memoryBlocks.set(id, mem);
+  }
   return 0;
+}
+
+/**
+ * What registering one memory block device allocates (init_memory_block(),
+ * device_register(), bus_add_device(), register_memory_block_under_node()):
+ * the memory_block (struct device inside: kmalloc-1k), the device_private
+ * (kmalloc-256), the kobject name and the copies kernfs and the links keep
+ * of it, and one kernfs node each for the directory, its seven attribute
+ * files (phys_index, state, phys_device, removable, valid_zones, online,
+ * uevent), the subsystem link, the bus's devices/memoryN link and the two
+ * links between the block and node0.
+ */
+export function memoryBlockObjects(k: Kernel): readonly ObjectSpec[] {
+  let specs = blockObjectSpecs.get(k);
+  if (!specs) {
+    const kn = k.slub.cache('kernfs_node_cache');
+    const kmalloc = (size: number): ObjectSpec => k.slub.kmallocCache(size)!;
+    specs = [
+      kmalloc(1024),
+      kmalloc(256),
+      kmalloc(16),
+      ...Array.from({ length: 12 }, () => kn),
+      kmalloc(16),
+      kmalloc(16),
+      kmalloc(8),
+      kmalloc(16),
+    ];
+    blockObjectSpecs.set(k, specs);
+  }
+  return specs;
+}
+
+/** The list once per kernel: a 1 TiB hot-add registers 8192 blocks. */
+const blockObjectSpecs = new WeakMap<Kernel, readonly ObjectSpec[]>();
+
+/** unregister_memory(): the device goes, with its kernfs nodes and their dentries. */
+function unregisterMemory(k: Kernel, id: number): boolean {
+  const mem = k.memoryBlocks.get(id);
+  if (!mem) return false;
+  k.memoryBlocks.delete(id);
+  if (k.kernfs.anyLookedUp()) {
+    k.kernfs.forget(k, `/sys/devices/system/memory/memory${id}`);
+    k.kernfs.forget(k, `/sys/devices/system/node/node0/memory${id}`);
+    k.kernfs.forget(k, `/sys/bus/memory/devices/memory${id}`);
+  }
+  freeObjects(k, mem.objects);
+  mem.objects = [];
+  return true;
 }
 
 /** remove_memory_block_devices(): WARNs (once per boot) for ids that have no block. */
@@ -115,7 +179,7 @@ export function removeMemoryBlockDevices(k: Kernel, startPfn: number, nrPages: n
   const last = Math.floor((startPfn + nrPages - 1) / PAGES_PER_SECTION);
   for (let id = first; id <= last; id++) {
     // WARN_ON_ONCE(!mem): one splat per boot however many blocks are missing.
-    if (!k.memoryBlocks.delete(id) && k.log.once('remove_memory_block_devices')) {
+    if (!unregisterMemory(k, id) && k.log.once('remove_memory_block_devices')) {
       k.log.warn('------------[ cut here ]------------');
       k.log.warn('WARNING: CPU: 0 PID: 1 at drivers/base/memory.c:923 remove_memory_block_devices+0x4c/0x6e');
       k.log.warn('---[ end trace 0000000000000000 ]---');
