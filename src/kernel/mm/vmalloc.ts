@@ -11,7 +11,6 @@ import type { Kernel } from '../kernel.js';
 import { ENOMEM } from '../errno.js';
 import { PTE_V, ptePpn } from '../../hw/pte.js';
 import { allocPages, freePages } from './page_alloc.js';
-import { LEVEL_PAGES, PAGE_KERNEL, _PAGE_LEAF } from '../arch/riscv/pgtable.js';
 import { lockAcquire, lockRelease } from '../locking/hotplug_locks.js';
 
 export interface VmArea {
@@ -82,7 +81,7 @@ function vmapPage(k: Kernel, vpn: number, pfn: number): number {
     k.pt.readTable(next);
     table = next;
   }
-  k.pt.setLeaf(table, k.pt.index(vpn, 0), pfn, PAGE_KERNEL);
+  k.pt.setLeaf(table, k.pt.index(vpn, 0), pfn, k.arch.pageKernel);
   return 0;
 }
 
@@ -122,12 +121,10 @@ export function vfree(k: Kernel, area: VmArea): void {
   if (i >= 0) k.vmap.areas.splice(i, 1);
 }
 
-/** The PTE that maps a vmalloc page now, or undefined (for the explorer's "mapping lost" check). */
+/** The page a vmalloc address maps now, or undefined (for the explorer's "mapping lost" check). */
 export function vmallocToPfn(k: Kernel, vpn: number): number | undefined {
   const hit = k.pt.lookup(vpn);
-  if (!hit.leaf && hit.level !== 0) return undefined;
-  const lo = k.pt.readLo(hit.tablePfn, hit.index);
-  if ((lo & PTE_V) === 0 || ((lo & _PAGE_LEAF) === 0 && hit.level === 0)) return undefined;
-  const pfn = ptePpn(lo, k.pt.readHi(hit.tablePfn, hit.index));
-  return pfn + (vpn % LEVEL_PAGES[hit.level]!);
+  if (!hit.leaf) return undefined;
+  const pfn = ptePpn(k.pt.readLo(hit.tablePfn, hit.index), k.pt.readHi(hit.tablePfn, hit.index));
+  return pfn + (vpn % 512 ** hit.level);
 }
