@@ -14,7 +14,7 @@ import { checkInvariants, type Violation } from '../invariants.js';
 import { InvariantChecker } from '../incremental.js';
 import { restoreSystem, snapshotSystem, type SystemSnapshot } from '../../kernel/snapshot.js';
 import { MachineStartError } from '../../kernel/system.js';
-import { KernelBug } from '../../kernel/errno.js';
+import { KernelBug, errnoName } from '../../kernel/errno.js';
 import { AccessFault } from '../../hw/physmem.js';
 import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
 import { Runtime, type RunChecks, type RunResult } from './runtime.js';
@@ -57,7 +57,7 @@ export function prepare(spec: ScenarioSpec, arch: ArchOps): World {
         throw new ScenarioError(`setup command '${cmd}' crashed the kernel: ${e.message}`);
       throw e;
     }
-    if (ret < 0) throw new ScenarioError(`setup command '${cmd}' failed with ${ret}`);
+    if (ret < 0) throw new ScenarioError(`setup command '${cmd}' failed with -${errnoName(-ret)}`);
   }
   return w;
 }
