@@ -113,7 +113,14 @@ export function runExplore(argv: string[], out: (s: string) => void): number {
     throw e;
   }
   const script = result.violation ? replayScript(spec, strategy, result.violation.schedule) : undefined;
-  if (script && save) writeFileSync(save, script);
+  if (script && save) {
+    try {
+      writeFileSync(save, script);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`riscv-hotplug explore: cannot write ${save}${code ? ` (${code})` : ''}`);
+    }
+  }
   if (json) {
     const { violation, ...rest } = result;
     out(

@@ -79,6 +79,10 @@ describe('riscv-hotplug explore', () => {
     [['explore', 'pgd-sync', '--preemptions', '-1'], /--preemptions needs an integer >= 0/],
     [['explore', '--replay', '/nonexistent.json'], /cannot read replay script \/nonexistent.json \(ENOENT\)/],
     [['explore', 'pgd-sync', '--bogus'], /unknown option --bogus/],
+    [
+      ['explore', 'pgd-sync', '--strategy', 'riscv-no-prealloc', '--save', '/nonexistent/dir/x.json'],
+      /cannot write \/nonexistent\/dir\/x.json \(ENOENT\)/,
+    ],
   ])('%j: one line, exit 2', (args, msg) => {
     const r = run(args);
     expect(r.status).toBe(2);
