@@ -18,7 +18,14 @@ import { KernelBug, errnoName } from '../../kernel/errno.js';
 import { AccessFault } from '../../hw/physmem.js';
 import { LEVEL_PAGES } from '../../kernel/arch/riscv/pgtable.js';
 import { Runtime, type RunChecks, type RunResult } from './runtime.js';
-import { buildActors, compileOp, machineOf, ScenarioError, vmallocToPfn, type ScenarioSpec } from './scenario.js';
+import {
+  buildActors,
+  compileOp,
+  machineOf,
+  ScenarioError,
+  vmallocToPfn,
+  type ScenarioSpec,
+} from './scenario.js';
 import { World, type WorldState } from './world.js';
 
 export interface ExploreOptions {
@@ -43,7 +50,12 @@ export function prepare(spec: ScenarioSpec, arch: ArchOps): World {
   try {
     w = World.boot(machine, arch);
   } catch (e) {
-    if (e instanceof MachineStartError || e instanceof KernelBug || e instanceof AccessFault || e instanceof RangeError)
+    if (
+      e instanceof MachineStartError ||
+      e instanceof KernelBug ||
+      e instanceof AccessFault ||
+      e instanceof RangeError
+    )
       throw new ScenarioError(`machine ${spec.machine.memory}: ${e.message}`);
     throw e;
   }
@@ -92,7 +104,8 @@ export function checksFor(
     end() {
       if (!machine) return undefined;
       const vs = machine('explore');
-      if (vs.length > 0) return { invariant: vs[0]!.invariant, detail: `${vs[0]!.address}: ${vs[0]!.detail}` };
+      if (vs.length > 0)
+        return { invariant: vs[0]!.invariant, detail: `${vs[0]!.address}: ${vs[0]!.detail}` };
       for (const [name, a] of w.vmAreas) {
         for (let i = 0; i < a.pages; i++) {
           if (vmallocToPfn(k, a.startVpn + i) !== a.pfns[i])
@@ -133,7 +146,10 @@ function sharingNotes(w: World): string[] {
     for (const [s, e] of w.removedMemmaps) {
       const near = a.startVpn >= e ? e - 1 : s; // the removed memmap page nearest to the area
       let level = 0;
-      while (level < pt.rootLevel && Math.floor(near / LEVEL_PAGES[level + 1]!) !== Math.floor(a.startVpn / LEVEL_PAGES[level + 1]!))
+      while (
+        level < pt.rootLevel &&
+        Math.floor(near / LEVEL_PAGES[level + 1]!) !== Math.floor(a.startVpn / LEVEL_PAGES[level + 1]!)
+      )
         level++;
       out.push(
         level >= pt.rootLevel

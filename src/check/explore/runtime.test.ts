@@ -51,21 +51,21 @@ function merges(lengths: Record<string, number>): Array<{ trace: string; preempt
 /** The explorer's enumeration over a scenario of step actors. */
 function explored(lengths: Record<string, number>, bound: number): string[] {
   const traces: string[] = [];
-  searchInterleavings(
-    (schedule) => {
-      const log: string[] = [];
-      const actors = Object.entries(lengths).map(([n, len]) => stepper(n, len, log));
-      const run = new Runtime(g.kernel, actors, schedule, quiet).run();
-      traces.push(log.join(' '));
-      return run;
-    },
-    bound,
-  );
+  searchInterleavings((schedule) => {
+    const log: string[] = [];
+    const actors = Object.entries(lengths).map(([n, len]) => stepper(n, len, log));
+    const run = new Runtime(g.kernel, actors, schedule, quiet).run();
+    traces.push(log.join(' '));
+    return run;
+  }, bound);
   return traces;
 }
 
 describe('iterative context bounding over step actors', () => {
-  const cases: Array<Record<string, number>> = [{ a: 2, b: 2 }, { a: 3, b: 1, c: 2 }];
+  const cases: Array<Record<string, number>> = [
+    { a: 2, b: 2 },
+    { a: 3, b: 1, c: 2 },
+  ];
   for (const lengths of cases) {
     for (const bound of [0, 1, 2, 3]) {
       test(`${JSON.stringify(lengths)} with at most ${bound} preemptions`, () => {

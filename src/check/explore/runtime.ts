@@ -142,7 +142,9 @@ export class Runtime implements Scheduler {
       }
       for (const st of this.states.values())
         if (st.status !== 'done')
-          this.stuck.push(`${st.actor.name} never finished: '${st.next?.text ?? st.actor.text}' was never possible`);
+          this.stuck.push(
+            `${st.actor.name} never finished: '${st.next?.text ?? st.actor.text}' was never possible`,
+          );
       const v = this.checks.end();
       if (v) this.result.violation = v;
     } catch (e) {
@@ -193,7 +195,8 @@ export class Runtime implements Scheduler {
   acquire(lock: KernelLock, mode: LockMode): void {
     if (this.inStep !== undefined) {
       // Kernel code inside a step (vmalloc's table lock from a step actor) never waits.
-      if (!lock.canTake(this.inStep, mode)) throw new KernelBug(`${lock.name} contended inside an atomic step`);
+      if (!lock.canTake(this.inStep, mode))
+        throw new KernelBug(`${lock.name} contended inside an atomic step`);
       lock.take(this.inStep, mode);
       return;
     }
@@ -224,7 +227,8 @@ export class Runtime implements Scheduler {
     if (this.halted) return;
     const name = this.inStep ?? this.stack[this.stack.length - 1]!;
     lock.drop(name, mode);
-    if (this.inStep === undefined) this.record(name, `${mode === 'read' ? 'up_read' : 'unlock'}(${lock.name})`);
+    if (this.inStep === undefined)
+      this.record(name, `${mode === 'read' ? 'up_read' : 'unlock'}(${lock.name})`);
   }
 
   // ---- scheduling ----
@@ -253,7 +257,9 @@ export class Runtime implements Scheduler {
     if (i < this.schedule.length) {
       chosen = this.schedule[i]!;
       if (!options.includes(chosen))
-        throw new ScheduleMismatch(`decision ${i + 1}: ${chosen} cannot run here (enabled: ${options.join(', ')})`);
+        throw new ScheduleMismatch(
+          `decision ${i + 1}: ${chosen} cannot run here (enabled: ${options.join(', ')})`,
+        );
     } else if (this.choose) {
       chosen = this.choose(options, this.current);
     } else {

@@ -28,6 +28,7 @@ import { kpageflagsRead } from '../../kernel/fs/proc_page.js';
 import { PTE_A, PTE_D, PTE_R, PTE_V, PTE_W, pteHi, pteLo } from '../../hw/pte.js';
 import type { Actor, StepAnnounce } from './actor.js';
 import type { MachineSpec, World } from './world.js';
+import { hexll } from '../../kernel/lib/vsprintf.js';
 
 export interface ActorSpec {
   name: string;
@@ -74,12 +75,14 @@ export function machineOf(spec: ScenarioSpec): MachineSpec {
 export function validateScenario(x: unknown): ScenarioSpec {
   const o = x as Partial<ScenarioSpec> | null;
   if (typeof o !== 'object' || o === null) throw new ScenarioError('a scenario is a JSON object');
-  if (typeof o.name !== 'string' || o.name === '') throw new ScenarioError('"name" must be a non-empty string');
+  if (typeof o.name !== 'string' || o.name === '')
+    throw new ScenarioError('"name" must be a non-empty string');
   if (typeof o.machine !== 'object' || o.machine === null || typeof o.machine.memory !== 'string')
     throw new ScenarioError('"machine" must be an object with "memory" (e.g. "2G")');
   if (o.setup !== undefined && (!Array.isArray(o.setup) || o.setup.some((c) => typeof c !== 'string')))
     throw new ScenarioError('"setup" must be a list of commands');
-  if (!Array.isArray(o.actors) || o.actors.length === 0) throw new ScenarioError('"actors" must be a non-empty list');
+  if (!Array.isArray(o.actors) || o.actors.length === 0)
+    throw new ScenarioError('"actors" must be a non-empty list');
   const names = new Set<string>();
   for (const a of o.actors as Array<Partial<ActorSpec>>) {
     if (typeof a.name !== 'string' || a.name === '') throw new ScenarioError('every actor needs a "name"');
@@ -89,7 +92,8 @@ export function validateScenario(x: unknown): ScenarioSpec {
       throw new ScenarioError(`actor ${a.name}: "cpu" must be an integer 0..63`);
     const isOp = typeof a.op === 'string';
     const isHart = Array.isArray(a.hart) && a.hart.every((s) => typeof s === 'string');
-    if (isOp === isHart) throw new ScenarioError(`actor ${a.name}: give either "op" (a command) or "hart" (a list)`);
+    if (isOp === isHart)
+      throw new ScenarioError(`actor ${a.name}: give either "op" (a command) or "hart" (a list)`);
   }
   const ram = size(o.machine.memory, 'machine.memory');
   if (ram % (2n << 20n) !== 0n || ram < 64n << 20n || ram > 1n << 40n)
@@ -315,8 +319,6 @@ function target(w: World, spec: string, where: string): Target {
   };
 }
 
-const hex = (n: bigint | number): string => '0x' + n.toString(16);
-
 /** A hart's program as steps: loads that must translate right, speculative walks, fences. */
 function hartActor(w: World, a: ActorSpec): Actor {
   const program = a.hart!.map((line) => {
@@ -355,17 +357,23 @@ function hartActor(w: World, a: ActorSpec): Actor {
         hart.satp = { mode: hart.satp.mode, asid: proc === undefined ? 0 : 1, ppn: root };
         const r = hart.translate(va, s.verb === 'store' ? 'store' : 'load');
         const want = t.expect();
-        noteStaleWalk(w, a.cpu, hart.lastWalk.ptePfns, hart.lastWalk.depth, r.ok && want !== undefined && r.ppn !== want);
+        noteStaleWalk(
+          w,
+          a.cpu,
+          hart.lastWalk.ptePfns,
+          hart.lastWalk.depth,
+          r.ok && want !== undefined && r.ppn !== want,
+        );
         if (s.verb === 'speculate') continue;
         if (!r.ok)
           w.pending = {
             invariant: 'kernel-access-translates',
-            detail: `hart ${a.cpu}: ${t.text} (va ${hex(va)}) faults (${r.cause}) though the kernel may use it${proc ? ` (through ${proc}'s page tables)` : ''}`,
+            detail: `hart ${a.cpu}: ${t.text} (va ${hexll(va)}) faults (${r.cause}) though the kernel may use it${proc ? ` (through ${proc}'s page tables)` : ''}`,
           };
         else if (want !== undefined && r.ppn !== want)
           w.pending = {
             invariant: 'kernel-access-translates',
-            detail: `hart ${a.cpu}: ${t.text} (va ${hex(va)}) translates to pa ${hex(BigInt(r.ppn) << 12n)}, not ${hex(BigInt(want) << 12n)}${r.tlbHit ? ' (a stale TLB entry)' : ''}`,
+            detail: `hart ${a.cpu}: ${t.text} (va ${hexll(va)}) translates to pa ${hexll(BigInt(r.ppn) << 12n)}, not ${hexll(BigInt(want) << 12n)}${r.tlbHit ? ' (a stale TLB entry)' : ''}`,
           };
       }
     },

@@ -1,15 +1,14 @@
 /** The explorer's report: a violating interleaving as a timeline a reviewer can follow. */
 import type { TimelineEntry } from './runtime.js';
 import type { ExploreResult } from './explorer.js';
-
-const hex = (n: number): string => '0x' + n.toString(16);
+import { hexll } from '../../kernel/lib/vsprintf.js';
 
 function pteText(e: TimelineEntry): string {
   const p = e.pte;
   if (!p) return '';
   const val = (lo: number, hi: number): string =>
-    lo === 0 && hi === 0 ? '0' : hex(hi * 2 ** 32 + (lo >>> 0));
-  return `  [pfn ${hex(p.table)}[${p.index}]: ${val(p.oldLo, p.oldHi)} -> ${val(p.lo, p.hi)}]`;
+    lo === 0 && hi === 0 ? '0' : hexll(hi * 2 ** 32 + (lo >>> 0));
+  return `  [pfn ${hexll(p.table)}[${p.index}]: ${val(p.oldLo, p.oldHi)} -> ${val(p.lo, p.hi)}]`;
 }
 
 /**
@@ -20,7 +19,7 @@ function pteText(e: TimelineEntry): string {
 export function formatTimeline(entries: readonly TimelineEntry[]): string[] {
   const width = Math.max(0, ...entries.map((e) => e.actor.length));
   const out: string[] = [];
-  for (let i = 0; i < entries.length; ) {
+  for (let i = 0; i < entries.length;) {
     const e = entries[i]!;
     let j = i + 1;
     let lastWrite = i;
@@ -37,7 +36,7 @@ export function formatTimeline(entries: readonly TimelineEntry[]): string[] {
     if (j - i >= 3) {
       const last = entries[j - 1]!;
       out.push(
-        `${head}write entries ${e.pte!.index}..${last.pte!.index} of table pfn ${hex(e.pte!.table)} (steps ${i + 1}..${j})${locks}${pteText(e)} ...${pteText(last)}`,
+        `${head}write entries ${e.pte!.index}..${last.pte!.index} of table pfn ${hexll(e.pte!.table)} (steps ${i + 1}..${j})${locks}${pteText(e)} ...${pteText(last)}`,
       );
       i = j;
       continue;
@@ -55,7 +54,8 @@ export function formatResult(r: ExploreResult): string {
       (r.pruned ? ` (${r.pruned} not expressible as nested operations, each covered by a later start)` : '') +
       (r.complete ? '' : ' — stopped at the limit, the search is not complete'),
   ];
-  for (const n of r.notes) lines.push(`seen in ${n.interleavings} interleaving${n.interleavings === 1 ? '' : 's'}: ${n.note}`);
+  for (const n of r.notes)
+    lines.push(`seen in ${n.interleavings} interleaving${n.interleavings === 1 ? '' : 's'}: ${n.note}`);
   if (!r.violation) {
     lines.push(r.complete ? 'no invariant broken' : 'no invariant broken so far');
     return lines.join('\n') + '\n';

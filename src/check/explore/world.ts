@@ -49,7 +49,13 @@ export class World {
   /** A fresh machine for a scenario; its harts keep non-leaf entries, as the privileged spec allows. */
   static boot(machine: MachineSpec, arch: ArchOps): World {
     const w = new World(
-      new GuestSystem({ ramBytes: machine.ramBytes, smp: machine.smp, append: machine.append, initrdSize: 0, arch }),
+      new GuestSystem({
+        ramBytes: machine.ramBytes,
+        smp: machine.smp,
+        append: machine.append,
+        initrdSize: 0,
+        arch,
+      }),
     );
     for (const h of w.g.board.harts) h.walkCache = new PageWalkCache();
     return w;

@@ -7,9 +7,9 @@
 import type { FuzzRng } from './rng.js';
 import type { FuzzMachine, LineOutcome } from './machine.js';
 import type { AllocKind, AllocZone, FuzzOp, FuzzOpKind } from './ops.js';
+import { hexll } from '../../kernel/lib/vsprintf.js';
 
 const BLOCK = 0x8000000n;
-const hex = (v: bigint): string => '0x' + v.toString(16);
 const SUBSECTION = 0x200000n;
 const GIB_BLOCKS = 8;
 
@@ -133,7 +133,7 @@ export class SequenceGenerator {
   private race(): FuzzOp {
     const r = this.rng;
     const k = this.m.system.kernel;
-    const pa = (id: number): string => hex(BigInt(id) * BLOCK);
+    const pa = (id: number): string => hexll(BigInt(id) * BLOCK);
     const ids = [...k.memoryBlocks.keys()].filter((id) => id >= this.window.first && id < this.window.end);
     const v = `v${r.int(0, 9)}`;
     const candidates = ['ptdump', 'ptdump_nolock', `vmalloc ${v} ${r.int(1, 4)}; vfree ${v}`];
@@ -142,7 +142,7 @@ export class SequenceGenerator {
       if (online)
         candidates.push(
           `kpageflags ${pa(id)}`,
-          `set_memory_ro ${hex(BigInt(id) * BLOCK + 0x1000n)} 1`,
+          `set_memory_ro ${hexll(BigInt(id) * BLOCK + 0x1000n)} 1`,
           `offline ${pa(id)} 128M`,
           `offline_and_remove_memory ${pa(id)} 128M`,
         );

@@ -6,6 +6,8 @@
  * therefore already a replayable script.
  */
 
+import { hexll } from '../../kernel/lib/vsprintf.js';
+
 /** The test driver's START SIZE files (shared/oracle/kernel/hotplug_oracle.c). */
 export type AddHow = 'add' | 'add_memmap' | 'add_driver_managed';
 export type RemoveHow = 'remove' | 'offline_and_remove';
@@ -31,7 +33,6 @@ export type FuzzOpKind = FuzzOp['kind'];
 
 const ORACLE = '/sys/kernel/debug/hotplug_oracle';
 const MEMORY = '/sys/devices/system/memory';
-const hex = (v: bigint): string => '0x' + v.toString(16);
 
 /** workload's SIZE for a page count: the largest unit that divides it. */
 function sizeText(pages: number): string {
@@ -46,11 +47,11 @@ export function opLine(op: FuzzOp): string {
   switch (op.kind) {
     case 'add':
     case 'remove':
-      return `echo ${hex(op.start)} ${hex(op.size)} > ${ORACLE}/${op.how}`;
+      return `echo ${hexll(op.start)} ${hexll(op.size)} > ${ORACLE}/${op.how}`;
     case 'memremap':
-      return `echo ${hex(op.start)} ${hex(op.size)} > ${ORACLE}/${op.altmap ? 'memremap_altmap' : 'memremap'}`;
+      return `echo ${hexll(op.start)} ${hexll(op.size)} > ${ORACLE}/${op.altmap ? 'memremap_altmap' : 'memremap'}`;
     case 'memunmap':
-      return `echo ${hex(op.start)} ${hex(op.size)} > ${ORACLE}/memunmap`;
+      return `echo ${hexll(op.start)} ${hexll(op.size)} > ${ORACLE}/memunmap`;
     case 'state':
       return `echo ${op.value} > ${MEMORY}/memory${op.block}/state`;
     case 'online':
@@ -122,7 +123,8 @@ function plainOp(cmd: string): FuzzOp | undefined {
   if (!m) return undefined;
   const start = BigInt(m[2]!);
   if (m[1] === 'remove_memory') return { kind: 'remove', how: 'remove', start, size: BLOCK };
-  if (m[1] === 'offline_and_remove_memory') return { kind: 'remove', how: 'offline_and_remove', start, size: BLOCK };
+  if (m[1] === 'offline_and_remove_memory')
+    return { kind: 'remove', how: 'offline_and_remove', start, size: BLOCK };
   return { kind: 'state', block: Number(start / BLOCK), value: m[1] === 'online' ? 'online' : 'offline' };
 }
 
@@ -140,6 +142,6 @@ function smallerSizes(size: bigint, unit: bigint): bigint[] {
 export function opToJson(op: FuzzOp): Record<string, string | number | boolean> {
   const o: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(op))
-    if (v !== undefined) o[k] = typeof v === 'bigint' ? hex(v) : (v as string | number | boolean);
+    if (v !== undefined) o[k] = typeof v === 'bigint' ? hexll(v) : (v as string | number | boolean);
   return o;
 }

@@ -17,6 +17,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { allocPages, freePages } from './page_alloc.js';
+import { fls } from '../lib/log2.js';
 
 const PAGE_SIZE = 4096;
 /** slub_max_order: SLUB_TINY keeps slabs to order 1. */
@@ -48,10 +49,6 @@ export interface LargeKmalloc {
  * itself needs no record: a slab counts its objects), or its kmalloc_large pages.
  */
 export type KObject = Slab | LargeKmalloc;
-
-function fls(x: number): number {
-  return x === 0 ? 0 : 32 - Math.clz32(x);
-}
 
 /** get_order(size): the smallest order whose pages hold size bytes. */
 export function getOrder(size: number): number {

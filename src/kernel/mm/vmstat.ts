@@ -6,6 +6,7 @@
 import type { Kernel } from '../kernel.js';
 import type { Zone } from './zone.js';
 import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
+import { fls } from '../lib/log2.js';
 
 const MIGRATE_PCPTYPES = 3;
 const WATERMARK_SCALE_FACTOR = 10;
@@ -195,10 +196,6 @@ export function globalDirtyLimits(k: Kernel): [number, number] {
   let bg = Math.floor((bgRatio * avail) / 4096);
   if (bg >= thresh) bg = Math.floor(thresh / 2);
   return [bg, thresh];
-}
-
-function fls(x: number): number {
-  return x === 0 ? 0 : 32 - Math.clz32(x);
 }
 
 /** calculate_normal_threshold(): the per-CPU counter drift a zone tolerates. */
