@@ -7,18 +7,12 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { parseRunArgs } from '../../session/options.js';
 import { fuzzMachineFactory } from '../../session/fuzz-machine.js';
+import { splitFuzzMachine } from '../../../test/support/fuzz-machine.js';
 import { runSequence } from './runner.js';
 import { opLine } from './ops.js';
 import { FuzzRng } from './rng.js';
 
-const machine = parseRunArgs([
-  '-m',
-  '8G',
-  '-append',
-  'mem=2G no5lvl memory_hotplug.memmap_on_memory=1',
-  '--strategy',
-  'riscv-split',
-]);
+const machine = splitFuzzMachine;
 const factory = fuzzMachineFactory({ machine, initrdSize: 0 });
 const lines = (seed: number, index: number, length = 12): string[] =>
   runSequence({ factory, seed, length }, index).ops.map(opLine);

@@ -4,8 +4,8 @@
  * run line by line as `riscv-hotplug run --check` runs it.
  */
 import { describe, expect, test } from 'vitest';
-import { parseRunArgs } from '../../session/options.js';
 import { fuzzMachineFactory } from '../../session/fuzz-machine.js';
+import { splitFuzzMachine } from '../../../test/support/fuzz-machine.js';
 import { Session } from '../../session/session.js';
 import { checkInvariants, type Violation } from '../invariants.js';
 import { ZONE_MOVABLE } from '../../kernel/mm/zone.js';
@@ -79,14 +79,7 @@ const planted: ExtraCheck = (sys: GuestSystem, line: string): Violation[] => {
     : [];
 };
 
-const machine = parseRunArgs([
-  '-m',
-  '8G',
-  '-append',
-  'mem=2G no5lvl memory_hotplug.memmap_on_memory=1',
-  '--strategy',
-  'riscv-split',
-]);
+const machine = splitFuzzMachine;
 const factory = fuzzMachineFactory({ machine, initrdSize: 0 });
 
 /** The first sequence of seed 1 that the planted check fails. */

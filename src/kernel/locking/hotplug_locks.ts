@@ -19,48 +19,27 @@ export function lockRelease(k: Kernel, lock: KernelLock, mode: LockMode): void {
   else lock.drop(BOOT_CPU, mode);
 }
 
-/** mem_hotplug_begin(): hot(un)plug excludes every get_online_mems() reader. */
-export function memHotplugBegin(k: Kernel): void {
-  lockAcquire(k, k.locks.memHotplug, 'write');
+/** Runs `body` holding `lock` in `mode`, and releases it whatever `body` returns or throws. */
+export function withLock<T>(k: Kernel, lock: KernelLock, mode: LockMode, body: () => T): T {
+  lockAcquire(k, lock, mode);
+  try {
+    return body();
+  } finally {
+    lockRelease(k, lock, mode);
+  }
 }
 
-export function memHotplugDone(k: Kernel): void {
-  lockRelease(k, k.locks.memHotplug, 'write');
-}
-
-/** get_online_mems(): keeps memory from being added or removed while a reader walks it. */
-export function getOnlineMems(k: Kernel): void {
-  lockAcquire(k, k.locks.memHotplug, 'read');
-}
-
-export function putOnlineMems(k: Kernel): void {
-  lockRelease(k, k.locks.memHotplug, 'read');
-}
-
-export function lockDeviceHotplug(k: Kernel): void {
-  lockAcquire(k, k.locks.deviceHotplug, 'write');
-}
-
-export function unlockDeviceHotplug(k: Kernel): void {
-  lockRelease(k, k.locks.deviceHotplug, 'write');
-}
-
-/** Runs `body` between mem_hotplug_begin() and mem_hotplug_done(), whatever it returns. */
+/** Between mem_hotplug_begin() and mem_hotplug_done(): hot(un)plug excludes every get_online_mems() reader. */
 export function withMemHotplug<T>(k: Kernel, body: () => T): T {
-  memHotplugBegin(k);
-  try {
-    return body();
-  } finally {
-    memHotplugDone(k);
-  }
+  return withLock(k, k.locks.memHotplug, 'write', body);
 }
 
-/** Runs `body` under lock_device_hotplug(). */
+/** Between get_online_mems() and put_online_mems(): no memory is added or removed meanwhile. */
+export function withOnlineMems<T>(k: Kernel, body: () => T): T {
+  return withLock(k, k.locks.memHotplug, 'read', body);
+}
+
+/** Under lock_device_hotplug(). */
 export function withDeviceHotplug<T>(k: Kernel, body: () => T): T {
-  lockDeviceHotplug(k);
-  try {
-    return body();
-  } finally {
-    unlockDeviceHotplug(k);
-  }
+  return withLock(k, k.locks.deviceHotplug, 'write', body);
 }

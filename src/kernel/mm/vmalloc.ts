@@ -11,7 +11,7 @@ import type { Kernel } from '../kernel.js';
 import { ENOMEM } from '../errno.js';
 import { PTE_V, ptePpn } from '../../hw/pte.js';
 import { allocPages, freePages } from './page_alloc.js';
-import { lockAcquire, lockRelease } from '../locking/hotplug_locks.js';
+import { withLock } from '../locking/hotplug_locks.js';
 
 export interface VmArea {
   /** First virtual page (the kernel's vpn, va >> 12). */
@@ -54,8 +54,7 @@ function tableAllocKernel(k: Kernel, table: number, index: number): number | und
   const fresh = allocPages(k, 0, 'kernel');
   if (fresh === undefined) return undefined;
   k.mem.zero(fresh);
-  lockAcquire(k, k.locks.initMmPageTable, 'write');
-  try {
+  return withLock(k, k.locks.initMmPageTable, 'write', () => {
     const now = k.pt.readLo(table, index);
     if ((now & PTE_V) !== 0) {
       // Someone populated it meanwhile: use theirs, give ours back.
@@ -65,9 +64,7 @@ function tableAllocKernel(k: Kernel, table: number, index: number): number | und
     k.pt.adoptTable(fresh);
     k.pt.setTable(table, index, fresh);
     return fresh;
-  } finally {
-    lockRelease(k, k.locks.initMmPageTable, 'write');
-  }
+  });
 }
 
 /** vmap_pages_range() for one page: walk down, allocating tables, then set the PTE. */

@@ -9,7 +9,7 @@ import { KernelBug } from '../../errno.js';
 import { PTE_R, PTE_W, PTE_X, PTE_V, pteHi, pteLo, ptePpn } from '../../../hw/pte.js';
 import { LEVEL_PAGES, _PAGE_LEAF, _PAGE_TABLE, tableIndex } from './pgtable.js';
 import { allocPages } from '../../mm/page_alloc.js';
-import { lockAcquire, lockRelease } from '../../locking/hotplug_locks.js';
+import { withLock } from '../../locking/hotplug_locks.js';
 
 export interface ProtChange {
   setW?: boolean;
@@ -105,12 +105,7 @@ export function setMemoryProt(k: Kernel, startVa: bigint, endVa: bigint, change:
   const end = start + pages;
   const m = masks(change);
   // __set_memory() holds init_mm's mmap lock for the whole split-and-change; hot-remove does not take it.
-  lockAcquire(k, k.locks.initMmMmap, 'write');
-  try {
-    setMemoryProtLocked(k, start, end, startVa, pages, m);
-  } finally {
-    lockRelease(k, k.locks.initMmMmap, 'write');
-  }
+  withLock(k, k.locks.initMmMmap, 'write', () => setMemoryProtLocked(k, start, end, startVa, pages, m));
 }
 
 function setMemoryProtLocked(

@@ -9,7 +9,7 @@ import { PTE_FLAGS_MASK, ptePpn } from '../../../hw/pte.js';
 import type { KernelLayout } from './layout.js';
 import type { KernelPageTables } from './pgtable.js';
 import type { Kernel } from '../../kernel.js';
-import { getOnlineMems, putOnlineMems } from '../../locking/hotplug_locks.js';
+import { withOnlineMems } from '../../locking/hotplug_locks.js';
 
 interface Marker {
   vpn: number;
@@ -133,10 +133,5 @@ export function kernelPageTables(pt: KernelPageTables, layout: KernelLayout): st
  */
 export function ptdumpShow(k: Kernel, withoutHotplugLock = false): string {
   if (withoutHotplugLock) return kernelPageTables(k.pt, k.layout);
-  getOnlineMems(k);
-  try {
-    return kernelPageTables(k.pt, k.layout);
-  } finally {
-    putOnlineMems(k);
-  }
+  return withOnlineMems(k, () => kernelPageTables(k.pt, k.layout));
 }
