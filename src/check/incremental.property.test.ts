@@ -10,7 +10,7 @@ import { InvariantChecker } from './incremental.js';
 import { checkInvariants } from './invariants.js';
 import { restoreSystem, snapshotSystem } from '../kernel/snapshot.js';
 import { linearVpn } from '../kernel/arch/riscv/init.js';
-import { boot, FIRST, opArb, run, type Op } from '../../test/support/hotplug-ops.js';
+import { boot, MACHINE_CASES as cases, FIRST, opArb, run, type Op } from '../../test/support/hotplug-ops.js';
 
 type Step = Op | { t: 'restore' } | { t: 'check-twice' };
 
@@ -19,13 +19,6 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ t: 'restore' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'check-twice' as const }) },
 );
-
-const cases = [
-  { name: 'sv48', mode: 'no5lvl', zdev: false },
-  { name: 'sv57', mode: '', zdev: false },
-  { name: 'sv39', mode: 'no4lvl', zdev: false },
-  { name: 'sv48, ZONE_DEVICE build', mode: 'no5lvl', zdev: true },
-];
 
 describe('the incremental checker finds what the full check finds, after every step', () => {
   for (const c of cases) {

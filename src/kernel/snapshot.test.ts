@@ -13,7 +13,7 @@ import { GraphSnapshot } from '../hw/snapshot.js';
 import { describeFiles, describeObjects } from '../check/system-state.js';
 import { Session } from '../session/session.js';
 import { parseRunArgs } from '../session/options.js';
-import { boot, FIRST, opArb, run } from '../../test/support/hotplug-ops.js';
+import { boot, MACHINE_CASES as cases, FIRST, opArb, run } from '../../test/support/hotplug-ops.js';
 
 function state(sys: GuestSystem): string[] {
   return [...describeObjects(sys), ...describeFiles(sys)];
@@ -25,13 +25,6 @@ function firstDiff(a: string[], b: string[]): string | undefined {
     if (a[i] !== b[i]) return `line ${i}:\n  was ${a[i]?.slice(0, 400)}\n  now ${b[i]?.slice(0, 400)}`;
   return undefined;
 }
-
-const cases = [
-  { name: 'sv48', mode: 'no5lvl', zdev: false },
-  { name: 'sv57', mode: '', zdev: false },
-  { name: 'sv39', mode: 'no4lvl', zdev: false },
-  { name: 'sv48, ZONE_DEVICE build', mode: 'no5lvl', zdev: true },
-];
 
 describe('restoreSystem gives back the machine of the snapshot', () => {
   for (const c of cases) {

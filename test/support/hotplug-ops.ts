@@ -75,6 +75,14 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('touch' as const), hart: fc.integer({ min: 0, max: 1 }), pick: fc.nat() }),
 );
 
+/** The machines the whole-state tests run on: each paging mode, and the ZONE_DEVICE build. */
+export const MACHINE_CASES = [
+  { name: 'sv48', mode: 'no5lvl', zdev: false },
+  { name: 'sv57', mode: '', zdev: false },
+  { name: 'sv39', mode: 'no4lvl', zdev: false },
+  { name: 'sv48, ZONE_DEVICE build', mode: 'no5lvl', zdev: true },
+] as const;
+
 export function boot(mode: string, zdev: boolean): GuestSystem {
   return new GuestSystem({
     ramBytes: 8n << 30n,
