@@ -14,7 +14,8 @@ import { Runtime } from '../check/explore/runtime.js';
 import { checksFor } from '../check/explore/explorer.js';
 import { FuzzRng } from '../check/fuzz/rng.js';
 
-const USAGE = "usage: race [--seed N] 'COMMAND' 'COMMAND' [...]   (2 to 4 kernel commands, docs/concurrency.md)\n";
+const USAGE =
+  "usage: race [--seed N] 'COMMAND' 'COMMAND' [...]   (2 to 4 kernel commands, docs/concurrency.md)\n";
 
 export function raceCommand(system: GuestSystem): CommandFn {
   return ({ args }): CommandOut => {
@@ -23,7 +24,8 @@ export function raceCommand(system: GuestSystem): CommandFn {
     for (let i = 0; i < args.length; i++) {
       if (args[i] === '--seed') {
         const v = args[++i];
-        if (v === undefined || !/^\d{1,15}$/.test(v)) return { out: '', err: `race: --seed needs a number\n${USAGE}`, status: 2 };
+        if (v === undefined || !/^\d{1,15}$/.test(v))
+          return { out: '', err: `race: --seed needs a number\n${USAGE}`, status: 2 };
         seed = Number(v);
       } else ops.push(args[i]!);
     }
@@ -31,12 +33,10 @@ export function raceCommand(system: GuestSystem): CommandFn {
     const w = new World(system);
     let actors;
     try {
-      actors = buildActors(w, {
-        name: 'race',
-        summary: '',
-        machine: { memory: '0' },
-        actors: ops.map((op, i) => ({ name: `cpu${i}`, cpu: i, op })),
-      });
+      actors = buildActors(
+        w,
+        ops.map((op, i) => ({ name: `cpu${i}`, cpu: i, op })),
+      );
     } catch (e) {
       if (e instanceof ScenarioError) return { out: '', err: `race: ${e.message}\n`, status: 2 };
       throw e;

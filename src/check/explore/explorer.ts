@@ -84,7 +84,7 @@ export function checksFor(
 ): RunChecks {
   const k = w.k;
   const isTable = (pfn: number): boolean =>
-    pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.processTables.has(pfn);
+    pfn === k.pt.rootPfn || k.pt.tablePages.has(pfn) || w.isProcessTable(pfn);
   return {
     notes: () => [...w.notes, ...sharingNotes(w)],
     step() {
@@ -190,7 +190,7 @@ export class ScenarioRuns {
     }
     this.used = true;
     const checks = checksFor(this.w, (op) => this.checker.check(op));
-    return new Runtime(this.w.k, buildActors(this.w, this.spec), schedule, checks).run();
+    return new Runtime(this.w.k, buildActors(this.w, this.spec.actors), schedule, checks).run();
   }
 }
 

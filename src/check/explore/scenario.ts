@@ -264,7 +264,6 @@ function compileOne(w: World, cmd: string): () => number {
         const pgd = pgdAlloc(k());
         if (pgd === undefined) return -ENOMEM;
         w.procs.set(name, pgd);
-        w.processTables.add(pgd);
         return 0;
       };
     }
@@ -388,7 +387,7 @@ function hartActor(w: World, a: ActorSpec): Actor {
 function noteStaleWalk(w: World, cpu: number, pfns: Float64Array, depth: number, wrong: boolean): void {
   for (let i = 1; i < depth; i++) {
     const pfn = pfns[i]!;
-    if (pfn === 0 || w.k.pt.tablePages.has(pfn) || w.processTables.has(pfn)) continue;
+    if (pfn === 0 || w.k.pt.tablePages.has(pfn) || w.isProcessTable(pfn)) continue;
     w.notes.add(`hart ${cpu} walked through pfn 0x${pfn.toString(16)} after it was freed as a page table`);
     if (wrong) w.notes.add(`hart ${cpu} cached a translation the kernel never made (from the reused page)`);
   }
@@ -418,8 +417,8 @@ function reuseActor(w: World, a: ActorSpec, pa: bigint): Actor {
 }
 
 /** The actors of a scenario, bound to a world. */
-export function buildActors(w: World, spec: ScenarioSpec): Actor[] {
-  return spec.actors.map((a): Actor => {
+export function buildActors(w: World, actors: readonly ActorSpec[]): Actor[] {
+  return actors.map((a): Actor => {
     if (a.hart) return hartActor(w, a);
     const cmd = a.op!.trim();
     const reuse = /^reuse_freed_table\s+(\S+)$/.exec(cmd);

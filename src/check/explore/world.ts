@@ -22,7 +22,6 @@ export interface MachineSpec {
 export interface WorldState {
   procs: Array<[string, number]>;
   vmAreas: Array<[string, VmArea]>;
-  processTables: number[];
 }
 
 export class World {
@@ -38,8 +37,6 @@ export class World {
   readonly removedMemmaps: Array<[number, number]> = [];
   /** Page-table pages the kernel freed during the run, in order. */
   readonly freedTables: number[] = [];
-  /** Page-table pages of processes (their PGDs), which readers may walk besides the kernel's. */
-  readonly processTables = new Set<number>();
 
   /** A world over a machine that is already running (the guest shell's `race`). */
   constructor(g: GuestSystem) {
@@ -63,7 +60,7 @@ export class World {
 
   /** The world's own bookkeeping (the machine is snapshotted separately), for `restore`. */
   save(): WorldState {
-    return { procs: [...this.procs], vmAreas: [...this.vmAreas], processTables: [...this.processTables] };
+    return { procs: [...this.procs], vmAreas: [...this.vmAreas] };
   }
 
   /** Back to a saved state and nothing seen yet (the machine must be restored with it). */
@@ -72,12 +69,16 @@ export class World {
     for (const [k, v] of s.procs) this.procs.set(k, v);
     this.vmAreas.clear();
     for (const [k, v] of s.vmAreas) this.vmAreas.set(k, v);
-    this.processTables.clear();
-    for (const p of s.processTables) this.processTables.add(p);
     this.pending = undefined;
     this.notes.clear();
     this.freedTables.length = 0;
     this.removedMemmaps.length = 0;
+  }
+
+  /** Is pfn a page table of a process (its PGD: the kernel half is shared by pointer)? */
+  isProcessTable(pfn: number): boolean {
+    for (const pgd of this.procs.values()) if (pgd === pfn) return true;
+    return false;
   }
 
   get k(): Kernel {
