@@ -49,7 +49,6 @@ export class PageWalkCache {
     const top = mode.levels - 1;
     // ptePfns[top - L] is the table of level L that the walk read.
     for (let level = Math.min(startLevel, top - 1); level >= rec.level && level >= 0; level--) {
-      if (level === top) continue;
       this.tables.set(key(level, rec.vpn), rec.ptePfns[top - level]!);
     }
   }

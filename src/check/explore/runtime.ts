@@ -253,6 +253,8 @@ export class Runtime implements Scheduler {
 
   private decide(options: string[]): string {
     const i = this.result.decisions.length;
+    // The actor that ran last, if it could go on: leaving it is a preemption.
+    const current = this.current !== undefined && options.includes(this.current) ? this.current : undefined;
     let chosen: string;
     if (i < this.schedule.length) {
       chosen = this.schedule[i]!;
@@ -263,9 +265,8 @@ export class Runtime implements Scheduler {
     } else if (this.choose) {
       chosen = this.choose(options, this.current);
     } else {
-      chosen = this.current !== undefined && options.includes(this.current) ? this.current : options[0]!;
+      chosen = current ?? options[0]!;
     }
-    const current = this.current !== undefined && options.includes(this.current) ? this.current : undefined;
     this.result.decisions.push({ options, chosen, current, preemptions: this.preemptions });
     if (current !== undefined && chosen !== current) this.preemptions++;
     return chosen;
