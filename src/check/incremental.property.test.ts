@@ -128,3 +128,28 @@ describe('each kind of change is noticed (the full check reports it, so must the
     });
   }
 });
+
+test('a workload page that loses its tag, gets it back, loses it again and is freed: each check agrees', () => {
+  const sys = boot('no5lvl', false);
+  const k = sys.kernel;
+  const checker = new InvariantChecker(sys);
+  const pfns = k.workload.allocate(k, 3, 'movable');
+  const p = pfns[1]!;
+  const tag = k.mem.readLo(p, 0);
+  const steps: Array<[string, () => void, number]> = [
+    ['allocated', () => {}, 0],
+    // An earlier check saw the page intact: only its frame changes now.
+    ['overwritten', () => k.mem.write64(p, 0, 0xdead, 0), 1],
+    ['unrelated frame', () => k.mem.write64(pfns[0]!, 5, 1, 1), 1],
+    ['tag written back', () => k.mem.write64(p, 0, tag, 0x5a5a5a5a), 0],
+    ['zeroed', () => k.mem.zero(p), 1],
+    // Only the workload's record changes: the page is no workload page any more.
+    ['freed', () => k.workload.release(k, p), 0],
+  ];
+  for (const [name, change, bad] of steps) {
+    change();
+    const full = checkInvariants(sys, name);
+    expect(full.filter((v) => v.invariant === 'migration-preserves-content')).toHaveLength(bad);
+    expect(checker.check(name)).toEqual(full);
+  }
+});

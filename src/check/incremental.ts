@@ -115,6 +115,10 @@ export class InvariantChecker {
   private readonly sections = new Map<number, SectionFields>();
   private sortedTables: ArrayLike<number> = [];
   private tablesOfSorted: Set<number> | undefined;
+  /** Workload pages that lost their tag, as of the last check (undefined: find them all again). */
+  private corruptedPages: Set<number> | undefined;
+  /** The frames that changed before this check (undefined: unknown, all may have). */
+  private changedFrames: readonly number[] | undefined;
   /** The change count at the last check. */
   private checkedAt: number;
   private checks = 0;
@@ -125,6 +129,7 @@ export class InvariantChecker {
     this.k = sys.kernel;
     this.mem = sys.kernel.mem;
     this.mem.trackChanges();
+    this.k.workload.trackChanges();
     this.checkedAt = this.mem.changeCount;
   }
 
@@ -137,7 +142,9 @@ export class InvariantChecker {
   private invalidate(all: readonly MemSection[]): void {
     const changes = this.mem.changesSince(this.checkedAt);
     this.checkedAt = this.mem.changeCount;
+    this.changedFrames = changes;
     if (changes === undefined || changes.includes(-1)) {
+      this.changedFrames = undefined;
       // The log was cut, or regions came or went (a frame may now read as a hole): start afresh.
       this.forget();
     } else {
@@ -410,9 +417,29 @@ export class InvariantChecker {
         }
         replay(r);
       }
-    });
+    }, () => this.corrupted());
     this.prune();
     return out;
+  }
+
+  /**
+   * Check 7's workload pages that lost their tag: a page can only lose it when its frame or its
+   * workload record changed, so only those pages are looked at again.
+   */
+  private corrupted(): number[] {
+    const k = this.k;
+    const records = k.workload.takeChanges();
+    let bad = this.corruptedPages;
+    if (bad === undefined || records === undefined || this.changedFrames === undefined) {
+      bad = this.corruptedPages = new Set(k.workload.corrupted(k));
+    } else {
+      for (const list of [records, this.changedFrames])
+        for (const pfn of list) {
+          if (k.workload.isCorrupted(k, pfn)) bad.add(pfn);
+          else bad.delete(pfn);
+        }
+    }
+    return bad.size ? [...bad].sort((a, b) => a - b) : [];
   }
 
   /**

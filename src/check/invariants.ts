@@ -373,7 +373,12 @@ export function checkTablePages(
 }
 
 /** 3b, 4, 6, 7: what costs little and is checked in full every time. */
-export function checkRest(sys: GuestSystem, v: Report, walks: () => void): void {
+export function checkRest(
+  sys: GuestSystem,
+  v: Report,
+  walks: () => void,
+  corrupted: () => readonly number[] = () => sys.kernel.workload.corrupted(sys.kernel),
+): void {
   const k = sys.kernel;
   // 3a. What a concurrent `race` of operations broke while it ran (the explorer's step invariants).
   for (const f of k.raceFindings) v(f.invariant, 'race', f.detail);
@@ -428,7 +433,7 @@ export function checkRest(sys: GuestSystem, v: Report, walks: () => void): void 
   }
 
   // 7. Migration kept every workload page's content.
-  for (const pfn of k.workload.corrupted(k))
+  for (const pfn of corrupted())
     v('migration-preserves-content', hexPa(pfn), 'a workload page lost its content tag');
 }
 

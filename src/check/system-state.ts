@@ -8,11 +8,13 @@
  * Objects are numbered in the order the walk meets them, so two descriptions
  * are equal when the graphs have the same shape and the same values; what is
  * not state is left out (PhysMem's lookup cache, the contents of a TLB's
- * invalid ways, which nothing reads).
+ * invalid ways, which nothing reads, the workload's last-section cache and
+ * copy-on-write marks).
  */
 import type { GuestSystem } from '../kernel/system.js';
 import { PhysMem } from '../hw/physmem.js';
 import { Tlb } from '../hw/tlb.js';
+import { Workload } from '../kernel/mm/workload.js';
 import type { VNode } from '../kernel/fs/vfs.js';
 
 /** Functions are compared by identity (the same closure), numbered across calls. */
@@ -69,6 +71,7 @@ export function describeObjects(g: GuestSystem): string[] {
     const head = `#${q} ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'null'}`;
     if (o instanceof PhysMem) lines.push(`${head} ${describePhysMem(o, ref)}`);
     else if (o instanceof Tlb) lines.push(`${head} ${describeTlb(o, ref)}`);
+    else if (o instanceof Workload) lines.push(`${head} ${describeWorkload(o)}`);
     else if (ArrayBuffer.isView(o)) lines.push(`${head} ${hashBytes(o)}`);
     else if (o instanceof Map)
       lines.push(`${head} ${[...o].map(([k, v]) => `${ref(k)}=>${ref(v)}`).join(' ')}`);
@@ -88,6 +91,13 @@ function describePhysMem(m: PhysMem, ref: (v: unknown) => string): string {
   const pfns = [...m.writtenPfns()].sort((a, b) => a - b);
   const frames = pfns.map((p) => `${p.toString(16)}:${hashBytes(m.read(p))}`);
   return `regions=${m.regions.map(ref).join(',')} frames=${frames.join(' ')}`;
+}
+
+function describeWorkload(w: Workload): string {
+  const pages: string[] = [];
+  w.forEachPage((pfn, kind, tag) => pages.push(`${pfn.toString(16)}:${kind}:${tag}`));
+  const c = w as unknown as Record<string, number>;
+  return `nextTag=${c.nextTag} movable=${w.movablePages} unmovable=${w.unmovablePages} pinned=${w.pinnedPages} pages=${pages.join(' ')}`;
 }
 
 function describeTlb(t: Tlb, ref: (v: unknown) => string): string {

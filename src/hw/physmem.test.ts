@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessFault, PhysMem, WORDS_PER_FRAME } from './physmem.js';
+import { RESTORE_STATE, SAVE_STATE } from './snapshot.js';
 
 function ram(pages = 1024, basePfn = 0x80000): PhysMem {
   const mem = new PhysMem();
@@ -118,5 +119,56 @@ describe('PhysMem', () => {
     mem.copy(0x80006, 0x80009); // from a never-written frame
     expect(mem.isZero(0x80006)).toBe(true);
     expect(() => mem.copy(0x80006, 0x10)).toThrow(AccessFault);
+  });
+
+  it('a frame with one non-zero word reads like any other, and widens when a second word is written', () => {
+    const mem = ram();
+    mem.write64(0x80020, 0, 0x1234, 0x5a5a5a5a);
+    expect(mem.writtenFrames).toBe(1);
+    expect([...mem.writtenPfns()]).toEqual([0x80020]);
+    expect(mem.readLo(0x80020, 0)).toBe(0x1234);
+    expect(mem.readHi(0x80020, 0)).toBe(0x5a5a5a5a);
+    expect(mem.readLo(0x80020, 1)).toBe(0);
+    expect(mem.isZero(0x80020)).toBe(false);
+    mem.write64(0x80020, 3, 7, 0);
+    expect(mem.readLo(0x80020, 0)).toBe(0x1234);
+    expect(mem.readLo(0x80020, 3)).toBe(7);
+    expect(mem.read(0x80020)[0]).toBe(0x1234);
+    expect(mem.writtenFrames).toBe(1);
+    // Rewriting the one word with zero leaves no storage.
+    mem.write64(0x80021, 2, 5, 6);
+    mem.write64(0x80021, 2, 0, 0);
+    expect(mem.isZero(0x80021)).toBe(true);
+    expect(mem.writtenFrames).toBe(1);
+    expect(() => mem.write64(0x10, 0, 1, 0)).toThrow(AccessFault);
+    expect(() => mem.write64(0x10, 0, 0, 0)).toThrow(AccessFault);
+  });
+
+  it('copy, zero and a whole read of a one-word frame see its word', () => {
+    const mem = ram();
+    mem.write64(0x80030, 9, 0xabc, 1);
+    mem.write64(0x80031, 0, 0xfff, 0xfff); // an ordinary frame
+    mem.write64(0x80031, 1, 0xfff, 0xfff);
+    mem.copy(0x80031, 0x80030);
+    expect(mem.readLo(0x80031, 9)).toBe(0xabc);
+    expect(mem.readLo(0x80031, 0)).toBe(0);
+    expect(mem.read(0x80030)[18]).toBe(0xabc);
+    mem.zero(0x80030);
+    expect(mem.isZero(0x80030)).toBe(true);
+  });
+
+  it('restoring a snapshot brings one-word frames back as they were', () => {
+    const mem = ram();
+    mem.write64(0x80040, 0, 1, 2);
+    const snap = mem[SAVE_STATE]();
+    mem.write64(0x80040, 0, 3, 4); // the same word changes
+    mem.write64(0x80041, 5, 6, 7); // a new one-word frame
+    mem.write64(0x80040, 1, 8, 9); // widened
+    mem[RESTORE_STATE](snap);
+    expect(mem.readLo(0x80040, 0)).toBe(1);
+    expect(mem.readHi(0x80040, 0)).toBe(2);
+    expect(mem.readLo(0x80040, 1)).toBe(0);
+    expect(mem.isZero(0x80041)).toBe(true);
+    expect(mem.writtenFrames).toBe(1);
   });
 });

@@ -63,6 +63,18 @@ interface FrameJournal {
   logged: Set<number>;
 }
 
+/**
+ * A frame whose only non-zero content is one 64-bit word: what a workload page holds (its tag)
+ * and a fresh page table holds after its first entry. Kept without a 4 KiB array, because a
+ * workload allocates such frames by the hundred thousand; any access that needs the whole frame
+ * turns it into an ordinary one.
+ */
+interface OneWordFrame {
+  index: number;
+  lo: number;
+  hi: number;
+}
+
 /** What a snapshot of physical memory holds: its place in the journal and the region list. */
 export interface PhysMemState {
   readonly pos: number;
@@ -73,6 +85,8 @@ export interface PhysMemState {
 
 export class PhysMem implements SavesOwnState<PhysMemState> {
   private readonly frames = new Map<number, Uint32Array>();
+  /** Frames with storage that hold one non-zero word (never also in `frames`). */
+  private readonly oneWord = new Map<number, OneWordFrame>();
   /** Undefined until the first snapshot: a machine never snapshotted pays one test per write. */
   private journal: FrameJournal | undefined;
   /**
@@ -97,7 +111,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** Number of frames that have host storage (were written at least once). */
   get writtenFrames(): number {
-    return this.frames.size;
+    return this.frames.size + this.oneWord.size;
   }
 
   addRegion(region: MemRegion): void {
@@ -149,13 +163,25 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   readOrUndefined(pfn: number): Uint32Array | undefined {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
-    const f = this.frames.get(pfn);
+    const f = this.frames.get(pfn) ?? this.widen(pfn);
     if (f !== undefined) {
       this.cacheKey[slot] = pfn;
       this.cacheVal[slot] = f;
       return f;
     }
     return this.isBacked(pfn) ? ZERO_FRAME : undefined;
+  }
+
+  /** A one-word frame made an ordinary one (same contents), or undefined when it is not one. */
+  private widen(pfn: number): Uint32Array | undefined {
+    const w = this.oneWord.get(pfn);
+    if (w === undefined) return undefined;
+    this.oneWord.delete(pfn);
+    const f = new Uint32Array(WORDS_PER_FRAME);
+    f[w.index * 2] = w.lo;
+    f[w.index * 2 + 1] = w.hi;
+    this.frames.set(pfn, f);
+    return f;
   }
 
   /**
@@ -177,7 +203,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     if (this.tracking) this.track(pfn);
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
-    let f = this.frames.get(pfn);
+    let f = this.frames.get(pfn) ?? this.widen(pfn);
     if (f === undefined) {
       if (!this.isBacked(pfn)) throw new AccessFault(pfn);
       f = new Uint32Array(WORDS_PER_FRAME);
@@ -190,14 +216,42 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** Low and high halves of 64-bit word `index` (0..511) of a frame. */
   readLo(pfn: number, index: number): number {
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2]!;
+    const w = this.oneWord.get(pfn);
+    if (w !== undefined) return w.index === index ? w.lo : 0;
     return this.read(pfn)[index * 2]!;
   }
 
   readHi(pfn: number, index: number): number {
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2 + 1]!;
+    const w = this.oneWord.get(pfn);
+    if (w !== undefined) return w.index === index ? w.hi : 0;
     return this.read(pfn)[index * 2 + 1]!;
   }
 
   write64(pfn: number, index: number, lo: number, hi: number): void {
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] !== pfn && !this.frames.has(pfn)) {
+      // No ordinary frame: keep it a one-word frame while it holds at most one non-zero word.
+      const w = this.oneWord.get(pfn);
+      if (w === undefined && (lo | hi) === 0) {
+        if (!this.isBacked(pfn)) throw new AccessFault(pfn);
+        return;
+      }
+      if (w === undefined || w.index === index) {
+        if (w === undefined && !this.isBacked(pfn)) throw new AccessFault(pfn);
+        if (this.tracking) this.track(pfn);
+        if ((lo | hi) === 0) this.oneWord.delete(pfn);
+        else if (w === undefined) this.oneWord.set(pfn, { index, lo, hi });
+        else {
+          w.lo = lo;
+          w.hi = hi;
+        }
+        return;
+      }
+    }
     const f = this.write(pfn);
     f[index * 2] = lo;
     f[index * 2 + 1] = hi;
@@ -211,6 +265,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** True when the frame has never been written or holds only zeroes. */
   isZero(pfn: number): boolean {
+    if (this.oneWord.has(pfn)) return false;
     const f = this.frames.get(pfn);
     if (f === undefined) return true;
     for (let i = 0; i < WORDS_PER_FRAME; i++) if (f[i] !== 0) return false;
@@ -222,7 +277,9 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const src = this.frames.get(srcPfn);
     if (!this.isBacked(srcPfn)) throw new AccessFault(srcPfn);
     if (src === undefined) {
+      const w = this.oneWord.get(srcPfn);
       this.zero(dstPfn);
+      if (w !== undefined) this.write64(dstPfn, w.index, w.lo, w.hi);
       return;
     }
     this.write(dstPfn).set(src);
@@ -232,15 +289,17 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const t = this.tracking;
     if (pages <= this.frames.size) {
       for (let p = basePfn; p < basePfn + pages; p++) {
-        if (t && this.frames.has(p)) this.track(p);
+        if (t && (this.frames.has(p) || this.oneWord.has(p))) this.track(p);
         this.frames.delete(p);
+        this.oneWord.delete(p);
       }
     } else {
-      for (const p of this.frames.keys())
-        if (p >= basePfn && p < basePfn + pages) {
-          if (t) this.track(p);
-          this.frames.delete(p);
-        }
+      for (const store of [this.frames, this.oneWord])
+        for (const p of store.keys())
+          if (p >= basePfn && p < basePfn + pages) {
+            if (t) this.track(p);
+            store.delete(p);
+          }
     }
     if (pages < CACHE_SIZE) {
       // Only the slots those frames can occupy.
@@ -311,15 +370,22 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const j = this.journal!;
     if (j.logged.has(pfn)) return;
     j.logged.add(pfn);
-    const f = this.frames.get(pfn);
+    const w = this.oneWord.get(pfn);
+    const f = w === undefined ? this.frames.get(pfn) : undefined;
     j.pfns.push(pfn);
-    j.olds.push(f === undefined ? undefined : f.slice());
+    if (w !== undefined) {
+      const old = new Uint32Array(WORDS_PER_FRAME);
+      old[w.index * 2] = w.lo;
+      old[w.index * 2 + 1] = w.hi;
+      j.olds.push(old);
+    } else j.olds.push(f === undefined ? undefined : f.slice());
     j.ids.push(j.nextId++);
   }
 
   /** Numbers of the frames that have storage, in no particular order (for comparisons and tests). */
-  writtenPfns(): IterableIterator<number> {
-    return this.frames.keys();
+  *writtenPfns(): IterableIterator<number> {
+    yield* this.frames.keys();
+    yield* this.oneWord.keys();
   }
 
   /** A snapshot: O(regions); from now on each changed frame is copied once before its first change. */
@@ -343,6 +409,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
       const pfn = j.pfns[i]!;
       const old = j.olds[i];
       this.logChange(pfn);
+      this.oneWord.delete(pfn);
       const cur = this.frames.get(pfn);
       if (old === undefined) this.frames.delete(pfn);
       else if (cur !== undefined) cur.set(old);

@@ -18,7 +18,7 @@
 import type { GuestSystem } from '../kernel/system.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from '../kernel/mm/zone.js';
-import { allocPagesFrom, pageZone } from '../kernel/mm/page_alloc.js';
+import { allocPagesBulk, pageZone } from '../kernel/mm/page_alloc.js';
 import type { WorkloadKind } from '../kernel/mm/workload.js';
 import type { CommandFn, CommandOut } from './shell.js';
 import { ENOMEM } from '../kernel/errno.js';
@@ -84,18 +84,16 @@ function mib(pages: number): string {
   return Number.isInteger(m) ? `${m} MiB` : `${pages * 4} KiB`;
 }
 
-/** One page for `kind` from `zone`, or from the zonelist its GFP flags give. */
-function allocOne(k: Kernel, kind: WorkloadKind, zone: Zone | undefined): number | undefined {
+/** `zone`, or the zonelist the GFP flags of `kind` give. */
+function zonelistFor(k: Kernel, kind: WorkloadKind, zone: Zone | undefined): Zone[] {
   const z = k.pgdat.zones;
   // GFP_HIGHUSER_MOVABLE reaches ZONE_MOVABLE; GFP_KERNEL does not, and a long-term pin
   // (FOLL_LONGTERM) migrates the page out of ZONE_MOVABLE before pinning it.
-  const list =
-    zone !== undefined
-      ? [zone]
-      : kind === 'movable'
-        ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
-        : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
-  return allocPagesFrom(k, 0, list, kind === 'unmovable' ? 'unmovable' : 'movable');
+  return zone !== undefined
+    ? [zone]
+    : kind === 'movable'
+      ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
+      : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
 }
 
 function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: string[]): CommandOut {
@@ -129,12 +127,7 @@ function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: stri
   const pages = parseSizePages(sizeText);
   if (pages === undefined) return fail(`invalid size '${sizeText}'`);
   // More than the zones hold can never succeed: say so before taking (and giving back) every free page.
-  const z = k.pgdat.zones;
-  const candidates = zone
-    ? [zone]
-    : kind === 'movable'
-      ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
-      : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+  const candidates = zonelistFor(k, kind, zone);
   const available = candidates.reduce((n, c) => n + c.free.freePages, 0);
   if (pages > available)
     return {
@@ -145,16 +138,18 @@ function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: stri
     };
   const got: number[] = [];
   let firstTag = 0;
-  for (let i = 0; i < pages; i++) {
-    const pfn = allocOne(k, kind, zone);
-    if (pfn === undefined) break;
-    const tag = k.workload.adopt(k, pfn, kind);
-    if (i === 0) firstTag = tag;
-    got.push(pfn);
+  try {
+    allocPagesBulk(k, pages, zonelistFor(k, kind, zone), kind === 'unmovable' ? 'unmovable' : 'movable', got);
+  } finally {
+    // Each page is the workload's once allocated, also when a later page's clear_page oopsed.
+    for (let i = 0; i < got.length; i++) {
+      const tag = k.workload.adopt(k, got[i]!, kind);
+      if (i === 0) firstTag = tag;
+    }
   }
   if (got.length < pages) {
     // Out of memory (or an injected failure): give back what was taken, as a failed mmap would.
-    for (const pfn of got) k.workload.release(k, pfn);
+    k.workload.releaseMany(k, got);
     return {
       out: '',
       err: `${prog}: cannot allocate ${mib(pages)} of ${kind} memory${zone ? ` in ${zone.name}` : ''}: out of memory after ${got.length} pages\n`,
@@ -180,15 +175,11 @@ function free(system: GuestSystem, which: string | undefined): CommandOut {
   for (const id of ids) {
     if (!t.live.has(id)) return { out: '', err: `workload: free: no allocation #${which}\n`, status: 1 };
   }
-  let n = 0;
-  const byId = new Set(ids);
-  for (const p of k.workload.pages()) {
-    const a = t.ownerOf(p.tag);
-    if (a && byId.has(a.id)) {
-      k.workload.release(k, p.pfn);
-      n++;
-    }
-  }
+  // A page's tag names its allocation: each allocation's pages carry a range of tags.
+  const ranges = ids.map((id) => t.live.get(id)!).map((a) => [a.firstTag, a.firstTag + a.pages] as const);
+  const going = k.workload.pagesTagged(ranges);
+  k.workload.releaseMany(k, going);
+  const n = going.length;
   for (const id of ids) t.live.delete(id);
   return { out: `workload: freed ${ids.map((i) => `#${i}`).join(' ')} (${n} pages)\n`, err: '', status: 0 };
 }

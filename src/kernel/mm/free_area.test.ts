@@ -356,6 +356,90 @@ describe('PfnExtents buddy view', () => {
   });
 });
 
+describe('runs of order-0 allocations (alloc_pages_bulk)', () => {
+  // A random free set: four max-order blocks with random holes taken out.
+  const holes = fc.array(
+    fc.record({ at: fc.integer({ min: 0, max: 4 * MAX_BLOCK - 1 }), len: fc.integer({ min: 1, max: 300 }) }),
+    { maxLength: 25 },
+  );
+
+  test('allocRun(max) hands out exactly what max successive alloc(0) calls do', () => {
+    fc.assert(
+      fc.property(holes, fc.array(fc.integer({ min: 1, max: 2000 }), { minLength: 1, maxLength: 8 }), (hs, runs) => {
+        const make = (): PfnExtents => {
+          const a = new PfnExtents();
+          a.add(0x80000, 0x80000 + 4 * MAX_BLOCK);
+          for (const h of hs) a.removeAllIn(0x80000 + h.at, Math.min(0x80000 + 4 * MAX_BLOCK, 0x80000 + h.at + h.len));
+          return a;
+        };
+        const bulk = make();
+        const single = make();
+        for (const max of runs) {
+          const got: number[] = [];
+          while (got.length < max) {
+            const r = bulk.allocRun(max - got.length);
+            if (!r) break;
+            for (let p = r[0]; p < r[0] + r[1]; p++) got.push(p);
+          }
+          const want: number[] = [];
+          for (let i = 0; i < max; i++) {
+            const p = single.alloc(0);
+            if (p === undefined) break;
+            want.push(p);
+          }
+          expect(got).toEqual(want);
+          expect(extents(bulk)).toEqual(extents(single));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('BuddyLists.allocRun follows alloc(0, mt) through claims and steals', () => {
+    const blockTypes = fc.array(fc.boolean(), { minLength: 8, maxLength: 8 });
+    fc.assert(
+      fc.property(
+        holes,
+        blockTypes,
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 1500 }), fc.boolean()), { minLength: 1, maxLength: 8 }),
+        (hs, types, runs) => {
+          const make = (): BuddyLists => {
+            const b = new BuddyLists();
+            const base = 0x80000;
+            b.add(base, base + 4 * MAX_BLOCK);
+            types.forEach((u, i) => {
+              if (u) b.setPageblockType(base + i * PAGEBLOCK_NR_PAGES, base + (i + 1) * PAGEBLOCK_NR_PAGES, 'unmovable');
+            });
+            for (const h of hs) b.removeAllIn(base + h.at, Math.min(base + 4 * MAX_BLOCK, base + h.at + h.len));
+            return b;
+          };
+          const bulk = make();
+          const single = make();
+          for (const [max, movable] of runs) {
+            const mt = movable ? 'movable' : 'unmovable';
+            const got: number[] = [];
+            while (got.length < max) {
+              const r = bulk.allocRun(mt, max - got.length);
+              if (!r) break;
+              for (let p = r[0]; p < r[0] + r[1]; p++) got.push(p);
+            }
+            const want: number[] = [];
+            for (let i = 0; i < max; i++) {
+              const p = single.alloc(0, mt);
+              if (p === undefined) break;
+              want.push(p);
+            }
+            expect(got).toEqual(want);
+            expect(extents(bulk)).toEqual(extents(single));
+            expect(bulk.counts()).toEqual(single.counts());
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('BuddyLists (free lists per migratetype)', () => {
   test("freed pages go to the list of their pageblock's migratetype", () => {
     const b = new BuddyLists();

@@ -2,7 +2,7 @@
  * A zone's free_area: the free pages split by migratetype, over pfn extents.
  */
 import { PAGEBLOCK_NR_PAGES, PAGEBLOCK_ORDER } from './pageblock.js';
-import { PfnExtents, lowestBlockOfOrder, MAX_PAGE_ORDER } from './pfn_extents.js';
+import { PfnExtents, MAX_PAGE_ORDER } from './pfn_extents.js';
 
 export type MigrateType = 'unmovable' | 'movable';
 
@@ -150,11 +150,23 @@ export class BuddyLists {
     return this.claim(order, mt) ?? this.steal(order, mt);
   }
 
+  /**
+   * What up to `max` successive alloc(0, mt) calls give while nothing else changes the lists: a
+   * run of pages from the own type's smallest block, or one page claimed or stolen from the other.
+   */
+  allocRun(mt: MigrateType, max: number): [number, number] | undefined {
+    const run = this.area(mt).allocRun(max);
+    if (run !== undefined) return run;
+    const pfn = this.claim(0, mt) ?? this.steal(0, mt);
+    return pfn === undefined ? undefined : [pfn, 1];
+  }
+
   /** __rmqueue_claim(): the other type's blocks, largest order first. */
   private claim(order: number, mt: MigrateType): number | undefined {
     const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
+    if (other.freePages < 2 ** order) return undefined;
     for (let co = MAX_PAGE_ORDER; co >= order; co--) {
-      const block = lowestBlockOfOrder(other, co);
+      const block = other.lowestBlockOfOrder(co);
       if (block === undefined) continue;
       if (!canStealFallback(co, mt)) break;
       if (co >= PAGEBLOCK_ORDER) {
@@ -179,8 +191,9 @@ export class BuddyLists {
   /** __rmqueue_steal(): the smallest block of the other type that fits; its pageblock keeps its type. */
   private steal(order: number, mt: MigrateType): number | undefined {
     const other = this.area(mt === 'movable' ? 'unmovable' : 'movable');
+    if (other.freePages < 2 ** order) return undefined;
     for (let co = order; co <= MAX_PAGE_ORDER; co++) {
-      const block = lowestBlockOfOrder(other, co);
+      const block = other.lowestBlockOfOrder(co);
       if (block === undefined) continue;
       other.remove(block, block + 2 ** order);
       return block;

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel.js';
 import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import type { MigrateType } from './free_area.js';
-import { pfnToSectionNr } from './mmzone.js';
+import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
 
 export type Gfp = 'kernel' | 'movable';
 
@@ -59,6 +59,47 @@ export function allocPagesFrom(k: Kernel, order: number, zones: Zone[], mt: Migr
 }
 
 /**
+ * alloc_pages_bulk(): up to `count` order-0 pages from the zonelist, appended to `out`; stops at
+ * the first page that cannot be had. The pages are exactly those `count` successive
+ * allocPagesFrom(order 0) calls give, taken a run at a time from the free lists (what makes a
+ * workload of a million pages affordable); with fault injection or the explorer's scheduler on,
+ * it is those calls, one per page.
+ */
+export function allocPagesBulk(k: Kernel, count: number, zones: Zone[], mt: MigrateType, out: number[]): number {
+  let got = 0;
+  while (got < count) {
+    if (k.faults !== undefined || k.sched !== undefined) {
+      const pfn = allocPagesFrom(k, 0, zones, mt);
+      if (pfn === undefined) break;
+      out.push(pfn);
+      got++;
+      continue;
+    }
+    let run: [number, number] | undefined;
+    let from: Zone | undefined;
+    for (const zone of zones) {
+      run = zone.free.allocRun(mt, count - got);
+      if (run === undefined) continue;
+      from = zone;
+      break;
+    }
+    if (run === undefined || from === undefined) break;
+    const [first, n] = run;
+    for (let pfn = first; pfn < first + n; pfn++) {
+      from.numaHit++;
+      if (!k.pt.isMapped(k.layout.linearVpn(pfn))) {
+        // The oops of this page's clear_page: the run's later pages were never taken.
+        from.free.add(pfn + 1, first + n);
+        kernelAccess(k, pfn, 'clear_page');
+      }
+      out.push(pfn);
+    }
+    got += n;
+  }
+  return got;
+}
+
+/**
  * A kernel access to a page through its linear-map address: a page fault in kernel mode (an oops)
  * where the linear map no longer covers it, as after a partial removal of a large leaf.
  */
@@ -81,6 +122,23 @@ export function freePages(k: Kernel, pfn: number, order: number): void {
   const zone = pageZone(k, pfn);
   if (!zone) throw new Error(`freeing pfn 0x${pfn.toString(16)} outside every zone`);
   zone.free.add(pfn, pfn + 2 ** order);
+}
+
+/**
+ * free_contig_range(): every page of [pfn, pfn + nr) back to the buddy lists of its zone, as
+ * freeing them one by one would leave them (free extents merge however they are given back).
+ */
+export function freeContigRange(k: Kernel, pfn: number, nr: number): void {
+  const end = pfn + nr;
+  for (let s = pfn; s < end; ) {
+    // A run may cross a section boundary into another zone: one zone's part at a time.
+    const zone = pageZone(k, s);
+    if (!zone) throw new Error(`freeing pfn 0x${s.toString(16)} outside every zone`);
+    let e = Math.min(end, (pfnToSectionNr(s) + 1) * PAGES_PER_SECTION);
+    while (e < end && pageZone(k, e) === zone) e = Math.min(end, e + PAGES_PER_SECTION);
+    zone.free.add(s, e);
+    s = e;
+  }
 }
 
 /** adjust_managed_page_count(). */

@@ -27,6 +27,8 @@ export class PfnExtents {
   private starts: number[] = [];
   private ends: number[] = [];
   private total = 0;
+  /** The order of the block the last smallestBlock() found. */
+  private bestOrder = 0;
 
   get freePages(): number {
     return this.total;
@@ -154,6 +156,29 @@ export class PfnExtents {
    * lowest address first; the block is split and the pages handed out.
    */
   alloc(order: number): number | undefined {
+    if (this.total < 2 ** order) return undefined;
+    const best = this.smallestBlock(order);
+    if (best < 0) return undefined;
+    this.remove(best, best + 2 ** order);
+    return best;
+  }
+
+  /**
+   * What up to `max` successive alloc(0) calls hand out while nothing else changes the set: the
+   * smallest block's pages in address order (the rest of a split block holds the smallest blocks
+   * until it is used up). Returns the first pfn and the count, or undefined when nothing is free.
+   */
+  allocRun(max: number): [number, number] | undefined {
+    if (this.total === 0 || max < 1) return undefined;
+    const best = this.smallestBlock(0);
+    if (best < 0) return undefined;
+    const n = Math.min(max, 2 ** this.bestOrder);
+    this.remove(best, best + n);
+    return [best, n];
+  }
+
+  /** The lowest-address block of the smallest order >= `order` (its order in bestOrder), or -1. */
+  private smallestBlock(order: number): number {
     let best = -1;
     let bestOrder = NR_ORDERS;
     const size = 2 ** order;
@@ -190,9 +215,28 @@ export class PfnExtents {
       }
       if (bestOrder === order) break;
     }
-    if (best < 0) return undefined;
-    this.remove(best, best + 2 ** order);
+    this.bestOrder = bestOrder;
     return best;
+  }
+
+  /** Lowest-address block whose canonical order is exactly `order`, or undefined. */
+  lowestBlockOfOrder(order: number): number | undefined {
+    if (this.total < 2 ** order) return undefined;
+    for (let i = 0; i < this.starts.length; i++) {
+      const e = this.ends[i]!;
+      let p = this.starts[i]!;
+      while (p < e) {
+        const o = blockOrderAt(p, e);
+        if (o === order) return p;
+        if (o === MAX_PAGE_ORDER) {
+          const tail = e - ((e - p) % MAX_BLOCK);
+          p = tail > p ? tail : p + MAX_BLOCK;
+        } else {
+          p += 2 ** o;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Free blocks per order (/proc/buddyinfo). */
@@ -219,20 +263,7 @@ export class PfnExtents {
 
 /** Lowest-address block whose canonical order is exactly `order`, or undefined. */
 export function lowestBlockOfOrder(area: PfnExtents, order: number): number | undefined {
-  for (const [s, e] of area.extents()) {
-    let p = s;
-    while (p < e) {
-      const o = blockOrderAt(p, e);
-      if (o === order) return p;
-      if (o === MAX_PAGE_ORDER) {
-        const tail = e - ((e - p) % MAX_BLOCK);
-        p = tail > p ? tail : p + MAX_BLOCK;
-      } else {
-        p += 2 ** o;
-      }
-    }
-  }
-  return undefined;
+  return area.lowestBlockOfOrder(order);
 }
 
 /** The lowest-address block of the largest order present ([pfn, order]), in one scan. */

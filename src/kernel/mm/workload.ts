@@ -6,7 +6,7 @@
  */
 import type { Kernel } from '../kernel.js';
 import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from '../../hw/snapshot.js';
-import { allocPages, freePages } from './page_alloc.js';
+import { allocPages, freeContigRange, freePages } from './page_alloc.js';
 import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
 
 export const PAGE_FREE_OR_KERNEL = 0;
@@ -26,6 +26,8 @@ interface SectionPages {
   kind: Uint8Array;
   tag: Uint32Array;
   used: number;
+  /** A snapshot holds these arrays too: they are copied before their first write (copy-on-write). */
+  shared: boolean;
 }
 
 /** A snapshot of the workload: the per-section arrays themselves, shared copy-on-write. */
@@ -36,8 +38,14 @@ export interface WorkloadState {
 
 export class Workload implements SavesOwnState<WorkloadState> {
   private readonly sections = new Map<number, SectionPages>();
-  /** Arrays a snapshot holds too: copied before their first write (copy-on-write). Not state itself. */
-  private readonly shared = new WeakSet<Uint8Array | Uint32Array>();
+  /** The section last looked up (allocations go page by page, mostly within one section). */
+  private lastNr = -1;
+  private last: SectionPages | undefined;
+  /**
+   * Pages whose record changed since the last `takeChanges` (for an incremental checker), or
+   * undefined when any may have (a restore); null while nobody tracks them.
+   */
+  private changeLog: number[] | undefined | null = null;
   private nextTag = 1;
   /** Pages currently held, by kind. */
   movablePages = 0;
@@ -46,23 +54,41 @@ export class Workload implements SavesOwnState<WorkloadState> {
 
   private slot(pfn: number, create: boolean): SectionPages | undefined {
     const nr = pfnToSectionNr(pfn);
+    if (nr === this.lastNr) return this.last;
     let s = this.sections.get(nr);
     if (!s && create) {
       s = {
         kind: new Uint8Array(PAGES_PER_SECTION),
         tag: new Uint32Array(PAGES_PER_SECTION),
         used: 0,
+        shared: false,
       };
       this.sections.set(nr, s);
     }
+    if (s) {
+      this.lastNr = nr;
+      this.last = s;
+    }
     return s;
+  }
+
+  /** From now on, note which pages' records change (`takeChanges`). */
+  trackChanges(): void {
+    this.changeLog ??= [];
+  }
+
+  /** The pages whose record changed since the last call, or undefined when any may have. */
+  takeChanges(): readonly number[] | undefined {
+    const log = this.changeLog;
+    this.changeLog = [];
+    return log ?? undefined;
   }
 
   /** O(sections in use), no copying: the arrays become shared and are copied on their next write. */
   [SAVE_STATE](): WorkloadState {
     const sections: Array<readonly [number, Uint8Array, Uint32Array, number]> = [];
     for (const [nr, s] of this.sections) {
-      this.shared.add(s.kind);
+      s.shared = true;
       sections.push([nr, s.kind, s.tag, s.used]);
     }
     return {
@@ -73,7 +99,10 @@ export class Workload implements SavesOwnState<WorkloadState> {
 
   [RESTORE_STATE](st: WorkloadState): void {
     this.sections.clear();
-    for (const [nr, kind, tag, used] of st.sections) this.sections.set(nr, { kind, tag, used });
+    this.lastNr = -1;
+    this.last = undefined;
+    if (this.changeLog !== null) this.changeLog = undefined;
+    for (const [nr, kind, tag, used] of st.sections) this.sections.set(nr, { kind, tag, used, shared: true });
     [this.nextTag, this.movablePages, this.unmovablePages, this.pinnedPages] = st.counters;
   }
 
@@ -89,16 +118,22 @@ export class Workload implements SavesOwnState<WorkloadState> {
 
   private set(pfn: number, kind: number, tag: number): void {
     const s = this.slot(pfn, true)!;
-    if (this.shared.has(s.kind)) {
+    if (s.shared) {
       s.kind = s.kind.slice();
       s.tag = s.tag.slice();
+      s.shared = false;
     }
     const i = pfn % PAGES_PER_SECTION;
     if (s.kind[i] === 0 && kind !== 0) s.used++;
     if (s.kind[i] !== 0 && kind === 0) s.used--;
     s.kind[i] = kind;
     s.tag[i] = tag;
-    if (s.used === 0) this.sections.delete(pfnToSectionNr(pfn));
+    if (this.changeLog) this.changeLog.push(pfn);
+    if (s.used === 0) {
+      this.sections.delete(pfnToSectionNr(pfn));
+      this.lastNr = -1;
+      this.last = undefined;
+    }
   }
 
   /** Allocates `count` pages; returns their pfns (fewer when memory ran out). */
@@ -128,30 +163,67 @@ export class Workload implements SavesOwnState<WorkloadState> {
     return tag;
   }
 
+  /** Frees workload pages, the runs of consecutive ones in one call to the page allocator each. */
+  releaseMany(k: Kernel, pfns: readonly number[]): void {
+    const sorted = Float64Array.from(pfns).sort();
+    for (const pfn of sorted) this.forget(pfn);
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[j - 1]! + 1) j++;
+      freeContigRange(k, sorted[i]!, j - i);
+      i = j;
+    }
+  }
+
   /** Frees a workload page. */
   release(k: Kernel, pfn: number): void {
+    this.forget(pfn);
+    freePages(k, pfn, 0);
+  }
+
+  /** Takes a page out of the workload (the caller frees it). */
+  private forget(pfn: number): void {
     const kind = this.kindOf(pfn);
     if (kind === PAGE_FREE_OR_KERNEL) throw new Error(`pfn 0x${pfn.toString(16)} is not a workload page`);
     this.set(pfn, 0, 0);
     if (kind === PAGE_MOVABLE) this.movablePages--;
     else if (kind === PAGE_PINNED) this.pinnedPages--;
     else this.unmovablePages--;
-    freePages(k, pfn, 0);
+  }
+
+  /** Calls `fn` for each workload page, ascending; `fn` must not change the workload. */
+  forEachPage(fn: (pfn: number, kind: number, tag: number) => void): void {
+    for (const nr of [...this.sections.keys()].sort((a, b) => a - b)) {
+      const s = this.sections.get(nr)!;
+      const base = nr * PAGES_PER_SECTION;
+      const { kind, tag } = s;
+      for (let i = 0; i < PAGES_PER_SECTION; i++) if (kind[i] !== 0) fn(base + i, kind[i]!, tag[i]!);
+    }
+  }
+
+  /** The workload pages whose tag is in one of the [first, end) ranges, ascending. */
+  pagesTagged(ranges: ReadonlyArray<readonly [number, number]>): number[] {
+    const out: number[] = [];
+    for (const nr of [...this.sections.keys()].sort((a, b) => a - b)) {
+      const { kind, tag } = this.sections.get(nr)!;
+      const base = nr * PAGES_PER_SECTION;
+      for (let i = 0; i < PAGES_PER_SECTION; i++) {
+        if (kind[i] === 0) continue;
+        const t = tag[i]!;
+        for (const [lo, hi] of ranges)
+          if (t >= lo && t < hi) {
+            out.push(base + i);
+            break;
+          }
+      }
+    }
+    return out;
   }
 
   /** All workload pages, ascending. */
   pages(): Array<{ pfn: number; kind: WorkloadKind; tag: number }> {
     const out: Array<{ pfn: number; kind: WorkloadKind; tag: number }> = [];
-    for (const [nr, s] of [...this.sections.entries()].sort((a, b) => a[0] - b[0])) {
-      for (let i = 0; i < PAGES_PER_SECTION; i++) {
-        if (s.kind[i])
-          out.push({
-            pfn: nr * PAGES_PER_SECTION + i,
-            kind: CODE_KIND[s.kind[i]!]!,
-            tag: s.tag[i]!,
-          });
-      }
-    }
+    this.forEachPage((pfn, kind, tag) => out.push({ pfn, kind: CODE_KIND[kind]!, tag }));
     return out;
   }
 
@@ -220,10 +292,20 @@ export class Workload implements SavesOwnState<WorkloadState> {
     return moved;
   }
 
-  /** Pages whose content no longer carries their tag (a migration that lost data). */
+  /** Pages whose content no longer carries their tag (a migration that lost data), ascending. */
   corrupted(k: Kernel): number[] {
     const bad: number[] = [];
-    for (const p of this.pages()) if (k.mem.readLo(p.pfn, 0) !== p.tag) bad.push(p.pfn);
+    this.forEachPage((pfn, _kind, tag) => {
+      if (k.mem.readLo(pfn, 0) !== tag) bad.push(pfn);
+    });
     return bad;
+  }
+
+  /** Is this a workload page whose content lost its tag? */
+  isCorrupted(k: Kernel, pfn: number): boolean {
+    const s = this.slot(pfn, false);
+    if (!s) return false;
+    const i = pfn % PAGES_PER_SECTION;
+    return s.kind[i] !== 0 && k.mem.readLo(pfn, 0) !== s.tag[i];
   }
 }

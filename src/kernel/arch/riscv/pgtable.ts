@@ -45,7 +45,8 @@ export function tableIndex(vpn: number, level: number): number {
 /** A visitor for `walk`: leaves and holes in address order. */
 export interface PageTableVisitor {
   leaf(vpn: number, level: number, lo: number, hi: number): void;
-  hole(vpn: number, level: number): void;
+  /** Empty entries at `level` from vpn up to endVpn (a run of them, each as the kernel's pte_hole). */
+  hole(vpn: number, level: number, endVpn: number): void;
 }
 
 export class KernelPageTables {
@@ -256,21 +257,31 @@ export class KernelPageTables {
     // A reader (ptdump) may be preempted before it reads each table page.
     if (this.sched && table !== this.rootPfn) this.readTable(table);
     const span = LEVEL_PAGES[level]!;
+    let words = this.mem.read(table);
     let vpn = start;
     while (vpn < end) {
       const base = vpn - (vpn % span);
       const next = Math.min(base + span, end);
       const idx = tableIndex(vpn, level);
-      const lo = this.readLo(table, idx);
-      const hi = this.readHi(table, idx);
+      const lo = words[2 * idx]!;
+      const hi = words[2 * idx + 1]!;
       if (lo === 0 && hi === 0) {
-        v.hole(vpn, level);
-      } else if (level === 0 || (lo & _PAGE_LEAF) !== 0) {
+        // Most of a kernel table is empty: one call for the run of empty entries.
+        let runEnd = next;
+        for (let i = idx + 1; runEnd < end && i < 512 && words[2 * i] === 0 && words[2 * i + 1] === 0; i++)
+          runEnd = Math.min(runEnd + span, end);
+        v.hole(vpn, level, runEnd);
+        vpn = runEnd;
+        continue;
+      }
+      if (level === 0 || (lo & _PAGE_LEAF) !== 0) {
         // The kernel's walker reports a leaf by its entry: a present leaf or, at
         // the PTE level, whatever non-zero value is there.
         v.leaf(vpn, level, lo, hi);
       } else {
         this.walkTable(ptePpn(lo, hi), level - 1, vpn, next, v);
+        // The child walk may have been preempted: read this table afresh (it may be freed and cleared).
+        words = this.mem.read(table);
       }
       vpn = next;
     }

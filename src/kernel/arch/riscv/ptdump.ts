@@ -7,7 +7,7 @@
  */
 import { PTE_FLAGS_MASK, ptePpn } from '../../../hw/pte.js';
 import type { KernelLayout } from './layout.js';
-import type { KernelPageTables } from './pgtable.js';
+import { LEVEL_PAGES, type KernelPageTables } from './pgtable.js';
 import type { Kernel } from '../../kernel.js';
 import { withOnlineMems } from '../../locking/hotplug_locks.js';
 
@@ -119,7 +119,17 @@ export function kernelPageTables(pt: KernelPageTables, layout: KernelLayout): st
 
   pt.walk(vpnOf(layout.kernVirtStart), VPN_END, {
     leaf: (vpn, lvl, lo, hi) => notePage(vpn, lvl, lo, hi),
-    hole: (vpn, lvl) => notePage(vpn, lvl, 0, 0),
+    hole: (vpn, lvl, end) => {
+      notePage(vpn, lvl, 0, 0);
+      // The rest of the run changes nothing, except at the first entry past each section marker.
+      const span = LEVEL_PAGES[lvl]!;
+      const second = vpn - (vpn % span) + span;
+      for (;;) {
+        const entry = Math.max(second, Math.ceil(markers[mi + 1]!.vpn / span) * span);
+        if (entry >= end) break;
+        notePage(entry, lvl, 0, 0);
+      }
+    },
   });
   // note_page_flush: level -1 forces the last run out; address 0 passes no marker.
   notePage(0, -1, 0, 0);
