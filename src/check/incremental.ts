@@ -117,8 +117,8 @@ export class InvariantChecker {
   private tablesOfSorted: Set<number> | undefined;
   /** Workload pages that lost their tag, as of the last check (undefined: find them all again). */
   private corruptedPages: Set<number> | undefined;
-  /** The frames that changed before this check (undefined: unknown, all may have). */
-  private changedFrames: readonly number[] | undefined;
+  /** The frames that changed before this check, log[from..] (undefined: unknown, all may have). */
+  private changedFrames: { log: readonly number[]; from: number } | undefined;
   /** The change count at the last check. */
   private checkedAt: number;
   private checks = 0;
@@ -140,17 +140,24 @@ export class InvariantChecker {
 
   /** Marks stale what read the entries and sections (`all`, ascending) that changed since the last check. */
   private invalidate(all: readonly MemSection[]): void {
-    const changes = this.mem.changesSince(this.checkedAt);
+    const changes = this.mem.changeLogSince(this.checkedAt);
     this.checkedAt = this.mem.changeCount;
     this.changedFrames = changes;
-    if (changes === undefined || changes.includes(-1)) {
-      this.changedFrames = undefined;
+    if (changes === undefined || changes.log.includes(-1, changes.from)) {
       // The log was cut, or regions came or went (a frame may now read as a hole): start afresh.
+      this.changedFrames = undefined;
       this.forget();
     } else {
-      for (const pfn of new Set(changes)) {
+      // Most changed frames are no page table (workload pages): one lookup each, then skipped.
+      const { log, from } = changes;
+      let done: Set<number> | undefined;
+      for (let c = from; c < log.length; c++) {
+        const pfn = log[c]!;
         const was = this.words.get(pfn);
         if (was === undefined) continue; // nothing kept read it
+        done ??= new Set();
+        if (done.has(pfn)) continue;
+        done.add(pfn);
         if (pfn === this.k.pt.rootPfn || this.walk?.tables.has(pfn)) this.walk = undefined;
         this.segCache.delete(pfn);
         const now = this.mem.readOrUndefined(pfn);
@@ -433,11 +440,13 @@ export class InvariantChecker {
     if (bad === undefined || records === undefined || this.changedFrames === undefined) {
       bad = this.corruptedPages = new Set(k.workload.corrupted(k));
     } else {
-      for (const list of [records, this.changedFrames])
-        for (const pfn of list) {
-          if (k.workload.isCorrupted(k, pfn)) bad.add(pfn);
-          else bad.delete(pfn);
-        }
+      const note = (pfn: number): void => {
+        if (k.workload.isCorrupted(k, pfn)) bad!.add(pfn);
+        else bad!.delete(pfn);
+      };
+      for (const pfn of records) note(pfn);
+      const { log, from } = this.changedFrames;
+      for (let c = from; c < log.length; c++) note(log[c]!);
     }
     return bad.size ? [...bad].sort((a, b) => a - b) : [];
   }

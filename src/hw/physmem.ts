@@ -56,11 +56,18 @@ interface FrameJournal {
   pfns: number[];
   /** Old contents (a private copy, never handed out), or undefined for "had no storage". */
   olds: Array<Uint32Array | undefined>;
-  /** A unique id per entry, so a snapshot can tell its part of the log was dropped. */
-  ids: number[];
-  nextId: number;
-  /** Frames logged since the last snapshot or restore (a second change needs no entry). */
+  /** The snapshots that can still be restored, oldest first (a restore drops those taken after it). */
+  marks: JournalMark[];
+  /** Ordinary frames logged since the last snapshot or restore (a second change needs no entry). */
   logged: Set<number>;
+  /** Counts snapshots and restores: a one-word frame logged since the last one carries its value. */
+  gen: number;
+}
+
+interface JournalMark {
+  pos: number;
+  index: number;
+  live: boolean;
 }
 
 /**
@@ -73,13 +80,14 @@ interface OneWordFrame {
   index: number;
   lo: number;
   hi: number;
+  /** The journal generation in which it was logged (its `logged` mark, without a set lookup). */
+  gen: number;
 }
 
 /** What a snapshot of physical memory holds: its place in the journal and the region list. */
 export interface PhysMemState {
   readonly pos: number;
-  /** Id of the entry just before `pos` (0 at the start): still there means the log up to `pos` is intact. */
-  readonly lastId: number;
+  readonly mark: JournalMark;
   readonly regions: readonly MemRegion[];
 }
 
@@ -177,6 +185,8 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const w = this.oneWord.get(pfn);
     if (w === undefined) return undefined;
     this.oneWord.delete(pfn);
+    // Logged as a one-word frame in this generation: as an ordinary frame it needs no second entry.
+    if (this.journal !== undefined && w.gen === this.journal.gen) this.journal.logged.add(pfn);
     const f = new Uint32Array(WORDS_PER_FRAME);
     f[w.index * 2] = w.lo;
     f[w.index * 2 + 1] = w.hi;
@@ -242,9 +252,14 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
       }
       if (w === undefined || w.index === index) {
         if (w === undefined && !this.isBacked(pfn)) throw new AccessFault(pfn);
-        if (this.tracking) this.track(pfn);
+        const j = this.journal;
+        if (this.tracking) {
+          this.logChange(pfn);
+          // The journal's entry without the set lookup of `logFrame`: the frame says whether it has one.
+          if (j !== undefined && (w === undefined || w.gen !== j.gen)) this.journalPush(pfn, w);
+        }
         if ((lo | hi) === 0) this.oneWord.delete(pfn);
-        else if (w === undefined) this.oneWord.set(pfn, { index, lo, hi });
+        else if (w === undefined) this.oneWord.set(pfn, { index, lo, hi, gen: j === undefined ? 0 : j.gen });
         else {
           w.lo = lo;
           w.hi = hi;
@@ -337,9 +352,18 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
    * log is gone. -1 stands for "regions were added or removed" (any frame may read differently).
    */
   changesSince(at: number): readonly number[] | undefined {
+    const view = this.changeLogSince(at);
+    return view && view.log.slice(view.from);
+  }
+
+  /**
+   * The same without a copy: the frames changed are log[from..]. Valid until the next change; for
+   * a checker that reads them at once (thousands of workload pages change in one operation).
+   */
+  changeLogSince(at: number): { log: readonly number[]; from: number } | undefined {
     this.changeSeen = true;
     if (this.changeLog === undefined || at < this.changeBase) return undefined;
-    return this.changeLog.slice(at - this.changeBase);
+    return { log: this.changeLog, from: at - this.changeBase };
   }
 
   private regionsChanged(): void {
@@ -347,13 +371,14 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   }
 
   private logChange(pfn: number): void {
-    const log = this.changeLog;
+    let log = this.changeLog;
     if (log === undefined || (!this.changeSeen && log[log.length - 1] === pfn)) return;
     this.changeSeen = false;
     if (log.length >= 1 << 20) {
-      // A checker that has not looked for this long starts afresh (changesSince says so).
+      // A checker that has not looked for this long starts afresh (changesSince says so). A new
+      // array, so that a view handed out by changeLogSince stays as it was.
       const drop = log.length >> 1;
-      log.splice(0, drop);
+      log = this.changeLog = log.slice(drop);
       this.changeBase += drop;
     }
     log.push(pfn);
@@ -368,18 +393,31 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   /** Logs a frame's contents before its first change since the last snapshot or restore. */
   private logFrame(pfn: number): void {
     const j = this.journal!;
+    const w = this.oneWord.get(pfn);
+    if (w !== undefined) {
+      if (w.gen !== j.gen) this.journalPush(pfn, w);
+      return;
+    }
     if (j.logged.has(pfn)) return;
     j.logged.add(pfn);
-    const w = this.oneWord.get(pfn);
-    const f = w === undefined ? this.frames.get(pfn) : undefined;
+    const f = this.frames.get(pfn);
     j.pfns.push(pfn);
-    if (w !== undefined) {
-      const old = new Uint32Array(WORDS_PER_FRAME);
-      old[w.index * 2] = w.lo;
-      old[w.index * 2 + 1] = w.hi;
-      j.olds.push(old);
-    } else j.olds.push(f === undefined ? undefined : f.slice());
-    j.ids.push(j.nextId++);
+    j.olds.push(f === undefined ? undefined : f.slice());
+  }
+
+  /** A journal entry for a one-word frame (or a frame without storage), marked logged. */
+  private journalPush(pfn: number, w: OneWordFrame | undefined): void {
+    const j = this.journal!;
+    j.pfns.push(pfn);
+    if (w === undefined) {
+      j.olds.push(undefined);
+      return;
+    }
+    const old = new Uint32Array(WORDS_PER_FRAME);
+    old[w.index * 2] = w.lo;
+    old[w.index * 2 + 1] = w.hi;
+    j.olds.push(old);
+    w.gen = j.gen;
   }
 
   /** Numbers of the frames that have storage, in no particular order (for comparisons and tests). */
@@ -390,18 +428,20 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** A snapshot: O(regions); from now on each changed frame is copied once before its first change. */
   [SAVE_STATE](): PhysMemState {
-    this.journal ??= { pfns: [], olds: [], ids: [], nextId: 1, logged: new Set() };
+    this.journal ??= { pfns: [], olds: [], marks: [], logged: new Set(), gen: 1 };
     this.tracking = true;
     const j = this.journal;
     j.logged.clear();
-    const pos = j.pfns.length;
-    return { pos, lastId: pos === 0 ? 0 : j.ids[pos - 1]!, regions: this.regionList.slice() };
+    j.gen++;
+    const mark = { pos: j.pfns.length, index: j.marks.length, live: true };
+    j.marks.push(mark);
+    return { pos: mark.pos, mark, regions: this.regionList.slice() };
   }
 
   /** Undoes every frame change logged since the snapshot: O(frames changed since). */
   [RESTORE_STATE](s: PhysMemState): void {
     const j = this.journal;
-    if (j === undefined || j.pfns.length < s.pos || (s.pos > 0 && j.ids[s.pos - 1] !== s.lastId))
+    if (j === undefined || !s.mark.live || j.marks[s.mark.index] !== s.mark)
       throw new Error(
         'physical memory snapshot can no longer be restored: an older snapshot was restored after it was taken (snapshots restore last-in-first-out)',
       );
@@ -424,8 +464,11 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     }
     j.pfns.length = s.pos;
     j.olds.length = s.pos;
-    j.ids.length = s.pos;
+    // The snapshots taken after this one cannot be restored any more.
+    for (let i = s.mark.index + 1; i < j.marks.length; i++) j.marks[i]!.live = false;
+    j.marks.length = s.mark.index + 1;
     j.logged.clear();
+    j.gen++;
     if (!sameRegions(this.regionList, s.regions)) {
       this.regionList.splice(0, this.regionList.length, ...s.regions);
       this.regionsChanged();

@@ -127,11 +127,16 @@ function prepare(raw: string): string {
   return out;
 }
 
+const LITERAL: Record<string, string> = { [LIT_STAR]: '*', [LIT_QMARK]: '?', [LIT_HASH]: '#' };
+/** Characters toWord changes or marks: most words have none. */
+const SPECIAL_IN_WORD = /[\u0002\u0003\u0004*?]/;
+
 /** A word from shell-quote's text: markers back to literal characters, unquoted wildcards marked. */
 function toWord(text: string): Word {
+  if (!SPECIAL_IN_WORD.test(text)) return { text, wild: new Array<boolean>([...text].length).fill(false) };
   let t = '';
   const wild: boolean[] = [];
-  const literal: Record<string, string> = { [LIT_STAR]: '*', [LIT_QMARK]: '?', [LIT_HASH]: '#' };
+  const literal = LITERAL;
   for (const c of text) {
     t += literal[c] ?? c;
     wild.push(literal[c] === undefined && (c === '*' || c === '?'));
@@ -141,8 +146,26 @@ function toWord(text: string): Word {
 
 type Token = { kind: 'word'; word: Word } | { kind: 'op'; op: string } | { kind: 'fd'; fd: number };
 
+/**
+ * The tokens of recent lines: a script or a fuzz campaign runs the same lines again and again, and
+ * tokens are never changed once made (the parser and the shell only read them).
+ */
+const tokenCache = new Map<string, readonly Token[]>();
+const TOKEN_CACHE_LINES = 4096;
+
 /** shell-quote's entries as this shell's tokens. */
-export function tokenize(line: string): Token[] {
+export function tokenize(line: string): readonly Token[] {
+  let tokens = tokenCache.get(line);
+  if (tokens === undefined) {
+    tokens = tokenizeLine(line);
+    // The oldest line goes first (a Map keeps insertion order).
+    if (tokenCache.size >= TOKEN_CACHE_LINES) tokenCache.delete(tokenCache.keys().next().value!);
+    tokenCache.set(line, tokens);
+  }
+  return tokens;
+}
+
+function tokenizeLine(line: string): Token[] {
   const entries: ParseEntry[] = shellQuoteParse(prepare(line), (name: string) =>
     // `$` alone is a literal dollar; names are expanded when the command runs.
     name === '' ? '$' : `${VAR}${name}${VAR}`,
