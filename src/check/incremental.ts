@@ -401,7 +401,10 @@ export class InvariantChecker {
     if (this.tablesOfSorted !== tables) {
       this.tablesOfSorted = tables;
       // A typed array sorts numerically, without a comparison callback.
-      this.sortedTables = Float64Array.from(tables).sort();
+      const sorted = new Float64Array(tables.size);
+      let n = 0;
+      for (const t of tables) sorted[n++] = t;
+      this.sortedTables = sorted.sort();
     }
     const blocks = k.pt.vmemmapBlocks;
     let vmemmap = this.vmemmapSorted;

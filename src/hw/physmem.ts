@@ -11,6 +11,7 @@
  */
 
 import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from './snapshot.js';
+import { OneWordFrames } from './one_word_frames.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -70,20 +71,6 @@ interface JournalMark {
   live: boolean;
 }
 
-/**
- * A frame whose only non-zero content is one 64-bit word: what a workload page holds (its tag)
- * and a fresh page table holds after its first entry. Kept without a 4 KiB array, because a
- * workload allocates such frames by the hundred thousand; any access that needs the whole frame
- * turns it into an ordinary one.
- */
-interface OneWordFrame {
-  index: number;
-  lo: number;
-  hi: number;
-  /** The journal generation in which it was logged (its `logged` mark, without a set lookup). */
-  gen: number;
-}
-
 /** What a snapshot of physical memory holds: its place in the journal and the region list. */
 export interface PhysMemState {
   readonly pos: number;
@@ -94,7 +81,7 @@ export interface PhysMemState {
 export class PhysMem implements SavesOwnState<PhysMemState> {
   private readonly frames = new Map<number, Uint32Array>();
   /** Frames with storage that hold one non-zero word (never also in `frames`). */
-  private readonly oneWord = new Map<number, OneWordFrame>();
+  private readonly oneWord = new OneWordFrames();
   /** Undefined until the first snapshot: a machine never snapshotted pays one test per write. */
   private journal: FrameJournal | undefined;
   /**
@@ -182,14 +169,15 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /** A one-word frame made an ordinary one (same contents), or undefined when it is not one. */
   private widen(pfn: number): Uint32Array | undefined {
-    const w = this.oneWord.get(pfn);
-    if (w === undefined) return undefined;
-    this.oneWord.delete(pfn);
+    const ow = this.oneWord;
+    const index = ow.wordIndex(pfn);
+    if (index < 0) return undefined;
     // Logged as a one-word frame in this generation: as an ordinary frame it needs no second entry.
-    if (this.journal !== undefined && w.gen === this.journal.gen) this.journal.logged.add(pfn);
+    if (this.journal !== undefined && ow.gen(pfn) === this.journal.gen) this.journal.logged.add(pfn);
     const f = new Uint32Array(WORDS_PER_FRAME);
-    f[w.index * 2] = w.lo;
-    f[w.index * 2 + 1] = w.hi;
+    f[index * 2] = ow.lo(pfn);
+    f[index * 2 + 1] = ow.hi(pfn);
+    ow.delete(pfn);
     this.frames.set(pfn, f);
     return f;
   }
@@ -228,16 +216,16 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   readLo(pfn: number, index: number): number {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2]!;
-    const w = this.oneWord.get(pfn);
-    if (w !== undefined) return w.index === index ? w.lo : 0;
+    const at = this.oneWord.wordIndex(pfn);
+    if (at >= 0) return at === index ? this.oneWord.lo(pfn) : 0;
     return this.read(pfn)[index * 2]!;
   }
 
   readHi(pfn: number, index: number): number {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2 + 1]!;
-    const w = this.oneWord.get(pfn);
-    if (w !== undefined) return w.index === index ? w.hi : 0;
+    const at = this.oneWord.wordIndex(pfn);
+    if (at >= 0) return at === index ? this.oneWord.hi(pfn) : 0;
     return this.read(pfn)[index * 2 + 1]!;
   }
 
@@ -245,25 +233,22 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] !== pfn && !this.frames.has(pfn)) {
       // No ordinary frame: keep it a one-word frame while it holds at most one non-zero word.
-      const w = this.oneWord.get(pfn);
-      if (w === undefined && (lo | hi) === 0) {
+      const ow = this.oneWord;
+      const at = ow.wordIndex(pfn);
+      if (at < 0 && (lo | hi) === 0) {
         if (!this.isBacked(pfn)) throw new AccessFault(pfn);
         return;
       }
-      if (w === undefined || w.index === index) {
-        if (w === undefined && !this.isBacked(pfn)) throw new AccessFault(pfn);
+      if (at < 0 || at === index) {
+        if (at < 0 && !this.isBacked(pfn)) throw new AccessFault(pfn);
         const j = this.journal;
         if (this.tracking) {
           this.logChange(pfn);
           // The journal's entry without the set lookup of `logFrame`: the frame says whether it has one.
-          if (j !== undefined && (w === undefined || w.gen !== j.gen)) this.journalPush(pfn, w);
+          if (j !== undefined && (at < 0 || ow.gen(pfn) !== j.gen)) this.journalPush(pfn, at);
         }
-        if ((lo | hi) === 0) this.oneWord.delete(pfn);
-        else if (w === undefined) this.oneWord.set(pfn, { index, lo, hi, gen: j === undefined ? 0 : j.gen });
-        else {
-          w.lo = lo;
-          w.hi = hi;
-        }
+        if ((lo | hi) === 0) ow.delete(pfn);
+        else ow.set(pfn, index, lo, hi, j === undefined ? 0 : j.gen);
         return;
       }
     }
@@ -292,9 +277,11 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     const src = this.frames.get(srcPfn);
     if (!this.isBacked(srcPfn)) throw new AccessFault(srcPfn);
     if (src === undefined) {
-      const w = this.oneWord.get(srcPfn);
+      const at = this.oneWord.wordIndex(srcPfn);
+      const lo = at < 0 ? 0 : this.oneWord.lo(srcPfn);
+      const hi = at < 0 ? 0 : this.oneWord.hi(srcPfn);
       this.zero(dstPfn);
-      if (w !== undefined) this.write64(dstPfn, w.index, w.lo, w.hi);
+      if (at >= 0) this.write64(dstPfn, at, lo, hi);
       return;
     }
     this.write(dstPfn).set(src);
@@ -309,12 +296,15 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
         this.oneWord.delete(p);
       }
     } else {
-      for (const store of [this.frames, this.oneWord])
-        for (const p of store.keys())
-          if (p >= basePfn && p < basePfn + pages) {
-            if (t) this.track(p);
-            store.delete(p);
-          }
+      for (const p of this.frames.keys())
+        if (p >= basePfn && p < basePfn + pages) {
+          if (t) this.track(p);
+          this.frames.delete(p);
+        }
+      for (const p of this.oneWord.keysIn(basePfn, pages)) {
+        if (t) this.track(p);
+        this.oneWord.delete(p);
+      }
     }
     if (pages < CACHE_SIZE) {
       // Only the slots those frames can occupy.
@@ -393,9 +383,9 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   /** Logs a frame's contents before its first change since the last snapshot or restore. */
   private logFrame(pfn: number): void {
     const j = this.journal!;
-    const w = this.oneWord.get(pfn);
-    if (w !== undefined) {
-      if (w.gen !== j.gen) this.journalPush(pfn, w);
+    const at = this.oneWord.wordIndex(pfn);
+    if (at >= 0) {
+      if (this.oneWord.gen(pfn) !== j.gen) this.journalPush(pfn, at);
       return;
     }
     if (j.logged.has(pfn)) return;
@@ -405,19 +395,19 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     j.olds.push(f === undefined ? undefined : f.slice());
   }
 
-  /** A journal entry for a one-word frame (or a frame without storage), marked logged. */
-  private journalPush(pfn: number, w: OneWordFrame | undefined): void {
+  /** A journal entry for a one-word frame (its word at `at`; -1: a frame without storage), marked logged. */
+  private journalPush(pfn: number, at: number): void {
     const j = this.journal!;
     j.pfns.push(pfn);
-    if (w === undefined) {
+    if (at < 0) {
       j.olds.push(undefined);
       return;
     }
     const old = new Uint32Array(WORDS_PER_FRAME);
-    old[w.index * 2] = w.lo;
-    old[w.index * 2 + 1] = w.hi;
+    old[at * 2] = this.oneWord.lo(pfn);
+    old[at * 2 + 1] = this.oneWord.hi(pfn);
     j.olds.push(old);
-    w.gen = j.gen;
+    this.oneWord.setGen(pfn, j.gen);
   }
 
   /** Numbers of the frames that have storage, in no particular order (for comparisons and tests). */
