@@ -15,6 +15,7 @@ describe('OneWordFrames', () => {
     expect(w.has(0x7ffff)).toBe(false);
     expect([...w.keys()].sort((a, b) => a - b)).toEqual(pfns);
     expect(w.keysIn(0x80000, 0x8000)).toEqual([0x80000, 0x80001]);
+    expect(w.keysIn(0x80001, 1)).toEqual([0x80001]);
   });
 
   it('a rewrite replaces the word; a delete forgets it and drops an empty group', () => {
@@ -35,4 +36,14 @@ describe('OneWordFrames', () => {
     w.set(0x90000, 511, 1, 0, 0);
     expect(w.wordIndex(0x90000)).toBe(511);
   });
+});
+
+it('a group emptied and used again starts empty', () => {
+  const w = new OneWordFrames();
+  w.set(0x80005, 1, 9, 9, 1);
+  w.delete(0x80005);
+  w.set(0xa0000, 2, 3, 4, 1); // reuses the emptied group's arrays
+  expect(w.wordIndex(0xa0005)).toBe(-1);
+  expect([...w.keys()]).toEqual([0xa0000]);
+  expect(w.size).toBe(1);
 });

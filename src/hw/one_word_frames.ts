@@ -3,12 +3,14 @@
  * holds (its tag) and a fresh page table holds after its first entry. A
  * workload makes them by the hundred thousand, so they are kept without a
  * 4 KiB array each, and without a hash-map entry each: in typed arrays per
- * 32768 frames, found through one lookup per group (the last group is kept,
- * as pages are mostly taken in address order).
+ * 4096 frames, found through one lookup per group (the last group is kept,
+ * as pages are mostly taken in address order). Groups that empty are kept
+ * for reuse, a few of them: page tables come and go one frame at a time, and
+ * a snapshot restore empties whole groups that the next run fills again.
  */
 
-const GROUP_SHIFT = 15;
-const GROUP_FRAMES = 1 << GROUP_SHIFT;
+const GROUP_FRAMES = 4096;
+const SPARE_GROUPS = 32;
 
 interface Group {
   /** Which 64-bit word holds the value, plus one (0: the frame is not one-word). */
@@ -22,6 +24,8 @@ interface Group {
 
 export class OneWordFrames {
   private readonly groups = new Map<number, Group>();
+  /** Emptied groups (every `at` zero), for the next group to use instead of new arrays. */
+  private readonly spares: Group[] = [];
   private lastNr = -1;
   private last: Group | undefined;
   /** Number of one-word frames. */
@@ -33,7 +37,7 @@ export class OneWordFrames {
     let g = this.groups.get(nr);
     if (g === undefined) {
       if (!create) return undefined;
-      g = {
+      g = this.spares.pop() ?? {
         at: new Uint16Array(GROUP_FRAMES),
         lo: new Uint32Array(GROUP_FRAMES),
         hi: new Uint32Array(GROUP_FRAMES),
@@ -97,6 +101,7 @@ export class OneWordFrames {
     this.size--;
     if (g.count === 0) {
       this.groups.delete(Math.floor(pfn / GROUP_FRAMES));
+      if (this.spares.length < SPARE_GROUPS) this.spares.push(g);
       this.lastNr = -1;
       this.last = undefined;
     }

@@ -63,7 +63,12 @@ export class KernelError extends Error {
     readonly errno: number,
     message?: string,
   ) {
+    // A system call's error is an outcome, not a bug: no JavaScript stack to capture (it costs
+    // more than the rest of a failing write, and fuzzing makes thousands of them).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? strerror(errno));
+    Error.stackTraceLimit = limit;
   }
 }
 
