@@ -401,10 +401,16 @@ export class InvariantChecker {
     if (this.tablesOfSorted !== tables) {
       this.tablesOfSorted = tables;
       // A typed array sorts numerically, without a comparison callback.
-      const sorted = new Float64Array(tables.size);
-      let n = 0;
-      for (const t of tables) sorted[n++] = t;
-      this.sortedTables = sorted.sort();
+      // A new walk mostly finds the same tables (an entry changed, not which tables exist).
+      const was = this.sortedTables;
+      let same = was.length === tables.size;
+      for (let i = 0; same && i < was.length; i++) same = tables.has(was[i]!);
+      if (!same) {
+        const sorted = new Float64Array(tables.size);
+        let n = 0;
+        for (const t of tables) sorted[n++] = t;
+        this.sortedTables = sorted.sort();
+      }
     }
     const blocks = k.pt.vmemmapBlocks;
     let vmemmap = this.vmemmapSorted;

@@ -24,24 +24,42 @@ interface Blocker {
   zone: string;
 }
 
-/** Who holds a page that is neither free nor migratable. */
-function ownerOf(system: GuestSystem, pfn: number): { owner: string; fix: string; key: string } | undefined {
+interface Owner {
+  key: string;
+  owner: string;
+  fix: string;
+}
+
+/**
+ * Who holds a page that is neither free nor migratable: the owner's key, and a function for its
+ * words (a block may have thousands of busy pages and only the first of each owner is described).
+ */
+function ownerOf(system: GuestSystem, pfn: number): { key: string; describe: () => Owner } | undefined {
   const k = system.kernel;
   const kind = k.workload.kindOf(pfn);
   if (kind === 1) return undefined;
   if (kind !== 0) {
     const a = allocationTable(system).ownerOf(k.workload.tagOf(pfn));
     const name = a ? `#${a.id}` : '';
-    if (kind === 3)
+    if (kind === 3) {
+      const key = `pinned${name}`;
       return {
-        key: `pinned${name}`,
-        owner: `pinned user memory ${name} (a long-term pin, as VFIO or RDMA hold: migration never succeeds)`,
-        fix: `free the pinned buffer (workload free ${a?.id ?? 'ID'})`,
+        key,
+        describe: () => ({
+          key,
+          owner: `pinned user memory ${name} (a long-term pin, as VFIO or RDMA hold: migration never succeeds)`,
+          fix: `free the pinned buffer (workload free ${a?.id ?? 'ID'})`,
+        }),
       };
+    }
+    const key = `unmovable${name}`;
     return {
-      key: `unmovable${name}`,
-      owner: `unmovable kernel memory ${name}`,
-      fix: `free it (workload free ${a?.id ?? 'ID'}), or online such blocks movable so the kernel never puts its allocations there`,
+      key,
+      describe: () => ({
+        key,
+        owner: `unmovable kernel memory ${name}`,
+        fix: `free it (workload free ${a?.id ?? 'ID'}), or online such blocks movable so the kernel never puts its allocations there`,
+      }),
     };
   }
   const block = k.memoryBlocks.get(Math.floor(pfn / PAGES_PER_SECTION));
@@ -50,30 +68,38 @@ function ownerOf(system: GuestSystem, pfn: number): { owner: string; fix: string
     pfn >= block.altmap.basePfn &&
     pfn < block.altmap.basePfn + block.altmap.reserve + block.altmap.free
   )
-    return {
-      key: 'altmap',
-      owner: "the block's own memmap (memmap_on_memory)",
-      fix: 'offline the memory block through its sysfs state file (memory_block_offline handles the memmap pages)',
-    };
+    return { key: 'altmap', describe: () => ALTMAP };
   const slab = k.slub.slabOf(pfn);
-  if (slab)
+  if (slab) {
+    const key = `slab:${slab.cache.name}`;
     return {
-      key: `slab:${slab.cache.name}`,
-      owner: `a slab of ${slab.cache.name} (order ${slab.order}; ${slab.inuse} of ${slab.cache.objects} objects in use: sysfs nodes, dentries and inodes the kernel made while this block was the place its allocations went)`,
-      fix: 'online hot-added blocks movable (online_movable, or memory_hotplug.online_policy=auto-movable) so kernel objects never land there; slab pages are not migratable',
+      key,
+      describe: () => ({
+        key,
+        owner: `a slab of ${slab.cache.name} (order ${slab.order}; ${slab.inuse} of ${slab.cache.objects} objects in use: sysfs nodes, dentries and inodes the kernel made while this block was the place its allocations went)`,
+        fix: 'online hot-added blocks movable (online_movable, or memory_hotplug.online_policy=auto-movable) so kernel objects never land there; slab pages are not migratable',
+      }),
     };
-  if (pageReserved(k, pfn))
-    return {
-      key: 'boot',
-      owner: 'a boot-time reservation (memblock: kernel image, page tables, memmap)',
-      fix: 'nothing: boot memory is not removable',
-    };
-  return {
-    key: 'kernel',
-    owner: 'a kernel allocation (page tables, vmemmap of other blocks, slab, per-CPU pages)',
-    fix: 'online hot-added blocks movable (echo online_movable > /sys/devices/system/memory/memoryN/state, or memory_hotplug.online_policy=auto-movable) so such allocations never land there',
-  };
+  }
+  if (pageReserved(k, pfn)) return { key: 'boot', describe: () => BOOT };
+  return { key: 'kernel', describe: () => KERNEL };
 }
+
+const ALTMAP: Owner = {
+  key: 'altmap',
+  owner: "the block's own memmap (memmap_on_memory)",
+  fix: 'offline the memory block through its sysfs state file (memory_block_offline handles the memmap pages)',
+};
+const BOOT: Owner = {
+  key: 'boot',
+  owner: 'a boot-time reservation (memblock: kernel image, page tables, memmap)',
+  fix: 'nothing: boot memory is not removable',
+};
+const KERNEL: Owner = {
+  key: 'kernel',
+  owner: 'a kernel allocation (page tables, vmemmap of other blocks, slab, per-CPU pages)',
+  fix: 'online hot-added blocks movable (echo online_movable > /sys/devices/system/memory/memoryN/state, or memory_hotplug.online_policy=auto-movable) so such allocations never land there',
+};
 
 /** The pages of [start, end) that keep it from going offline, grouped by owner. */
 export function blockersIn(system: GuestSystem, start: number, end: number, limit = 4): Blocker[] {
@@ -82,11 +108,12 @@ export function blockersIn(system: GuestSystem, start: number, end: number, limi
   const out = new Map<string, Blocker>();
   const scan = (s: number, e: number): void => {
     for (let pfn = s; pfn < e; pfn++) {
-      const o = ownerOf(system, pfn);
-      if (!o) continue;
-      const b = out.get(o.key);
+      const who = ownerOf(system, pfn);
+      if (!who) continue;
+      const b = out.get(who.key);
       if (b) b.count++;
-      else if (out.size < limit)
+      else if (out.size < limit) {
+        const o = who.describe();
         out.set(o.key, {
           owner: o.owner,
           fix: o.fix,
@@ -95,6 +122,7 @@ export function blockersIn(system: GuestSystem, start: number, end: number, limi
           migratetype: zone?.free.pageblockType(pfn) ?? '?',
           zone: pageZone(k, pfn)?.name ?? '-',
         });
+      }
     }
   };
   for (const [s, e] of busyPieces(k, zone, start, end)) scan(s, e);

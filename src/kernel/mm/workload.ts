@@ -46,6 +46,8 @@ export class Workload implements SavesOwnState<WorkloadState> {
    * undefined when any may have (a restore); null while nobody tracks them.
    */
   private changeLog: number[] | undefined | null = null;
+  /** A section emptied whose arrays no snapshot holds: the next new section takes them. */
+  private spare: SectionPages | undefined;
   private nextTag = 1;
   /** Pages currently held, by kind. */
   movablePages = 0;
@@ -57,12 +59,13 @@ export class Workload implements SavesOwnState<WorkloadState> {
     if (nr === this.lastNr) return this.last;
     let s = this.sections.get(nr);
     if (!s && create) {
-      s = {
+      s = this.spare ?? {
         kind: new Uint8Array(PAGES_PER_SECTION),
         tag: new Uint32Array(PAGES_PER_SECTION),
         used: 0,
         shared: false,
       };
+      this.spare = undefined;
       this.sections.set(nr, s);
     }
     if (s) {
@@ -131,6 +134,8 @@ export class Workload implements SavesOwnState<WorkloadState> {
     if (this.changeLog) this.changeLog.push(pfn);
     if (s.used === 0) {
       this.sections.delete(pfnToSectionNr(pfn));
+      // Every kind and tag is 0 again: the arrays are as new.
+      if (!s.shared) this.spare = s;
       this.lastNr = -1;
       this.last = undefined;
     }
