@@ -128,7 +128,7 @@ export class InvariantChecker {
   constructor(readonly sys: GuestSystem) {
     this.k = sys.kernel;
     this.mem = sys.kernel.mem;
-    this.mem.trackChanges();
+    this.mem.trackChanges(this);
     this.k.workload.trackChanges();
     this.checkedAt = this.mem.changeCount;
   }
@@ -435,6 +435,8 @@ export class InvariantChecker {
       }
     }, () => this.corrupted());
     this.prune();
+    // Read to the end (the views above are not used after this): the log may empty.
+    this.mem.caughtUp(this, this.checkedAt);
     return out;
   }
 

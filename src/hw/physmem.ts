@@ -91,6 +91,8 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
    */
   private changeLog: number[] | undefined;
   private changeBase = 0;
+  /** Readers of the change log and how far each has read (see `caughtUp`). */
+  private readonly readers = new Map<object, number>();
   /** Someone read the count since the last entry: a repeat of that entry is a new change for them. */
   private changeSeen = true;
   /** Either of the two above is on: the one test a write makes on the fast path. */
@@ -323,12 +325,25 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
 
   /**
    * From now on, log which frames change (`changesSince`). Costs an array push per write to another
-   * frame than the last; a machine nobody checks incrementally never pays it.
+   * frame than the last; a machine nobody checks incrementally never pays it. A reader that says
+   * how far it has read (`caughtUp`) lets the log be emptied once every such reader has read it all.
    */
-  trackChanges(): void {
+  trackChanges(reader?: object): void {
+    if (reader !== undefined) this.readers.set(reader, this.changeCount);
     if (this.changeLog !== undefined) return;
     this.changeLog = [];
     this.tracking = true;
+  }
+
+  /** `reader` has read the changes up to count `at`: when all readers have read everything, the log empties. */
+  caughtUp(reader: object, at: number): void {
+    const log = this.changeLog;
+    if (log === undefined) return;
+    this.readers.set(reader, at);
+    const end = this.changeBase + log.length;
+    for (const pos of this.readers.values()) if (pos !== end) return;
+    this.changeBase = end;
+    log.length = 0;
   }
 
   /** How many changes were logged so far: give it to `changesSince` later. */
