@@ -65,10 +65,11 @@ export class KernelError extends Error {
   ) {
     // A system call's error is an outcome, not a bug: no JavaScript stack to capture (it costs
     // more than the rest of a failing write, and fuzzing makes thousands of them).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    const E = Error as ErrorConstructor & { stackTraceLimit?: number };
+    const limit = E.stackTraceLimit;
+    E.stackTraceLimit = 0;
     super(message ?? strerror(errno));
-    Error.stackTraceLimit = limit;
+    E.stackTraceLimit = limit;
   }
 }
 

@@ -129,7 +129,7 @@ function prepare(raw: string): string {
 
 const LITERAL: Record<string, string> = { [LIT_STAR]: '*', [LIT_QMARK]: '?', [LIT_HASH]: '#' };
 /** Characters toWord changes or marks: most words have none. */
-const SPECIAL_IN_WORD = /[\u0002\u0003\u0004*?]/;
+const SPECIAL_IN_WORD = new RegExp(`[${LIT_STAR}${LIT_QMARK}${LIT_HASH}*?]`);
 
 /** A word from shell-quote's text: markers back to literal characters, unquoted wildcards marked. */
 function toWord(text: string): Word {
