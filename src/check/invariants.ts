@@ -398,7 +398,10 @@ export function checkRest(
     if (z.free.freePages > z.managedPages)
       v('zone-counters', `zone ${z.name}`, `free ${z.free.freePages} pages > managed ${z.managedPages}`);
     if (z.presentPages < 0 || z.managedPages < 0) v('zone-counters', `zone ${z.name}`, 'negative page count');
-    for (const [s, e] of z.free.extents()) {
+    const flat = z.free.extentsFlat();
+    for (let x = 0; x < flat.length; x += 2) {
+      const s = flat[x]!;
+      const e = flat[x + 1]!;
       const last = pfnToSectionNr(e - 1);
       for (let sec = pfnToSectionNr(s); sec <= last; sec++) {
         const ms = k.sparse.get(sec);

@@ -574,3 +574,35 @@ describe('BuddyLists (free lists per migratetype)', () => {
     expect(b.alloc(0, 'movable')).toBe(600);
   });
 });
+
+test('BuddyLists.extents merges both migratetypes’ free extents where they touch', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+      fc.array(
+        fc.record({ at: fc.integer({ min: 0, max: 4 * MAX_BLOCK - 1 }), len: fc.integer({ min: 1, max: 300 }) }),
+        { maxLength: 20 },
+      ),
+      (types, holes) => {
+        const base = 0x80000;
+        const b = new BuddyLists();
+        b.add(base, base + 4 * MAX_BLOCK);
+        types.forEach((u, i) => {
+          if (u) b.setPageblockType(base + i * PAGEBLOCK_NR_PAGES, base + (i + 1) * PAGEBLOCK_NR_PAGES, 'unmovable');
+        });
+        for (const h of holes) b.removeAllIn(base + h.at, Math.min(base + 4 * MAX_BLOCK, base + h.at + h.len));
+        // The slow way: every pfn asked whether it is free.
+        const want: Array<[number, number]> = [];
+        for (let p = base; p < base + 4 * MAX_BLOCK; p++) {
+          if (!b.isFree(p)) continue;
+          const last = want[want.length - 1];
+          if (last && last[1] === p) last[1] = p + 1;
+          else want.push([p, p + 1]);
+        }
+        expect([...b.extents()]).toEqual(want);
+        expect(b.extentsFlat()).toEqual(want.flat());
+      },
+    ),
+    { numRuns: 60 },
+  );
+});

@@ -93,16 +93,13 @@ export class BuddyLists {
 
   /** Free extents of both types, merged and sorted. */
   *extents(): Generator<[number, number]> {
-    const all = [...this.movable.extents(), ...this.unmovable.extents()].sort((a, b) => a[0] - b[0]);
-    let cur: [number, number] | undefined;
-    for (const x of all) {
-      if (cur && cur[1] === x[0]) cur[1] = x[1];
-      else {
-        if (cur) yield cur;
-        cur = [x[0], x[1]];
-      }
-    }
-    if (cur) yield cur;
+    const flat = this.movable.mergedWith(this.unmovable);
+    for (let i = 0; i < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
+  }
+
+  /** The same as a flat array [s0, e0, s1, e1, ...], for loops that run after every operation. */
+  extentsFlat(): number[] {
+    return this.movable.mergedWith(this.unmovable);
   }
 
   counts(): number[] {

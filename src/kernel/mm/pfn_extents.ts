@@ -42,6 +42,28 @@ export class PfnExtents {
     for (let i = 0; i < this.starts.length; i++) yield [this.starts[i]!, this.ends[i]!];
   }
 
+  /** The extents of this set and `other` (disjoint from it), merged where they touch: [s0, e0, s1, e1, ...]. */
+  mergedWith(other: PfnExtents): number[] {
+    const out: number[] = [];
+    const push = (s: number, e: number): void => {
+      if (out.length && out[out.length - 1] === s) out[out.length - 1] = e;
+      else out.push(s, e);
+    };
+    let i = 0;
+    let j = 0;
+    const [as, ae, bs, be] = [this.starts, this.ends, other.starts, other.ends];
+    while (i < as.length || j < bs.length) {
+      if (j === bs.length || (i < as.length && as[i]! < bs[j]!)) {
+        push(as[i]!, ae[i]!);
+        i++;
+      } else {
+        push(bs[j]!, be[j]!);
+        j++;
+      }
+    }
+    return out;
+  }
+
   /** Index of the first extent whose end is > pfn. */
   private find(pfn: number): number {
     let lo = 0;

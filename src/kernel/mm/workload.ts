@@ -2,12 +2,18 @@
  * A small workload so offlining has something to do: pages allocated as
  * user memory (movable, migratable) or kernel memory (unmovable), each with a
  * content tag written into the page itself so migration can be checked.
- * Per-page state lives in typed arrays per section, created on first use.
+ * Per-page state lives in typed arrays per 4096-page chunk (16 MiB), created on first use.
  */
 import type { Kernel } from '../kernel.js';
 import { RESTORE_STATE, SAVE_STATE, type SavesOwnState } from '../../hw/snapshot.js';
 import { allocPages, freeContigRange, freePages } from './page_alloc.js';
-import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
+
+/** Pages per chunk of per-page state: small enough that a few pages cost little, big enough for long runs. */
+const CHUNK_PAGES = 4096;
+
+function chunkOf(pfn: number): number {
+  return Math.floor(pfn / CHUNK_PAGES);
+}
 
 export const PAGE_FREE_OR_KERNEL = 0;
 export const PAGE_MOVABLE = 1;
@@ -22,7 +28,7 @@ const KIND_CODE: Record<WorkloadKind, number> = {
 };
 const CODE_KIND: WorkloadKind[] = ['movable', 'movable', 'unmovable', 'pinned'];
 
-interface SectionPages {
+interface ChunkPages {
   kind: Uint8Array;
   tag: Uint32Array;
   used: number;
@@ -30,43 +36,43 @@ interface SectionPages {
   shared: boolean;
 }
 
-/** A snapshot of the workload: the per-section arrays themselves, shared copy-on-write. */
+/** A snapshot of the workload: the per-chunk arrays themselves, shared copy-on-write. */
 export interface WorkloadState {
-  readonly sections: ReadonlyArray<readonly [number, Uint8Array, Uint32Array, number]>;
+  readonly chunks: ReadonlyArray<readonly [number, Uint8Array, Uint32Array, number]>;
   readonly counters: readonly [number, number, number, number];
 }
 
 export class Workload implements SavesOwnState<WorkloadState> {
-  private readonly sections = new Map<number, SectionPages>();
-  /** The section last looked up (allocations go page by page, mostly within one section). */
+  private readonly chunks = new Map<number, ChunkPages>();
+  /** The chunk last looked up (pages are mostly taken and looked at in address order). */
   private lastNr = -1;
-  private last: SectionPages | undefined;
+  private last: ChunkPages | undefined;
   /**
    * Pages whose record changed since the last `takeChanges` (for an incremental checker), or
    * undefined when any may have (a restore); null while nobody tracks them.
    */
   private changeLog: number[] | undefined | null = null;
-  /** A section emptied whose arrays no snapshot holds: the next new section takes them. */
-  private spare: SectionPages | undefined;
+  /** A chunk emptied whose arrays no snapshot holds: the next new chunk takes them. */
+  private spare: ChunkPages | undefined;
   private nextTag = 1;
   /** Pages currently held, by kind. */
   movablePages = 0;
   unmovablePages = 0;
   pinnedPages = 0;
 
-  private slot(pfn: number, create: boolean): SectionPages | undefined {
-    const nr = pfnToSectionNr(pfn);
+  private slot(pfn: number, create: boolean): ChunkPages | undefined {
+    const nr = chunkOf(pfn);
     if (nr === this.lastNr) return this.last;
-    let s = this.sections.get(nr);
+    let s = this.chunks.get(nr);
     if (!s && create) {
       s = this.spare ?? {
-        kind: new Uint8Array(PAGES_PER_SECTION),
-        tag: new Uint32Array(PAGES_PER_SECTION),
+        kind: new Uint8Array(CHUNK_PAGES),
+        tag: new Uint32Array(CHUNK_PAGES),
         used: 0,
         shared: false,
       };
       this.spare = undefined;
-      this.sections.set(nr, s);
+      this.chunks.set(nr, s);
     }
     if (s) {
       this.lastNr = nr;
@@ -87,36 +93,36 @@ export class Workload implements SavesOwnState<WorkloadState> {
     return log ?? undefined;
   }
 
-  /** O(sections in use), no copying: the arrays become shared and are copied on their next write. */
+  /** O(chunks in use), no copying: the arrays become shared and are copied on their next write. */
   [SAVE_STATE](): WorkloadState {
-    const sections: Array<readonly [number, Uint8Array, Uint32Array, number]> = [];
-    for (const [nr, s] of this.sections) {
+    const chunks: Array<readonly [number, Uint8Array, Uint32Array, number]> = [];
+    for (const [nr, s] of this.chunks) {
       s.shared = true;
-      sections.push([nr, s.kind, s.tag, s.used]);
+      chunks.push([nr, s.kind, s.tag, s.used]);
     }
     return {
-      sections,
+      chunks,
       counters: [this.nextTag, this.movablePages, this.unmovablePages, this.pinnedPages],
     };
   }
 
   [RESTORE_STATE](st: WorkloadState): void {
-    this.sections.clear();
+    this.chunks.clear();
     this.lastNr = -1;
     this.last = undefined;
     if (this.changeLog !== null) this.changeLog = undefined;
-    for (const [nr, kind, tag, used] of st.sections) this.sections.set(nr, { kind, tag, used, shared: true });
+    for (const [nr, kind, tag, used] of st.chunks) this.chunks.set(nr, { kind, tag, used, shared: true });
     [this.nextTag, this.movablePages, this.unmovablePages, this.pinnedPages] = st.counters;
   }
 
   kindOf(pfn: number): number {
     const s = this.slot(pfn, false);
-    return s ? s.kind[pfn % PAGES_PER_SECTION]! : PAGE_FREE_OR_KERNEL;
+    return s ? s.kind[pfn % CHUNK_PAGES]! : PAGE_FREE_OR_KERNEL;
   }
 
   tagOf(pfn: number): number {
     const s = this.slot(pfn, false);
-    return s ? s.tag[pfn % PAGES_PER_SECTION]! : 0;
+    return s ? s.tag[pfn % CHUNK_PAGES]! : 0;
   }
 
   private set(pfn: number, kind: number, tag: number): void {
@@ -126,14 +132,14 @@ export class Workload implements SavesOwnState<WorkloadState> {
       s.tag = s.tag.slice();
       s.shared = false;
     }
-    const i = pfn % PAGES_PER_SECTION;
+    const i = pfn % CHUNK_PAGES;
     if (s.kind[i] === 0 && kind !== 0) s.used++;
     if (s.kind[i] !== 0 && kind === 0) s.used--;
     s.kind[i] = kind;
     s.tag[i] = tag;
     if (this.changeLog) this.changeLog.push(pfn);
     if (s.used === 0) {
-      this.sections.delete(pfnToSectionNr(pfn));
+      this.chunks.delete(chunkOf(pfn));
       // Every kind and tag is 0 again: the arrays are as new.
       if (!s.shared) this.spare = s;
       this.lastNr = -1;
@@ -198,21 +204,21 @@ export class Workload implements SavesOwnState<WorkloadState> {
 
   /** Calls `fn` for each workload page, ascending; `fn` must not change the workload. */
   forEachPage(fn: (pfn: number, kind: number, tag: number) => void): void {
-    for (const nr of [...this.sections.keys()].sort((a, b) => a - b)) {
-      const s = this.sections.get(nr)!;
-      const base = nr * PAGES_PER_SECTION;
+    for (const nr of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      const s = this.chunks.get(nr)!;
+      const base = nr * CHUNK_PAGES;
       const { kind, tag } = s;
-      for (let i = 0; i < PAGES_PER_SECTION; i++) if (kind[i] !== 0) fn(base + i, kind[i]!, tag[i]!);
+      for (let i = 0; i < CHUNK_PAGES; i++) if (kind[i] !== 0) fn(base + i, kind[i]!, tag[i]!);
     }
   }
 
   /** The workload pages whose tag is in one of the [first, end) ranges, ascending. */
   pagesTagged(ranges: ReadonlyArray<readonly [number, number]>): number[] {
     const out: number[] = [];
-    for (const nr of [...this.sections.keys()].sort((a, b) => a - b)) {
-      const { kind, tag } = this.sections.get(nr)!;
-      const base = nr * PAGES_PER_SECTION;
-      for (let i = 0; i < PAGES_PER_SECTION; i++) {
+    for (const nr of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      const { kind, tag } = this.chunks.get(nr)!;
+      const base = nr * CHUNK_PAGES;
+      for (let i = 0; i < CHUNK_PAGES; i++) {
         if (kind[i] === 0) continue;
         const t = tag[i]!;
         for (const [lo, hi] of ranges)
@@ -236,10 +242,10 @@ export class Workload implements SavesOwnState<WorkloadState> {
   movableIn(start: number, end: number): number {
     let n = 0;
     for (let pfn = start; pfn < end;) {
-      const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
+      const chunkEnd = Math.min(end, (chunkOf(pfn) + 1) * CHUNK_PAGES);
       const s = this.slot(pfn, false);
-      if (s) for (let p = pfn; p < secEnd; p++) if (s.kind[p % PAGES_PER_SECTION] === PAGE_MOVABLE) n++;
-      pfn = secEnd;
+      if (s) for (let p = pfn; p < chunkEnd; p++) if (s.kind[p % CHUNK_PAGES] === PAGE_MOVABLE) n++;
+      pfn = chunkEnd;
     }
     return n;
   }
@@ -247,14 +253,14 @@ export class Workload implements SavesOwnState<WorkloadState> {
   /** First pfn of [start, end) that is not a movable workload page (everything there is in use). */
   firstUnmovable(start: number, end: number): number | undefined {
     if (start >= end) return undefined;
-    if (this.sections.size === 0) return start;
+    if (this.chunks.size === 0) return start;
     for (let pfn = start; pfn < end;) {
       const s = this.slot(pfn, false);
-      const secEnd = Math.min(end, (pfnToSectionNr(pfn) + 1) * PAGES_PER_SECTION);
+      const chunkEnd = Math.min(end, (chunkOf(pfn) + 1) * CHUNK_PAGES);
       if (!s) return pfn;
       // A pinned page is an LRU page: isolation lets it pass, migration is what fails.
-      for (; pfn < secEnd; pfn++) {
-        const kind = s.kind[pfn % PAGES_PER_SECTION];
+      for (; pfn < chunkEnd; pfn++) {
+        const kind = s.kind[pfn % CHUNK_PAGES];
         if (kind !== PAGE_MOVABLE && kind !== PAGE_PINNED) return pfn;
       }
     }
@@ -268,17 +274,17 @@ export class Workload implements SavesOwnState<WorkloadState> {
    * migrated, -1 when no destination could be allocated, -2 when a pinned page cannot move.
    */
   migrateOut(k: Kernel, start: number, end: number, freed: number[]): number {
-    if (this.sections.size === 0) return 0;
+    if (this.chunks.size === 0) return 0;
     let moved = 0;
-    const nrFirst = pfnToSectionNr(start);
-    const nrLast = pfnToSectionNr(end - 1);
-    for (const nr of [...this.sections.keys()]
+    const nrFirst = chunkOf(start);
+    const nrLast = chunkOf(end - 1);
+    for (const nr of [...this.chunks.keys()]
       .filter((n) => n >= nrFirst && n <= nrLast)
       .sort((a, b) => a - b)) {
-      const s = this.sections.get(nr);
+      const s = this.chunks.get(nr);
       if (!s) continue;
-      for (let i = 0; i < PAGES_PER_SECTION; i++) {
-        const pfn = nr * PAGES_PER_SECTION + i;
+      for (let i = 0; i < CHUNK_PAGES; i++) {
+        const pfn = nr * CHUNK_PAGES + i;
         if (pfn < start || pfn >= end) continue;
         // An elevated reference count: migration fails however often it is retried.
         if (s.kind[i] === PAGE_PINNED) return -2;
@@ -310,7 +316,7 @@ export class Workload implements SavesOwnState<WorkloadState> {
   isCorrupted(k: Kernel, pfn: number): boolean {
     const s = this.slot(pfn, false);
     if (!s) return false;
-    const i = pfn % PAGES_PER_SECTION;
+    const i = pfn % CHUNK_PAGES;
     return s.kind[i] !== 0 && k.mem.readLo(pfn, 0) !== s.tag[i];
   }
 }
