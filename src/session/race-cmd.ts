@@ -47,6 +47,8 @@ export function raceCommand(system: GuestSystem): CommandFn {
     const choose = (options: readonly string[], current: string | undefined): string =>
       current !== undefined && options.includes(current) && rng.bool(0.97) ? current : rng.pick(options);
     const run = new Runtime(system.kernel, actors, [], checksFor(w, false), choose).run();
+    // A random run never nests an operation where it could wait for one below it (Runtime).
+    if (run.pruned) throw new Error('race: an operation had to wait for one below it on the stack');
     let out = '';
     for (const e of run.timeline) if (e.text.startsWith('end ')) out += `${e.actor}: ${e.text.slice(4)}\n`;
     out += `race: ${run.timeline.length} steps, ${run.preemptions} preemptions\n`;

@@ -240,7 +240,7 @@ export class Runtime implements Scheduler {
       const st = this.states.get(name)!;
       if (st.status === 'done') continue;
       if (st.actor.kind === 'op') {
-        if (st.status === 'new') out.push(name);
+        if (st.status === 'new' && !(this.choose && this.stackHoldsLock())) out.push(name);
         continue;
       }
       const n = st.next!;
@@ -334,6 +334,18 @@ export class Runtime implements Scheduler {
   private halt<E extends Error>(e: E): E {
     this.halted = true;
     return e;
+  }
+
+  /**
+   * An operation on the stack holds a lock. A random run (`choose`, the guest's `race`) starts no
+   * operation there: it could need that lock and wait for an operation below it, which the stack
+   * cannot express, and a random run has no other schedule to fall back on. (This also leaves out
+   * operations that take none of the holder's locks; the explorer's search covers those.)
+   */
+  private stackHoldsLock(): boolean {
+    for (const lock of this.k.locks.all())
+      for (const n of this.stack) if (lock.heldBy(n) !== undefined) return true;
+    return false;
   }
 
   /** The lock's holder is an operation deeper in the stack than the one that wants it. */
