@@ -181,6 +181,7 @@ function free(system: GuestSystem, which: string | undefined): CommandOut {
   k.workload.releaseMany(k, going);
   const n = going.length;
   for (const id of ids) t.live.delete(id);
+  if (ids.length === 0) return { out: 'workload: nothing to free\n', err: '', status: 0 };
   return { out: `workload: freed ${ids.map((i) => `#${i}`).join(' ')} (${n} pages)\n`, err: '', status: 0 };
 }
 

@@ -32,6 +32,7 @@ describe('workload commands', () => {
     );
     expect(s.execute('workload free all')?.stdout).toBe('workload: freed #1 #2 (768 pages)\n');
     expect(s.system.kernel.pgdat.zones.reduce((n, z) => n + z.free.freePages, 0)).toBe(free0);
+    expect(s.execute('workload free all')?.stdout).toBe('workload: nothing to free\n');
   });
 
   test('bad input is refused clearly and changes nothing', () => {
