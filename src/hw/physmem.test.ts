@@ -171,4 +171,19 @@ describe('PhysMem', () => {
     expect(mem.isZero(0x80041)).toBe(true);
     expect(mem.writtenFrames).toBe(1);
   });
+
+  it('a never-written frame read (and cached) still reads what is written to it later, and becomes a hole with its region', () => {
+    const mem = ram();
+    expect(mem.readLo(0x80050, 3)).toBe(0); // cached as never written
+    mem.write64(0x80050, 3, 0x77, 0); // a one-word frame now
+    expect(mem.readLo(0x80050, 3)).toBe(0x77);
+    expect(mem.read(0x80051)[0]).toBe(0);
+    mem.write(0x80051)[4] = 9; // an ordinary frame, not the shared zero page
+    expect(mem.readLo(0x80051, 2)).toBe(9);
+    expect(mem.read(0x80052)[0]).toBe(0); // the shared zero page stayed zero
+    expect(mem.read(0x80053).every((w) => w === 0)).toBe(true);
+    mem.removeRegion('ram');
+    expect(() => mem.read(0x80053)).toThrow(AccessFault);
+    expect(mem.readOrUndefined(0x80052)).toBeUndefined();
+  });
 });

@@ -98,6 +98,11 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   /** Either of the two above is on: the one test a write makes on the fast path. */
   private tracking = false;
   private readonly regionList: MemRegion[] = [];
+  /**
+   * The lookup cache also holds never-written frames (as ZERO_FRAME), which page-table scans read
+   * 512 times each: a write never takes a cached ZERO_FRAME for the frame's storage, and whatever
+   * gives a frame storage, or turns a frame into a hole, forgets its slot.
+   */
   private readonly cacheKey = new Float64Array(CACHE_SIZE).fill(-1);
   // Always a real frame (ZERO_FRAME when empty, with key -1), so the array stays packed and monomorphic.
   private readonly cacheVal: Uint32Array[] = Array.from({ length: CACHE_SIZE }, () => ZERO_FRAME);
@@ -160,13 +165,21 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   readOrUndefined(pfn: number): Uint32Array | undefined {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
-    const f = this.frames.get(pfn) ?? this.widen(pfn);
+    const f = this.frames.get(pfn) ?? this.widen(pfn) ?? (this.isBacked(pfn) ? ZERO_FRAME : undefined);
     if (f !== undefined) {
       this.cacheKey[slot] = pfn;
       this.cacheVal[slot] = f;
-      return f;
     }
-    return this.isBacked(pfn) ? ZERO_FRAME : undefined;
+    return f;
+  }
+
+  /** Forgets the cache slot of a frame (it gets storage of another kind, or loses it). */
+  private uncache(pfn: number): void {
+    const slot = pfn & Cache.Mask;
+    if (this.cacheKey[slot] === pfn) {
+      this.cacheKey[slot] = -1;
+      this.cacheVal[slot] = ZERO_FRAME;
+    }
   }
 
   /** A one-word frame made an ordinary one (same contents), or undefined when it is not one. */
@@ -202,7 +215,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   write(pfn: number): Uint32Array {
     if (this.tracking) this.track(pfn);
     const slot = pfn & Cache.Mask;
-    if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]!;
+    if (this.cacheKey[slot] === pfn && this.cacheVal[slot] !== ZERO_FRAME) return this.cacheVal[slot]!;
     let f = this.frames.get(pfn) ?? this.widen(pfn);
     if (f === undefined) {
       if (!this.isBacked(pfn)) throw new AccessFault(pfn);
@@ -218,22 +231,22 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   readLo(pfn: number, index: number): number {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2]!;
-    const at = this.oneWord.wordIndex(pfn);
-    if (at >= 0) return at === index ? this.oneWord.lo(pfn) : 0;
+    // A one-word frame read at its word (a workload tag check) stays one; a read of another word is
+    // most likely a scan of a page table, which the whole (cached) frame serves faster.
+    if (this.oneWord.wordIndex(pfn) === index) return this.oneWord.lo(pfn);
     return this.read(pfn)[index * 2]!;
   }
 
   readHi(pfn: number, index: number): number {
     const slot = pfn & Cache.Mask;
     if (this.cacheKey[slot] === pfn) return this.cacheVal[slot]![index * 2 + 1]!;
-    const at = this.oneWord.wordIndex(pfn);
-    if (at >= 0) return at === index ? this.oneWord.hi(pfn) : 0;
+    if (this.oneWord.wordIndex(pfn) === index) return this.oneWord.hi(pfn);
     return this.read(pfn)[index * 2 + 1]!;
   }
 
   write64(pfn: number, index: number, lo: number, hi: number): void {
     const slot = pfn & Cache.Mask;
-    if (this.cacheKey[slot] !== pfn && !this.frames.has(pfn)) {
+    if ((this.cacheKey[slot] !== pfn || this.cacheVal[slot] === ZERO_FRAME) && !this.frames.has(pfn)) {
       // No ordinary frame: keep it a one-word frame while it holds at most one non-zero word.
       const ow = this.oneWord;
       const at = ow.wordIndex(pfn);
@@ -250,7 +263,11 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
           if (j !== undefined && (at < 0 || ow.gen(pfn) !== j.gen)) this.journalPush(pfn, at);
         }
         if ((lo | hi) === 0) ow.delete(pfn);
-        else ow.set(pfn, index, lo, hi, j === undefined ? 0 : j.gen);
+        else {
+          // Cached as a never-written frame, it reads as its word now.
+          if (at < 0) this.uncache(pfn);
+          ow.set(pfn, index, lo, hi, j === undefined ? 0 : j.gen);
+        }
         return;
       }
     }
@@ -372,6 +389,9 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   }
 
   private regionsChanged(): void {
+    // A frame cached as never written may be a hole now.
+    this.cacheKey.fill(-1);
+    this.cacheVal.fill(ZERO_FRAME);
     this.logChange(-1);
   }
 
