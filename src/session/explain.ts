@@ -68,7 +68,7 @@ function ownerOf(system: GuestSystem, pfn: number): { key: string; describe: () 
     pfn >= block.altmap.basePfn &&
     pfn < block.altmap.basePfn + block.altmap.reserve + block.altmap.free
   )
-    return { key: 'altmap', describe: () => ALTMAP };
+    return ALTMAP_OWNER;
   const slab = k.slub.slabOf(pfn);
   if (slab) {
     const key = `slab:${slab.cache.name}`;
@@ -81,9 +81,14 @@ function ownerOf(system: GuestSystem, pfn: number): { key: string; describe: () 
       }),
     };
   }
-  if (pageReserved(k, pfn)) return { key: 'boot', describe: () => BOOT };
-  return { key: 'kernel', describe: () => KERNEL };
+  if (pageReserved(k, pfn)) return BOOT_OWNER;
+  return KERNEL_OWNER;
 }
+
+/** The owners without details, made once (a block of boot memory has 32768 such pages). */
+const ALTMAP_OWNER = { key: 'altmap', describe: (): Owner => ALTMAP };
+const BOOT_OWNER = { key: 'boot', describe: (): Owner => BOOT };
+const KERNEL_OWNER = { key: 'kernel', describe: (): Owner => KERNEL };
 
 const ALTMAP: Owner = {
   key: 'altmap',
