@@ -22,8 +22,11 @@ async function main(): Promise<void> {
     ['fuzz', fuzz],
     ['snapshot', snapshot],
   ];
+  const gc = (globalThis as { gc?: () => void }).gc;
   for (const [name, fn] of all) {
     if (only && only !== name) continue;
+    // Each benchmark starts from a collected heap: the garbage of the one before is not its cost.
+    gc?.();
     await fn();
   }
 }
