@@ -18,7 +18,7 @@
 import type { GuestSystem } from '../kernel/system.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from '../kernel/mm/zone.js';
-import { allocPagesBulk, pageZone } from '../kernel/mm/page_alloc.js';
+import { allocPagesBulk, pageZone, zonelist } from '../kernel/mm/page_alloc.js';
 import type { WorkloadKind } from '../kernel/mm/workload.js';
 import type { CommandFn, CommandOut } from './shell.js';
 import { ENOMEM } from '../kernel/errno.js';
@@ -84,16 +84,13 @@ function mib(pages: number): string {
   return Number.isInteger(m) ? `${m} MiB` : `${pages * 4} KiB`;
 }
 
-/** `zone`, or the zonelist the GFP flags of `kind` give. */
+/**
+ * `zone`, or the zonelist the GFP flags of `kind` give: GFP_HIGHUSER_MOVABLE reaches ZONE_MOVABLE;
+ * GFP_KERNEL does not, and a long-term pin (FOLL_LONGTERM) migrates the page out of ZONE_MOVABLE
+ * before pinning it.
+ */
 function zonelistFor(k: Kernel, kind: WorkloadKind, zone: Zone | undefined): Zone[] {
-  const z = k.pgdat.zones;
-  // GFP_HIGHUSER_MOVABLE reaches ZONE_MOVABLE; GFP_KERNEL does not, and a long-term pin
-  // (FOLL_LONGTERM) migrates the page out of ZONE_MOVABLE before pinning it.
-  return zone !== undefined
-    ? [zone]
-    : kind === 'movable'
-      ? [z[ZONE_MOVABLE]!, z[ZONE_NORMAL]!, z[ZONE_DMA32]!]
-      : [z[ZONE_NORMAL]!, z[ZONE_DMA32]!];
+  return zone !== undefined ? [zone] : zonelist(k, kind === 'movable' ? 'movable' : 'kernel');
 }
 
 function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: string[]): CommandOut {
@@ -139,7 +136,7 @@ function alloc(system: GuestSystem, prog: string, kind: WorkloadKind, args: stri
   const got: number[] = [];
   let firstTag = 0;
   try {
-    allocPagesBulk(k, pages, zonelistFor(k, kind, zone), kind === 'unmovable' ? 'unmovable' : 'movable', got);
+    allocPagesBulk(k, pages, candidates, kind === 'unmovable' ? 'unmovable' : 'movable', got);
   } finally {
     // Each page is the workload's once allocated, also when a later page's clear_page oopsed.
     for (let i = 0; i < got.length; i++) {

@@ -12,7 +12,6 @@ import {
   NR_ORDERS,
   blockOrderAt,
   largestBlock,
-  lowestBlockOfOrder,
 } from './pfn_extents.js';
 import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
 
@@ -291,10 +290,10 @@ describe('PfnExtents buddy view', () => {
     a.add(3, 8); // 3 (o0), 4 (o2)
     a.add(2048 + 512, 2048 + 1024); // order 9
     a.add(8192 + 512, 8192 + 1024); // order 9
-    expect(lowestBlockOfOrder(a, 0)).toBe(3);
-    expect(lowestBlockOfOrder(a, 2)).toBe(4);
-    expect(lowestBlockOfOrder(a, 1)).toBeUndefined();
-    expect(lowestBlockOfOrder(a, 9)).toBe(2048 + 512);
+    expect(a.lowestBlockOfOrder(0)).toBe(3);
+    expect(a.lowestBlockOfOrder(2)).toBe(4);
+    expect(a.lowestBlockOfOrder(1)).toBeUndefined();
+    expect(a.lowestBlockOfOrder(9)).toBe(2048 + 512);
     expect(largestBlock(a)).toEqual([2048 + 512, 9]);
     a.add(1 << 20, (1 << 20) + 1024);
     expect(largestBlock(a)).toEqual([1 << 20, 10]);

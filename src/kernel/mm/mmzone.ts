@@ -132,8 +132,8 @@ export class SparseMem implements SavesOwnState<SparseMemState> {
     }
   }
 
-  /** Sections in ascending order. */
-  all(): MemSection[] {
+  /** Sections in ascending order (kept until a section comes or goes: do not change the array). */
+  all(): readonly MemSection[] {
     let sorted = sortedSections.get(this);
     if (sorted === undefined) {
       sorted = [];
@@ -142,8 +142,7 @@ export class SparseMem implements SavesOwnState<SparseMemState> {
       }
       sortedSections.set(this, sorted);
     }
-    // A copy: callers may sort or filter what they get.
-    return sorted.slice();
+    return sorted;
   }
 
   get size(): number {

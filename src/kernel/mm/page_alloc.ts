@@ -8,6 +8,7 @@ import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import type { MigrateType } from './free_area.js';
 import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
+import { LEVEL_PAGES } from '../arch/riscv/pgtable.js';
 
 export type Gfp = 'kernel' | 'movable';
 
@@ -21,7 +22,7 @@ export function pageZone(k: Kernel, pfn: number): Zone | undefined {
 /** The node's zonelists, built once: every allocation walks one. */
 const zonelists = new WeakMap<Kernel, Record<Gfp, Zone[]>>();
 
-function zonelist(k: Kernel, gfp: Gfp): Zone[] {
+export function zonelist(k: Kernel, gfp: Gfp): Zone[] {
   let lists = zonelists.get(k);
   if (!lists) {
     const z = k.pgdat.zones;
@@ -85,14 +86,16 @@ export function allocPagesBulk(k: Kernel, count: number, zones: Zone[], mt: Migr
     }
     if (run === undefined || from === undefined) break;
     const [first, n] = run;
-    for (let pfn = first; pfn < first + n; pfn++) {
+    // clear_page of each page through the linear map: an oops at the first page it does not cover.
+    const hole = linearMapHole(k, first, n);
+    const upto = hole < 0 ? first + n : hole;
+    for (let pfn = first; pfn < upto; pfn++) out.push(pfn);
+    from.numaHit += upto - first;
+    if (hole >= 0) {
+      // That page was taken (and counted); the run's later pages never were.
       from.numaHit++;
-      if (!k.pt.isMapped(k.layout.linearVpn(pfn))) {
-        // The oops of this page's clear_page: the run's later pages were never taken.
-        from.free.add(pfn + 1, first + n);
-        kernelAccess(k, pfn, 'clear_page');
-      }
-      out.push(pfn);
+      from.free.add(hole + 1, first + n);
+      kernelAccess(k, hole, 'clear_page');
     }
     got += n;
   }
@@ -107,6 +110,21 @@ export function kernelAccess(k: Kernel, pfn: number, what: string): void {
   if (!k.pt.isMapped(k.layout.linearVpn(pfn))) throw new KernelOops(k.layout.va(BigInt(pfn) << 12n), what);
 }
 
+/**
+ * The first pfn of [pfn, pfn + nr) whose linear-map address no leaf maps, or -1: one page-table
+ * walk per leaf, not per page.
+ */
+function linearMapHole(k: Kernel, pfn: number, nr: number): number {
+  for (let p = pfn; p < pfn + nr; ) {
+    const vpn = k.layout.linearVpn(p);
+    const hit = k.pt.lookup(vpn);
+    if (!hit.leaf) return p;
+    const span = LEVEL_PAGES[hit.level]!;
+    p += span - (vpn % span);
+  }
+  return -1;
+}
+
 /** A kernel access to a pfn's struct page through the vmemmap: an oops where it is not mapped. */
 export function structPageAccess(k: Kernel, pfn: number, what: string): void {
   const L = k.layout;
@@ -119,9 +137,7 @@ export function structPageAccess(k: Kernel, pfn: number, what: string): void {
 
 /** __free_pages(page, order): back to the buddy lists of the page's zone. */
 export function freePages(k: Kernel, pfn: number, order: number): void {
-  const zone = pageZone(k, pfn);
-  if (!zone) throw new Error(`freeing pfn 0x${pfn.toString(16)} outside every zone`);
-  zone.free.add(pfn, pfn + 2 ** order);
+  freeContigRange(k, pfn, 2 ** order);
 }
 
 /**

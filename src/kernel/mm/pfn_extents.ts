@@ -283,11 +283,6 @@ export class PfnExtents {
   }
 }
 
-/** Lowest-address block whose canonical order is exactly `order`, or undefined. */
-export function lowestBlockOfOrder(area: PfnExtents, order: number): number | undefined {
-  return area.lowestBlockOfOrder(order);
-}
-
 /** The lowest-address block of the largest order present ([pfn, order]), in one scan. */
 export function largestBlock(area: PfnExtents): [number, number] | undefined {
   let best: [number, number] | undefined;

@@ -215,19 +215,9 @@ export class Workload implements SavesOwnState<WorkloadState> {
   /** The workload pages whose tag is in one of the [first, end) ranges, ascending. */
   pagesTagged(ranges: ReadonlyArray<readonly [number, number]>): number[] {
     const out: number[] = [];
-    for (const nr of [...this.chunks.keys()].sort((a, b) => a - b)) {
-      const { kind, tag } = this.chunks.get(nr)!;
-      const base = nr * CHUNK_PAGES;
-      for (let i = 0; i < CHUNK_PAGES; i++) {
-        if (kind[i] === 0) continue;
-        const t = tag[i]!;
-        for (const [lo, hi] of ranges)
-          if (t >= lo && t < hi) {
-            out.push(base + i);
-            break;
-          }
-      }
-    }
+    this.forEachPage((pfn, _kind, tag) => {
+      if (ranges.some(([lo, hi]) => tag >= lo && tag < hi)) out.push(pfn);
+    });
     return out;
   }
 
