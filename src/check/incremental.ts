@@ -140,7 +140,7 @@ export class InvariantChecker {
 
   /** Marks stale what read the entries and sections (`all`, ascending) that changed since the last check. */
   private invalidate(all: readonly MemSection[]): void {
-    const changes = this.mem.changeLogSince(this.checkedAt);
+    const changes = this.mem.changesSince(this.checkedAt);
     this.checkedAt = this.mem.changeCount;
     this.changedFrames = changes;
     if (changes === undefined || changes.log.includes(-1, changes.from)) {

@@ -370,19 +370,12 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
   }
 
   /**
-   * The frames changed since the count was `at` (with repeats), or undefined when that part of the
-   * log is gone. -1 stands for "regions were added or removed" (any frame may read differently).
+   * The frames changed since the count was `at`, with repeats: log[from..], read in place (thousands
+   * of workload pages change in one operation), valid until the next change. Undefined when that
+   * part of the log is gone. -1 stands for "regions were added or removed" (any frame may read
+   * differently).
    */
-  changesSince(at: number): readonly number[] | undefined {
-    const view = this.changeLogSince(at);
-    return view && view.log.slice(view.from);
-  }
-
-  /**
-   * The same without a copy: the frames changed are log[from..]. Valid until the next change; for
-   * a checker that reads them at once (thousands of workload pages change in one operation).
-   */
-  changeLogSince(at: number): { log: readonly number[]; from: number } | undefined {
+  changesSince(at: number): { log: readonly number[]; from: number } | undefined {
     this.changeSeen = true;
     if (this.changeLog === undefined || at < this.changeBase) return undefined;
     return { log: this.changeLog, from: at - this.changeBase };
@@ -401,7 +394,7 @@ export class PhysMem implements SavesOwnState<PhysMemState> {
     this.changeSeen = false;
     if (log.length >= 1 << 20) {
       // A checker that has not looked for this long starts afresh (changesSince says so). A new
-      // array, so that a view handed out by changeLogSince stays as it was.
+      // array, so that a log handed out by changesSince stays as it was.
       const drop = log.length >> 1;
       log = this.changeLog = log.slice(drop);
       this.changeBase += drop;
