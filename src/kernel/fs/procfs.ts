@@ -185,7 +185,7 @@ export function procVmstat(k: Kernel): string {
 /** /sys/devices/system/node/node0/meminfo (node_read_meminfo, with hugetlb's three lines). */
 export function nodeMeminfo(k: Kernel): string {
   const total = k.pgdat.zones.reduce((s, z) => s + z.managedPages, 0);
-  const free = k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
+  const free = nrFreePages(k);
   const node = nodeStats(k);
   const f = (label: string, pages: number): string => `Node 0 ${label}${String(pages * 4).padStart(8)} kB`;
   const slab = node.nr_slab_reclaimable + node.nr_slab_unreclaimable;

@@ -7,6 +7,7 @@ import type { Kernel } from '../kernel.js';
 import type { Zone } from './zone.js';
 import { PAGEBLOCK_NR_PAGES } from './pageblock.js';
 import { fls } from '../lib/log2.js';
+import { nrFreePages } from './page_alloc.js';
 
 const MIGRATE_PCPTYPES = 3;
 const WATERMARK_SCALE_FACTOR = 10;
@@ -186,7 +187,7 @@ const DIRTY_BACKGROUND_RATIO = 10;
 /** global_dirty_limits(): [background, dirty] thresholds in pages, for a task that is not real-time. */
 export function globalDirtyLimits(k: Kernel): [number, number] {
   const node = nodeStats(k);
-  let x = k.pgdat.zones.reduce((s, z) => s + z.free.freePages, 0);
+  let x = nrFreePages(k);
   x -= Math.min(x, totalReservePages(k));
   x += node.nr_inactive_file + node.nr_active_file;
   const avail = x + 1;
