@@ -76,6 +76,7 @@ export interface TlbState {
   readonly entries: Float64Array;
 }
 
+/** An entry in a snapshot: its index and its eleven per-entry fields (entryArrays). */
 const ENTRY_FIELDS = 12;
 
 export class Tlb implements SavesOwnState<TlbState> {
@@ -135,23 +136,31 @@ export class Tlb implements SavesOwnState<TlbState> {
     this.victim = new Uint8Array(this.sets);
   }
 
+  /** The per-entry arrays, in the order a snapshot lists an entry's fields after its index. */
+  private entryArrays(): ReadonlyArray<{ [i: number]: number }> {
+    return [
+      this.cls,
+      this.tag,
+      this.asid,
+      this.global,
+      this.ppnBase,
+      this.lo,
+      this.hi,
+      this.fillVpn,
+      this.rootPpn,
+      this.modeLevels,
+      this.valid,
+    ];
+  }
+
   [SAVE_STATE](): TlbState {
+    const arrays = this.entryArrays();
     const entries = new Float64Array(this.validCount * ENTRY_FIELDS);
     let j = 0;
     for (let e = 0; e < this.capacity && j < entries.length; e++) {
       if (this.valid[e] === 0) continue;
       entries[j++] = e;
-      entries[j++] = this.cls[e]!;
-      entries[j++] = this.tag[e]!;
-      entries[j++] = this.asid[e]!;
-      entries[j++] = this.global[e]!;
-      entries[j++] = this.ppnBase[e]!;
-      entries[j++] = this.lo[e]!;
-      entries[j++] = this.hi[e]!;
-      entries[j++] = this.fillVpn[e]!;
-      entries[j++] = this.rootPpn[e]!;
-      entries[j++] = this.modeLevels[e]!;
-      entries[j++] = this.valid[e]!;
+      for (const a of arrays) entries[j++] = a[e]!;
     }
     return {
       counters: [this.hits, this.misses, this.flushes, this.fills, this.evictions, this.validCount],
@@ -173,20 +182,11 @@ export class Tlb implements SavesOwnState<TlbState> {
     this.classCount.set(s.classCount);
     this.victim.set(s.victim);
     this.valid.fill(0);
+    const arrays = this.entryArrays();
     const x = s.entries;
     for (let j = 0; j < x.length; j += ENTRY_FIELDS) {
       const e = x[j]!;
-      this.cls[e] = x[j + 1]!;
-      this.tag[e] = x[j + 2]!;
-      this.asid[e] = x[j + 3]!;
-      this.global[e] = x[j + 4]!;
-      this.ppnBase[e] = x[j + 5]!;
-      this.lo[e] = x[j + 6]!;
-      this.hi[e] = x[j + 7]!;
-      this.fillVpn[e] = x[j + 8]!;
-      this.rootPpn[e] = x[j + 9]!;
-      this.modeLevels[e] = x[j + 10]!;
-      this.valid[e] = x[j + 11]!;
+      for (let f = 0; f < arrays.length; f++) arrays[f]![e] = x[j + 1 + f]!;
     }
   }
 
