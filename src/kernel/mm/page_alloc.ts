@@ -8,7 +8,6 @@ import { KernelOops } from '../errno.js';
 import { ZONE_DMA32, ZONE_MOVABLE, ZONE_NORMAL, type Zone } from './zone.js';
 import type { MigrateType } from './free_area.js';
 import { PAGES_PER_SECTION, pfnToSectionNr } from './mmzone.js';
-import { LEVEL_PAGES } from '../arch/riscv/pgtable.js';
 
 export type Gfp = 'kernel' | 'movable';
 
@@ -116,11 +115,9 @@ export function kernelAccess(k: Kernel, pfn: number, what: string): void {
  */
 function linearMapHole(k: Kernel, pfn: number, nr: number): number {
   for (let p = pfn; p < pfn + nr; ) {
-    const vpn = k.layout.linearVpn(p);
-    const hit = k.pt.lookup(vpn);
-    if (!hit.leaf) return p;
-    const span = LEVEL_PAGES[hit.level]!;
-    p += span - (vpn % span);
+    const run = k.pt.mappedRun(k.layout.linearVpn(p));
+    if (run === 0) return p;
+    p += run;
   }
   return -1;
 }

@@ -228,6 +228,14 @@ export class KernelPageTables {
     }
   }
 
+  /** How many pages from vpn on the leaf mapping vpn still covers, or 0 when no leaf maps it. */
+  mappedRun(vpn: number): number {
+    const hit = this.lookup(vpn);
+    if (!hit.leaf) return 0;
+    const span = LEVEL_PAGES[hit.level]!;
+    return span - (vpn % span);
+  }
+
   /**
    * The table pfn and index of the entry that maps vpn at its leaf, or of the
    * first empty entry on the way; `level` says where the walk stopped.
